@@ -1,0 +1,128 @@
+import { ApplicationFailure } from '@temporalio/common';
+import { log } from '@temporalio/activity';
+import type { MerchantRepository } from '../db/repositories/merchants';
+import type { VerificationCaseRepository } from '../db/repositories/verification-cases';
+import type { PlatformClient } from '../platform/types';
+import { CalendarYearNotLoadedError, workingDayDeadline, type WorkingDayCalendar } from '../domain/calendar';
+import type { EntityType, ReviewPolicy } from '../domain/verification';
+import { ErrorType } from '../domain/errors';
+import type { CaseHistoryEntry, VerificationStatus } from '../workflows/verification.defs';
+
+export interface VerificationActivityDeps {
+  cases: VerificationCaseRepository;
+  merchants: MerchantRepository;
+  platform: PlatformClient;
+  calendar: WorkingDayCalendar;
+  policy: ReviewPolicy;
+}
+
+/** Case fields the workflow changes, as ISO strings (history carries JSON). */
+export interface CasePatchInput {
+  status?: VerificationStatus;
+  deadline?: string | null;
+  overdue?: boolean;
+  resubmitBy?: string | null;
+  closedAt?: string | null;
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** What the merchant's own record says while a case is at each status. */
+const MERCHANT_STATUS: Record<VerificationStatus, string> = {
+  in_review: 'in_review',
+  awaiting_resubmission: 'in_review',
+  approved: 'verified',
+  rejected: 'rejected',
+  abandoned: 'abandoned',
+};
+
+const toDate = (iso: string | null | undefined) => (iso === undefined ? undefined : iso === null ? null : new Date(iso));
+
+export function createVerificationActivities(deps: VerificationActivityDeps) {
+  const { cases, merchants, platform, calendar, policy } = deps;
+
+  return {
+    /** Confirms the API recorded the case; retried while its transaction may still land. */
+    async openCase(input: { caseId: string; merchantId: string }): Promise<void> {
+      const found = await cases.findCase(input.caseId);
+      if (!found) {
+        throw ApplicationFailure.retryable(`case ${input.caseId} is not recorded yet`, ErrorType.SubmissionNotRecorded);
+      }
+    },
+
+    async planReviewDeadline(input: { entityType: EntityType; submittedAt: string }) {
+      const workingDays = policy.slaWorkingDays[input.entityType];
+      try {
+        const deadline = workingDayDeadline(new Date(input.submittedAt), workingDays, calendar);
+        return { deadline: deadline.toISOString(), workingDays };
+      } catch (err) {
+        if (err instanceof CalendarYearNotLoadedError) {
+          // Retryable on purpose: once ops load the year and restart the worker, the case goes on.
+          log.error('working-day calendar is missing a year', { year: err.year });
+          throw ApplicationFailure.retryable(err.message, ErrorType.CalendarYearNotLoaded, { year: err.year });
+        }
+        throw err;
+      }
+    },
+
+    async planResubmissionDeadline(input: { requestedAt: string }) {
+      const resubmitBy = new Date(Date.parse(input.requestedAt) + policy.resubmitWindowDays * DAY_MS);
+      return { resubmitBy: resubmitBy.toISOString(), windowDays: policy.resubmitWindowDays };
+    },
+
+    async recordCaseEvent(input: {
+      caseId: string;
+      merchantId: string;
+      event: CaseHistoryEntry;
+      patch: CasePatchInput;
+    }): Promise<void> {
+      const { event, patch } = input;
+      await cases.applyEvent(
+        { case_id: input.caseId, seq: event.seq, type: event.type, actor: event.actor, at: new Date(event.at), details: event.details },
+        {
+          status: patch.status,
+          deadline: toDate(patch.deadline),
+          overdue: patch.overdue,
+          resubmitBy: toDate(patch.resubmitBy),
+          closedAt: toDate(patch.closedAt),
+        },
+      );
+      if (patch.status) await merchants.setVerificationStatus(input.merchantId, MERCHANT_STATUS[patch.status]);
+    },
+
+    async escalateOverdueCase(input: { caseId: string; merchantId: string; deadline: string }): Promise<void> {
+      await platform.notify(
+        {
+          recipient: 'supervisor',
+          merchantId: input.merchantId,
+          template: 'verification_overdue',
+          data: { caseId: input.caseId, deadline: input.deadline },
+        },
+        `verification:${input.caseId}:escalation:${input.deadline}`,
+      );
+    },
+
+    async notifyMerchant(input: { caseId: string; merchantId: string; seq: number; template: string }): Promise<void> {
+      await platform.notify(
+        { recipient: 'merchant', merchantId: input.merchantId, template: input.template, data: { caseId: input.caseId } },
+        `verification:${input.caseId}:notify:${input.seq}`,
+      );
+    },
+
+    /** Approval: the merchant is verified and its shop record exists (DOMAIN.md section 1). */
+    async activateMerchant(input: { caseId: string; merchantId: string; entityType: EntityType }): Promise<{ shopId: string }> {
+      const found = await cases.findCase(input.caseId);
+      if (!found) throw ApplicationFailure.nonRetryable(`case ${input.caseId} is not recorded`, ErrorType.RecordNotFound);
+      const shop = await merchants.markVerified({
+        merchantId: input.merchantId,
+        caseId: input.caseId,
+        entityType: input.entityType,
+        legalName: found.legal_name,
+        at: new Date(),
+      });
+      return { shopId: shop.id };
+    },
+  };
+}
+
+export type VerificationActivities = ReturnType<typeof createVerificationActivities>;

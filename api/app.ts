@@ -1,0 +1,85 @@
+import { randomUUID } from 'node:crypto';
+import express, { type Express } from 'express';
+import helmet from 'helmet';
+import { pinoHttp } from 'pino-http';
+import { rateLimit, ipKeyGenerator } from 'express-rate-limit';
+import swaggerUi from 'swagger-ui-express';
+import type { Client } from '@temporalio/client';
+import type { Logger } from 'pino';
+import type { AppConfig } from '../config/config';
+import type { Db } from '../db/connection';
+import { createAuditLog } from '../db/repositories/audit-log';
+import type { PiiVault } from '../security/pii';
+import { auditMutations } from './audit';
+import { authenticate } from './auth';
+import { errorMapper, HttpError, notFoundRoute } from './errors';
+import { createHealthRouter } from './health';
+import { createOpenApiRegistry, generateOpenApiDocument } from './openapi';
+import { createVerificationRouter } from './verifications/router';
+import { createVerificationService } from './verifications/service';
+
+export interface AppDeps {
+  config: AppConfig;
+  db: Db;
+  temporal: Client;
+  logger: Logger;
+  vault: PiiVault;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
+/** The Express app, built without listening so tests can drive it with supertest. */
+export function createApp({ config, db, temporal, logger, vault }: AppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+
+  app.use(
+    pinoHttp({
+      logger,
+      // A caller's X-Request-Id is kept when it is sane, so logs join across services.
+      genReqId: (req, res) => {
+        const given = req.headers['x-request-id'];
+        const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+        res.setHeader('X-Request-Id', id);
+        return id;
+      },
+      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
+    }),
+  );
+  app.use(helmet());
+  app.use(express.json({ limit: config.API_BODY_LIMIT }));
+
+  const registry = createOpenApiRegistry();
+  const limitMutations = rateLimit({
+    windowMs: 60_000,
+    limit: config.API_RATE_LIMIT_PER_MINUTE,
+    standardHeaders: 'draft-8',
+    legacyHeaders: false,
+    keyGenerator: (req) => (req.principal ? `sub:${req.principal.sub}` : ipKeyGenerator(req.ip ?? '')),
+    handler: (_req, _res, next) => next(new HttpError(429, 'rate_limited', 'too many requests; slow down and retry')),
+  });
+
+  app.use(createHealthRouter({ db, temporal }));
+
+  const v1 = express.Router();
+  v1.use(auditMutations(createAuditLog(db), logger));
+  v1.use(authenticate({ secret: config.JWT_SECRET, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE }));
+  v1.use(
+    createVerificationRouter({
+      service: createVerificationService({ db, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE, vault }),
+      registry,
+      limitMutations,
+    }),
+  );
+  app.use('/v1', v1);
+
+  const openapi = generateOpenApiDocument(registry);
+  app.get('/openapi.json', (_req, res) => {
+    res.json(openapi);
+  });
+  app.use('/docs', swaggerUi.serve, swaggerUi.setup(openapi));
+
+  app.use(notFoundRoute);
+  app.use(errorMapper(logger));
+  return app;
+}

@@ -1,0 +1,86 @@
+import { jwtVerify, errors as joseErrors } from 'jose';
+import type { RequestHandler } from 'express';
+import { z } from 'zod';
+import { forbidden, unauthorized } from './errors';
+
+export const ROLES = ['ops', 'reviewer', 'finance', 'admin', 'merchant'] as const;
+export type Role = (typeof ROLES)[number];
+
+export interface Principal {
+  sub: string;
+  role: Role;
+  /** Set for the merchant role only: the one merchant this token acts for. */
+  merchantId?: string;
+}
+
+export interface AuthSettings {
+  secret: string;
+  issuer: string;
+  audience: string;
+}
+
+const claimsSchema = z
+  .object({
+    sub: z.string().min(1),
+    role: z.enum(ROLES),
+    merchantId: z.string().min(1).optional(),
+  })
+  .refine((c) => c.role !== 'merchant' || c.merchantId, { message: 'a merchant token must name its merchantId' });
+
+declare module 'express-serve-static-core' {
+  interface Request {
+    principal?: Principal;
+  }
+}
+
+/** HS256 only: a token signed with another algorithm (or "none") is refused. */
+export const JWT_ALGORITHM = 'HS256';
+
+export function authenticate(settings: AuthSettings): RequestHandler {
+  const key = new TextEncoder().encode(settings.secret);
+  return async (req, _res, next) => {
+    const header = req.headers.authorization ?? '';
+    const match = /^Bearer (\S+)$/.exec(header);
+    if (!match) return next(unauthorized('send an Authorization: Bearer <token> header'));
+    try {
+      const { payload } = await jwtVerify(match[1]!, key, {
+        algorithms: [JWT_ALGORITHM],
+        issuer: settings.issuer,
+        audience: settings.audience,
+        requiredClaims: ['exp', 'sub'],
+      });
+      const claims = claimsSchema.safeParse(payload);
+      if (!claims.success) return next(unauthorized(`token claims are invalid: ${claims.error.issues[0]?.message}`));
+      req.principal = claims.data;
+      next();
+    } catch (err) {
+      next(unauthorized(describeJwtError(err)));
+    }
+  };
+}
+
+function describeJwtError(err: unknown): string {
+  if (err instanceof joseErrors.JWTExpired) return 'token has expired';
+  if (err instanceof joseErrors.JWTClaimValidationFailed) return `token claim "${err.claim}" is invalid`;
+  if (err instanceof joseErrors.JOSEAlgNotAllowed) return 'token algorithm is not allowed';
+  return 'token is invalid';
+}
+
+export function requireRole(...roles: Role[]): RequestHandler {
+  return (req, _res, next) => {
+    const role = req.principal?.role;
+    if (!role) return next(unauthorized('not authenticated'));
+    if (!roles.includes(role)) return next(forbidden(`role ${role} may not do this; needs one of ${roles.join(', ')}`));
+    next();
+  };
+}
+
+/** A merchant acts on its own merchant only; staff roles on any. */
+export function assertMayActFor(principal: Principal, merchantId: string): void {
+  if (principal.role === 'merchant' && principal.merchantId !== merchantId) {
+    throw forbidden('a merchant may only act on its own cases');
+  }
+}
+
+/** Roles that may see personal data in clear (ID numbers, USCC, bank cards). */
+export const PII_READERS: readonly Role[] = ['reviewer', 'admin'];

@@ -1,0 +1,83 @@
+import { Router, type RequestHandler } from 'express';
+import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
+import { requireRole } from '../auth';
+import { describeRoute, errorResponses, json } from '../openapi';
+import { parse } from '../validate';
+import type { VerificationService } from './service';
+import {
+  caseIdParams,
+  decisionBody,
+  resubmissionBody,
+  startVerificationBody,
+  startVerificationResponse,
+  verificationCaseResponse,
+  verificationStateResponse,
+} from './schemas';
+
+export interface VerificationRouterDeps {
+  service: VerificationService;
+  registry: OpenAPIRegistry;
+  limitMutations: RequestHandler;
+}
+
+/** Entity verification reviews (DOMAIN.md section 1). */
+export function createVerificationRouter({ service, registry, limitMutations }: VerificationRouterDeps): Router {
+  const router = Router();
+  const { 400: bad, 401: unauth, 403: denied, 404: missing, 409: clash, 429: limited } = errorResponses;
+
+  describeRoute(registry, {
+    method: 'post',
+    path: '/v1/verifications',
+    summary: 'Start a verification review (roles: merchant for itself, ops, admin)',
+    request: { body: { required: true, ...json(startVerificationBody) } },
+    responses: { 202: { description: 'review started', ...json(startVerificationResponse) }, 400: bad, 401: unauth, 403: denied, 409: clash, 429: limited },
+  });
+  router.post('/verifications', requireRole('merchant', 'ops', 'admin'), limitMutations, async (req, res) => {
+    const body = parse(startVerificationBody, req.body, 'verification request');
+    const started = await service.start(body, req.principal!);
+    res.locals.audit = { action: 'verification.start', target: started.caseId };
+    res.status(202).location(`/v1/verifications/${started.caseId}`).json(started);
+  });
+
+  describeRoute(registry, {
+    method: 'get',
+    path: '/v1/verifications/{id}',
+    summary: 'Status, deadline, overdue flag, history and submissions (personal data masked except for reviewer, admin)',
+    request: { params: caseIdParams },
+    responses: { 200: { description: 'the case', ...json(verificationCaseResponse) }, 401: unauth, 403: denied, 404: missing },
+  });
+  router.get('/verifications/:id', requireRole('merchant', 'ops', 'reviewer', 'admin'), async (req, res) => {
+    const { id } = parse(caseIdParams, req.params, 'case id');
+    res.json(await service.view(id, req.principal!));
+  });
+
+  describeRoute(registry, {
+    method: 'post',
+    path: '/v1/verifications/{id}/decision',
+    summary: 'Approve, reject (with reasons) or request more information (roles: reviewer, admin)',
+    request: { params: caseIdParams, body: { required: true, ...json(decisionBody) } },
+    responses: { 200: { description: 'decision applied', ...json(verificationStateResponse) }, 400: bad, 401: unauth, 403: denied, 404: missing, 409: clash, 429: limited },
+  });
+  router.post('/verifications/:id/decision', requireRole('reviewer', 'admin'), limitMutations, async (req, res) => {
+    const { id } = parse(caseIdParams, req.params, 'case id');
+    const body = parse(decisionBody, req.body, 'decision');
+    res.locals.audit = { action: `verification.${body.decision}`, target: id };
+    res.json(await service.decide(id, body, req.principal!));
+  });
+
+  describeRoute(registry, {
+    method: 'post',
+    path: '/v1/verifications/{id}/resubmission',
+    summary: 'Answer a request for more information (roles: merchant for itself, ops, admin)',
+    request: { params: caseIdParams, body: { required: true, ...json(resubmissionBody) } },
+    responses: { 200: { description: 'back in review', ...json(verificationStateResponse) }, 400: bad, 401: unauth, 403: denied, 404: missing, 409: clash, 429: limited },
+  });
+  router.post('/verifications/:id/resubmission', requireRole('merchant', 'ops', 'admin'), limitMutations, async (req, res) => {
+    const { id } = parse(caseIdParams, req.params, 'case id');
+    const body = parse(resubmissionBody, req.body, 'resubmission');
+    res.locals.audit = { action: 'verification.resubmit', target: id };
+    res.json(await service.resubmit(id, body, req.principal!));
+  });
+
+  return router;
+}

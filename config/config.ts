@@ -1,0 +1,90 @@
+import { z } from 'zod';
+
+/**
+ * The one configuration schema of merchant-ops. It is parsed once at start
+ * (`loadConfig`) and passed down; nothing else reads `process.env`.
+ *
+ * Every business number here is a [default] from DOMAIN.md unless said otherwise:
+ * the sources are silent on it, so it must stay configurable.
+ */
+const bool = z
+  .enum(['true', 'false', '1', '0'])
+  .transform((v) => v === 'true' || v === '1');
+
+const int = (dflt: number) => z.coerce.number().int().nonnegative().default(dflt);
+
+// Dev-only secrets: fine on a laptop, refused when NODE_ENV=production.
+const DEV_JWT_SECRET = 'merchant-ops-dev-only-jwt-secret-change-me-000000';
+const DEV_PII_KEY = Buffer.alloc(32, 7).toString('base64');
+
+export const configSchema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+
+    API_PORT: int(3000),
+    API_BODY_LIMIT: z.string().default('100kb'),
+    API_RATE_LIMIT_PER_MINUTE: int(120),
+
+    DATABASE_URL: z.string().url().optional(),
+    PGLITE_DIR: z.string().default('data/pglite'),
+
+    TEMPORAL_ADDRESS: z.string().default('127.0.0.1:7233'),
+    TEMPORAL_NAMESPACE: z.string().default('default'),
+    TEMPORAL_TASK_QUEUE: z.string().default('merchant-ops'),
+    TEMPORAL_TLS: bool.default(false),
+    TEMPORAL_TLS_CERT_PATH: z.string().optional(),
+    TEMPORAL_TLS_KEY_PATH: z.string().optional(),
+    TEMPORAL_API_KEY: z.string().optional(),
+    TEMPORAL_UI_PORT: int(8233),
+    TEMPORAL_CLI_PATH: z.string().optional(),
+    TEMPORAL_TEST_SERVER_PATH: z.string().optional(),
+
+    PLATFORM_BASE_URL: z.string().url().default('http://127.0.0.1:3100'),
+    PLATFORM_API_TOKEN: z.string().default('sandbox-token'),
+    PLATFORM_TIMEOUT_MS: int(10_000),
+    SANDBOX_PORT: int(3100),
+    SANDBOX_LATENCY_MS: int(0),
+    SANDBOX_ERROR_RATE: z.coerce.number().min(0).max(1).default(0),
+
+    JWT_SECRET: z.string().min(32).default(DEV_JWT_SECRET),
+    JWT_ISSUER: z.string().default('merchant-ops'),
+    JWT_AUDIENCE: z.string().default('merchant-ops-api'),
+    // AES-256-GCM key (base64 of 32 bytes) for ID numbers and bank cards at rest.
+    PII_ENCRYPTION_KEY: z
+      .string()
+      .default(DEV_PII_KEY)
+      .refine((k) => Buffer.from(k, 'base64').length === 32, 'must be base64 of exactly 32 bytes'),
+
+    CALENDAR_EXTRA_PATH: z.string().optional(),
+    VERIFICATION_SLA_INDIVIDUAL_WORKING_DAYS: int(3),
+    VERIFICATION_SLA_ENTERPRISE_WORKING_DAYS: int(5),
+    VERIFICATION_RESUBMIT_WINDOW_DAYS: int(7),
+  })
+  .superRefine((c, ctx) => {
+    if (c.NODE_ENV !== 'production') return;
+    if (c.JWT_SECRET === DEV_JWT_SECRET) {
+      ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'set a real secret in production' });
+    }
+    if (c.PII_ENCRYPTION_KEY === DEV_PII_KEY) {
+      ctx.addIssue({ code: 'custom', path: ['PII_ENCRYPTION_KEY'], message: 'set a real key in production' });
+    }
+    if (!c.DATABASE_URL) {
+      ctx.addIssue({ code: 'custom', path: ['DATABASE_URL'], message: 'production needs PostgreSQL' });
+    }
+  });
+
+export type AppConfig = z.infer<typeof configSchema>;
+
+export class ConfigError extends Error {}
+
+export function loadConfig(env: Record<string, string | undefined> = process.env): AppConfig {
+  // Empty strings mean "unset", as in most deployment tools.
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = configSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  return parsed.data;
+}

@@ -1,0 +1,24 @@
+import type { Knex } from 'knex';
+import * as foundation from './001_foundation';
+
+interface Migration {
+  up(db: Knex): Promise<void>;
+  down(db: Knex): Promise<void>;
+}
+
+// Listed explicitly (not discovered from the folder) so the same list works under
+// tsx, jest and a compiled build alike. Append new migrations; never reorder.
+const MIGRATIONS: Array<readonly [string, Migration]> = [['001_foundation', foundation]];
+
+export const migrationSource: Knex.MigrationSource<readonly [string, Migration]> = {
+  getMigrations: async () => MIGRATIONS,
+  getMigrationName: ([name]) => name,
+  getMigration: async ([, migration]) => migration,
+};
+
+export const migratorConfig: Knex.MigratorConfig = { migrationSource, tableName: 'knex_migrations' };
+
+export async function migrateToLatest(db: Knex): Promise<string[]> {
+  const [, applied] = (await db.migrate.latest(migratorConfig)) as [number, string[]];
+  return applied;
+}

@@ -1,0 +1,81 @@
+import type { Knex } from 'knex';
+
+export interface MerchantRow {
+  id: string;
+  entity_type: string;
+  legal_name: string;
+  verification_status: string;
+  verified_at: Date | null;
+}
+
+export interface ShopRow {
+  id: string;
+  merchant_id: string;
+  shop_type: string;
+  status: string;
+  opened_by_case_id: string;
+}
+
+/** The shop id is derived from the merchant: one Kuaishou shop per merchant entity. */
+export const shopIdFor = (merchantId: string): string => `shop-${merchantId}`;
+
+export function createMerchantRepository(db: Knex) {
+  return {
+    /** A merchant appears with its first submission; later submissions never rename it. */
+    async ensureMerchant(m: { id: string; entityType: string; legalName: string }, trx: Knex = db): Promise<void> {
+      await trx('merchants')
+        .insert({ id: m.id, entity_type: m.entityType, legal_name: m.legalName })
+        .onConflict('id')
+        .ignore();
+    },
+
+    async findMerchant(id: string): Promise<MerchantRow | undefined> {
+      return db<MerchantRow>('merchants').where({ id }).first();
+    },
+
+    async findShopOf(merchantId: string): Promise<ShopRow | undefined> {
+      return db<ShopRow>('shops').where({ merchant_id: merchantId }).first();
+    },
+
+    /**
+     * Approval: the merchant becomes verified under the name it was verified with,
+     * and its shop record is created. Safe to run twice.
+     */
+    async markVerified(input: {
+      merchantId: string;
+      caseId: string;
+      entityType: string;
+      legalName: string;
+      at: Date;
+    }): Promise<ShopRow> {
+      return db.transaction(async (trx) => {
+        await trx('merchants').where({ id: input.merchantId }).update({
+          verification_status: 'verified',
+          verified_at: trx.raw('COALESCE(verified_at, ?)', [input.at]),
+          entity_type: input.entityType,
+          legal_name: input.legalName,
+          updated_at: trx.fn.now(),
+        });
+        await trx('shops')
+          .insert({
+            id: shopIdFor(input.merchantId),
+            merchant_id: input.merchantId,
+            shop_type: input.entityType,
+            opened_by_case_id: input.caseId,
+          })
+          .onConflict('merchant_id')
+          .ignore();
+        return trx<ShopRow>('shops').where({ merchant_id: input.merchantId }).first() as Promise<ShopRow>;
+      });
+    },
+
+    async setVerificationStatus(merchantId: string, status: string): Promise<void> {
+      await db('merchants')
+        .where({ id: merchantId })
+        .whereNot({ verification_status: 'verified' })
+        .update({ verification_status: status, updated_at: db.fn.now() });
+    },
+  };
+}
+
+export type MerchantRepository = ReturnType<typeof createMerchantRepository>;

@@ -1,0 +1,112 @@
+import type { Knex } from 'knex';
+
+/** Rows of a verification case as the read model keeps them. */
+export interface CaseRow {
+  id: string;
+  merchant_id: string;
+  workflow_id: string;
+  run_id: string | null;
+  entity_type: string;
+  legal_name: string;
+  status: string;
+  submitted_at: Date;
+  deadline: Date | null;
+  overdue: boolean;
+  resubmit_by: Date | null;
+  closed_at: Date | null;
+}
+
+export interface CaseEventRow {
+  case_id: string;
+  seq: number;
+  type: string;
+  actor: string;
+  at: Date;
+  details: Record<string, unknown>;
+}
+
+/** What a workflow activity may change on a case; the workflow is its only writer. */
+export interface CasePatch {
+  status?: string;
+  deadline?: Date | null;
+  overdue?: boolean;
+  resubmitBy?: Date | null;
+  closedAt?: Date | null;
+}
+
+export interface NewCase {
+  id: string;
+  merchantId: string;
+  workflowId: string;
+  runId: string;
+  entityType: string;
+  legalName: string;
+  submittedAt: Date;
+}
+
+const OPEN_STATUSES = ['in_review', 'awaiting_resubmission'];
+
+export function createVerificationCaseRepository(db: Knex) {
+  return {
+    async insertCase(c: NewCase, trx: Knex = db): Promise<void> {
+      await trx('verification_cases').insert({
+        id: c.id,
+        merchant_id: c.merchantId,
+        workflow_id: c.workflowId,
+        run_id: c.runId,
+        entity_type: c.entityType,
+        legal_name: c.legalName,
+        status: 'in_review',
+        submitted_at: c.submittedAt,
+      });
+    },
+
+    async findCase(caseId: string): Promise<CaseRow | undefined> {
+      return db<CaseRow>('verification_cases').where({ id: caseId }).first();
+    },
+
+    async findOpenCaseOf(merchantId: string): Promise<CaseRow | undefined> {
+      return db<CaseRow>('verification_cases')
+        .where({ merchant_id: merchantId })
+        .whereIn('status', OPEN_STATUSES)
+        .orderBy('created_at', 'desc')
+        .first();
+    },
+
+    async listEvents(caseId: string): Promise<CaseEventRow[]> {
+      return db<CaseEventRow>('verification_events').where({ case_id: caseId }).orderBy('seq');
+    },
+
+    /**
+     * Records one event and applies its patch in one transaction. The (case, seq) key
+     * makes a retried activity a no-op, so the event is written once.
+     */
+    async applyEvent(event: CaseEventRow, patch: CasePatch): Promise<{ applied: boolean }> {
+      return db.transaction(async (trx) => {
+        const inserted = await trx('verification_events')
+          .insert({ ...event, details: JSON.stringify(event.details) })
+          .onConflict(['case_id', 'seq'])
+          .ignore()
+          .returning('seq');
+        if (inserted.length === 0) return { applied: false };
+        const update: Record<string, unknown> = { updated_at: trx.fn.now() };
+        if (patch.status !== undefined) update.status = patch.status;
+        if (patch.deadline !== undefined) update.deadline = patch.deadline;
+        if (patch.overdue !== undefined) update.overdue = patch.overdue;
+        if (patch.resubmitBy !== undefined) update.resubmit_by = patch.resubmitBy;
+        if (patch.closedAt !== undefined) update.closed_at = patch.closedAt;
+        const changed = await trx('verification_cases').where({ id: event.case_id }).update(update);
+        if (changed === 0) throw new CaseNotFoundError(event.case_id);
+        return { applied: true };
+      });
+    },
+  };
+}
+
+export class CaseNotFoundError extends Error {
+  constructor(readonly caseId: string) {
+    super(`verification case ${caseId} is not recorded`);
+  }
+}
+
+export type VerificationCaseRepository = ReturnType<typeof createVerificationCaseRepository>;

@@ -1,0 +1,146 @@
+/**
+ * Mainland-China working-day calendar (DOMAIN.md conventions): weekends and statutory
+ * holidays are off, and the adjusted working weekends (调休 上班) are on.
+ *
+ * The data comes from the maintained `chinese-days` package, which follows the State
+ * Council's yearly holiday notice; the notice for next year usually appears in
+ * November, so a deployment may add a year early through an extra calendar file
+ * (CALENDAR_EXTRA_PATH, read by calendar-file.ts). A year without data is refused
+ * rather than guessed, because a guess would silently move deadlines.
+ *
+ * Pure: no I/O, no clock, no Node built-ins, so workflow code may import it. Deadlines
+ * are still computed in activities and kept in history (the data changes each year).
+ */
+import packagedData from 'chinese-days/dist/chinese-days.json';
+import {
+  MS_PER_DAY,
+  epochDayOf,
+  isoDateOfEpochDay,
+  requireIsoDate,
+  weekdayOfEpochDay,
+} from './civil-date';
+
+/** 'YYYY-MM-DD' -> free text (chinese-days uses 'English,中文,n'). */
+export interface CalendarData {
+  /** Statutory days off (法定节假日, including the weekends folded into them). */
+  holidays: Record<string, string>;
+  /** Weekends that are working days because of an adjustment (调休 上班). */
+  workdays: Record<string, string>;
+}
+
+export interface WorkingDayCalendar {
+  /** Throws CalendarYearNotLoadedError for a year without data, Error for a malformed date. */
+  isWorkingDay(date: string): boolean;
+  /** The n-th working day strictly after fromDate (n a positive integer). */
+  addWorkingDays(fromDate: string, n: number): string;
+  /** Years with data, ascending. */
+  loadedYears(): number[];
+  /** Whether the year of date has data (so isWorkingDay will not throw for it). */
+  covers(date: string): boolean;
+}
+
+export class CalendarYearNotLoadedError extends Error {
+  constructor(public readonly year: number) {
+    super(
+      `the working-day calendar has no data for ${year}; ` +
+        `load it (CALENDAR_EXTRA_PATH) before computing dates in that year`,
+    );
+    this.name = 'CalendarYearNotLoadedError';
+  }
+}
+
+const SATURDAY = 6;
+const SUNDAY = 0;
+
+/**
+ * Package data merged with extra data. Extra wins per date: a date listed in either
+ * extra map is classified by the extra data only. A year counts as loaded when it has at
+ * least one holiday, since every real year has some (元旦 at least); a year with only
+ * adjusted weekends is a partial correction, not a calendar.
+ */
+export function createWorkingDayCalendar(extra?: CalendarData): WorkingDayCalendar {
+  const holidays = new Set(Object.keys(packagedData.holidays));
+  const workdays = new Set(Object.keys(packagedData.workdays));
+  if (extra) {
+    for (const date of [...Object.keys(extra.holidays), ...Object.keys(extra.workdays)]) {
+      requireIsoDate(date);
+      holidays.delete(date);
+      workdays.delete(date);
+    }
+    for (const date of Object.keys(extra.holidays)) holidays.add(date);
+    for (const date of Object.keys(extra.workdays)) workdays.add(date);
+  }
+  const years = [...new Set([...holidays].map((date) => Number(date.slice(0, 4))))].sort(
+    (a, b) => a - b,
+  );
+  const loaded = new Set(years);
+
+  function isWorkingDay(date: string): boolean {
+    const parts = requireIsoDate(date);
+    if (!loaded.has(parts.year)) throw new CalendarYearNotLoadedError(parts.year);
+    if (workdays.has(date)) return true;
+    if (holidays.has(date)) return false;
+    const weekday = weekdayOfEpochDay(epochDayOf(parts));
+    return weekday !== SATURDAY && weekday !== SUNDAY;
+  }
+
+  function addWorkingDays(fromDate: string, n: number): string {
+    if (!Number.isInteger(n) || n < 1) {
+      throw new Error(`working days to add must be a positive integer, got ${n}`);
+    }
+    // Ends: every step advances one day, and an unloaded year throws.
+    let day = epochDayOf(requireIsoDate(fromDate));
+    let counted = 0;
+    while (counted < n) {
+      day += 1;
+      if (isWorkingDay(isoDateOfEpochDay(day))) counted += 1;
+    }
+    return isoDateOfEpochDay(day);
+  }
+
+  return {
+    isWorkingDay,
+    addWorkingDays,
+    loadedYears: () => [...years],
+    covers: (date) => loaded.has(requireIsoDate(date).year),
+  };
+}
+
+/**
+ * Business time is Asia/Shanghai (DOMAIN.md). China has used UTC+8 all year since 1991
+ * (no daylight saving), so a fixed offset on epoch milliseconds is exact for every date
+ * the calendar covers and needs no time-zone database (none in the workflow sandbox).
+ */
+const SHANGHAI_OFFSET_MS = 8 * 60 * 60 * 1000;
+
+/** The Shanghai calendar date ('YYYY-MM-DD') of an instant. */
+export function shanghaiDate(instant: Date): string {
+  const ms = instant.getTime();
+  if (Number.isNaN(ms)) throw new Error('shanghaiDate needs a valid Date');
+  return isoDateOfEpochDay(Math.floor((ms + SHANGHAI_OFFSET_MS) / MS_PER_DAY));
+}
+
+/** 00:00:00.000 Shanghai time on date (16:00:00.000Z the day before). */
+export function startOfShanghaiDay(date: string): Date {
+  return new Date(epochDayOf(requireIsoDate(date)) * MS_PER_DAY - SHANGHAI_OFFSET_MS);
+}
+
+/** 23:59:59.999 Shanghai time on date (15:59:59.999Z the same day). */
+export function endOfShanghaiDay(date: string): Date {
+  return new Date(startOfShanghaiDay(date).getTime() + MS_PER_DAY - 1);
+}
+
+/**
+ * Deadline of "N working days from submission" (the review SLA, DOMAIN.md section 1):
+ * the end, Shanghai time, of the N-th working day after the Shanghai date of submission.
+ * The day of submission never counts, whatever the hour and whether or not it is a
+ * working day; so a case submitted on Saturday or on a holiday starts counting on the
+ * next working day, the same as one submitted at 23:59 on a Friday.
+ */
+export function workingDayDeadline(
+  submittedAt: Date,
+  workingDays: number,
+  cal: WorkingDayCalendar,
+): Date {
+  return endOfShanghaiDay(cal.addWorkingDays(shanghaiDate(submittedAt), workingDays));
+}

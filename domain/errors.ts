@@ -1,0 +1,18 @@
+/**
+ * The `type` of every ApplicationFailure merchant-ops raises, in one place, so
+ * retry policies, workflows and the API's error mapper agree on the names.
+ */
+export const ErrorType = {
+  /** The platform refused the request (4xx): retrying would not help. */
+  PlatformRejected: 'PlatformRejected',
+  /** The platform could not answer (5xx, timeout, network): retry. */
+  PlatformUnavailable: 'PlatformUnavailable',
+  /** The API started a workflow but its database rows never appeared. */
+  SubmissionNotRecorded: 'SubmissionNotRecorded',
+  /** A date fell in a year the working-day calendar has no data for. */
+  CalendarYearNotLoaded: 'CalendarYearNotLoaded',
+  /** A record the process depends on is missing. */
+  RecordNotFound: 'RecordNotFound',
+} as const;
+
+export type ErrorType = (typeof ErrorType)[keyof typeof ErrorType];

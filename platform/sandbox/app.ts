@@ -1,0 +1,66 @@
+import express, { Router, type ErrorRequestHandler } from 'express';
+import { requireBearerToken } from './auth';
+import { callLogRouter, recordCalls } from './call-log';
+import { notificationsRouter } from './notifications';
+import { injectFailures, sandboxSettingsSchema, settingsRouter } from './settings';
+import { createSandboxState, type SandboxState } from './state';
+
+export interface SandboxPlatformOptions {
+  token: string;
+  latencyMs?: number;
+  errorRate?: number;
+  /** Source of the failure-injection dice; tests pass a fixed one. */
+  random?: () => number;
+}
+
+export interface SandboxPlatform {
+  app: express.Express;
+  state: SandboxState;
+}
+
+/**
+ * The sandbox platform: a real HTTP API standing in for the Kuaishou / Taobao / JD /
+ * Youzan open APIs in dev and tests. Built without listening, so supertest can use it.
+ */
+export function createSandboxPlatform(options: SandboxPlatformOptions): SandboxPlatform {
+  if (!options.token) throw new Error('sandbox platform needs a non-empty token');
+  const settings = sandboxSettingsSchema.parse({ latencyMs: options.latencyMs ?? 0, errorRate: options.errorRate ?? 0 });
+  const state = createSandboxState(settings);
+
+  const v1 = Router();
+  v1.use(recordCalls(state));
+  v1.use(requireBearerToken(options.token));
+  v1.use(settingsRouter(state.settings), callLogRouter(state));
+  v1.use(injectFailures(state.settings, options.random ?? Math.random));
+  v1.use(notificationsRouter(state));
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.get('/health', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.use(express.json({ limit: '1mb' }));
+  app.use('/v1', v1);
+  app.use((_req, res) => {
+    res.status(404).json({ error: 'not_found' });
+  });
+  app.use(jsonErrors);
+  return { app, state };
+}
+
+// body-parser errors carry their HTTP status (400 bad JSON, 413 too large); anything
+// else is a sandbox bug and shows as 500.
+const jsonErrors: ErrorRequestHandler = (err: unknown, _req, res, _next) => {
+  const status = errorStatus(err);
+  res.status(status).json({ error: status === 500 ? 'sandbox_internal_error' : errorType(err) });
+};
+
+function errorStatus(err: unknown): number {
+  const status = typeof err === 'object' && err !== null && 'status' in err ? Number(err.status) : NaN;
+  return status >= 400 && status < 500 ? status : 500;
+}
+
+function errorType(err: unknown): string {
+  const type = typeof err === 'object' && err !== null && 'type' in err ? String(err.type) : 'bad_request';
+  return type.replace(/\W+/g, '_');
+}

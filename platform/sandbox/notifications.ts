@@ -1,0 +1,45 @@
+import { randomUUID } from 'node:crypto';
+import { Router } from 'express';
+import { z } from 'zod';
+import type { NotificationInput } from '../types';
+import { idempotentRoute } from './idempotency';
+import type { SandboxState } from './state';
+import { invalidRequest } from './validation';
+
+// Annotated with the client's type, so the sandbox and the client cannot drift apart.
+export const notificationInputSchema: z.ZodType<NotificationInput> = z
+  .object({
+    recipient: z.enum(['supervisor', 'merchant', 'ops']),
+    merchantId: z.string().min(1),
+    template: z.string().min(1),
+    data: z.record(z.string(), z.unknown()).optional(),
+  })
+  .strict();
+
+const listQuerySchema = z.object({ merchantId: z.string().min(1).optional() }).strict();
+
+export function notificationsRouter(state: SandboxState): Router {
+  const router = Router();
+
+  idempotentRoute(router, '/notifications', {
+    store: state.idempotency,
+    schema: notificationInputSchema,
+    handle: (input) => {
+      const accepted = { notificationId: `ntf_${randomUUID()}`, acceptedAt: new Date().toISOString() };
+      state.notifications.push({ ...input, ...accepted });
+      return { status: 201, body: accepted };
+    },
+  });
+
+  router.get('/notifications', (req, res) => {
+    const query = listQuerySchema.safeParse(req.query);
+    if (!query.success) {
+      res.status(400).json(invalidRequest(query.error));
+      return;
+    }
+    const { merchantId } = query.data;
+    res.json({ notifications: state.notifications.filter((n) => merchantId === undefined || n.merchantId === merchantId) });
+  });
+
+  return router;
+}

@@ -1,0 +1,37 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createSandboxPlatform, type SandboxPlatformOptions } from './app';
+import type { SandboxState } from './state';
+
+export interface StartSandboxOptions extends SandboxPlatformOptions {
+  /** 0 picks a free port, which parallel test files need. */
+  port: number;
+  host?: string;
+}
+
+export interface RunningSandbox {
+  url: string;
+  state: SandboxState;
+  close(): Promise<void>;
+}
+
+export async function startSandboxPlatform(options: StartSandboxOptions): Promise<RunningSandbox> {
+  const { app, state } = createSandboxPlatform(options);
+  const host = options.host ?? '127.0.0.1';
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = app.listen(options.port, host, (err?: Error) => (err ? reject(err) : resolve(s)));
+  });
+  const { port } = server.address() as AddressInfo;
+  const urlHost = host.includes(':') ? `[${host}]` : host;
+  return {
+    url: `http://${urlHost}:${port}`,
+    state,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((err) => (err ? reject(err) : resolve()));
+        // Keep-alive sockets (fetch keeps them) and requests sleeping on injected
+        // latency would otherwise hold close() open.
+        server.closeAllConnections();
+      }),
+  };
+}

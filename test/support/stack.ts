@@ -1,0 +1,88 @@
+import { randomBytes } from 'node:crypto';
+import pino from 'pino';
+import { Worker } from '@temporalio/worker';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Express } from 'express';
+import { loadConfig, type AppConfig } from '../../config/config';
+import { createApp } from '../../api/app';
+import { createVerificationService, type VerificationService } from '../../api/verifications/service';
+import { createPiiVault } from '../../security/pii';
+import { signToken, type TokenClaims } from '../../security/tokens';
+import { createPlatformClient } from '../../platform/client';
+import { startSandboxPlatform, type RunningSandbox } from '../../platform/sandbox';
+import { createActivities, calendarFrom, reviewPolicyFrom } from '../../worker/dependencies';
+import { createTestDb, type TestDb } from './db';
+import { startTimeSkippingEnv, workflowBundle } from './temporal';
+import type { Db } from '../../db/connection';
+
+export interface Stack {
+  env: TestWorkflowEnvironment;
+  db: Db;
+  sandbox: RunningSandbox;
+  config: AppConfig;
+  app: Express;
+  verifications: VerificationService;
+  token(claims: TokenClaims): Promise<string>;
+  teardown(): Promise<void>;
+}
+
+const SANDBOX_TOKEN = 'test-platform-token';
+
+/**
+ * Everything merchant-ops runs, wired as in production but on the time-skipping
+ * server: a real worker with the real activities over a real database and the
+ * sandbox platform (a real HTTP server), plus the Express app.
+ */
+export async function startStack(overrides: Record<string, string> = {}): Promise<Stack> {
+  const env = await startTimeSkippingEnv();
+  let testDb: TestDb | undefined;
+  let sandbox: RunningSandbox | undefined;
+  try {
+    testDb = await createTestDb();
+    sandbox = await startSandboxPlatform({ port: 0, token: SANDBOX_TOKEN });
+    const config = loadConfig({
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'silent',
+      TEMPORAL_TASK_QUEUE: `test-${randomBytes(4).toString('hex')}`,
+      PLATFORM_BASE_URL: sandbox.url,
+      PLATFORM_API_TOKEN: SANDBOX_TOKEN,
+      ...overrides,
+    });
+    const db = testDb.db;
+    const platform = createPlatformClient({ baseUrl: sandbox.url, token: SANDBOX_TOKEN, timeoutMs: 5_000 });
+    const worker = await Worker.create({
+      connection: env.nativeConnection,
+      namespace: env.namespace ?? 'default',
+      taskQueue: config.TEMPORAL_TASK_QUEUE,
+      workflowBundle: workflowBundle(),
+      activities: createActivities({ db, platform, calendar: calendarFrom(config), policy: reviewPolicyFrom(config) }),
+    });
+    const running = worker.run();
+    const vault = createPiiVault(config.PII_ENCRYPTION_KEY);
+    const logger = pino({ level: 'silent' });
+    const auth = { secret: config.JWT_SECRET, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE };
+    const startedDb = testDb;
+    const startedSandbox = sandbox;
+    return {
+      env,
+      db,
+      sandbox,
+      config,
+      app: createApp({ config, db, temporal: env.client, logger, vault }),
+      verifications: createVerificationService({ db, temporal: env.client, taskQueue: config.TEMPORAL_TASK_QUEUE, vault }),
+      token: (claims) => signToken(auth, claims),
+      async teardown() {
+        worker.shutdown();
+        await running;
+        await startedSandbox.close();
+        await startedDb.destroy();
+        await env.teardown();
+      },
+    };
+  } catch (err) {
+    await sandbox?.close();
+    await testDb?.destroy();
+    await env.teardown();
+    throw err;
+  }
+}

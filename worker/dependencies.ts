@@ -1,0 +1,53 @@
+import type { AppConfig } from '../config/config';
+import type { Db } from '../db/connection';
+import { createMerchantRepository } from '../db/repositories/merchants';
+import { createVerificationCaseRepository } from '../db/repositories/verification-cases';
+import { createVerificationActivities } from '../activities/verification';
+import { createWorkingDayCalendar, type WorkingDayCalendar } from '../domain/calendar';
+import { loadCalendarFile } from '../domain/calendar-file';
+import type { ReviewPolicy } from '../domain/verification';
+import { createPlatformClient } from '../platform/client';
+import type { PlatformClient } from '../platform/types';
+
+export function reviewPolicyFrom(config: AppConfig): ReviewPolicy {
+  return {
+    slaWorkingDays: {
+      individual: config.VERIFICATION_SLA_INDIVIDUAL_WORKING_DAYS,
+      enterprise: config.VERIFICATION_SLA_ENTERPRISE_WORKING_DAYS,
+    },
+    resubmitWindowDays: config.VERIFICATION_RESUBMIT_WINDOW_DAYS,
+  };
+}
+
+/** The package's calendar, plus a file of years it does not have yet (e.g. next year's holidays). */
+export function calendarFrom(config: AppConfig): WorkingDayCalendar {
+  return createWorkingDayCalendar(config.CALENDAR_EXTRA_PATH ? loadCalendarFile(config.CALENDAR_EXTRA_PATH) : undefined);
+}
+
+export function platformClientFrom(config: AppConfig): PlatformClient {
+  return createPlatformClient({
+    baseUrl: config.PLATFORM_BASE_URL,
+    token: config.PLATFORM_API_TOKEN,
+    timeoutMs: config.PLATFORM_TIMEOUT_MS,
+  });
+}
+
+export interface ActivityDeps {
+  db: Db;
+  platform: PlatformClient;
+  calendar: WorkingDayCalendar;
+  policy: ReviewPolicy;
+}
+
+/** Every activity the worker registers, built over injected clients. */
+export function createActivities(deps: ActivityDeps) {
+  return {
+    ...createVerificationActivities({
+      cases: createVerificationCaseRepository(deps.db),
+      merchants: createMerchantRepository(deps.db),
+      platform: deps.platform,
+      calendar: deps.calendar,
+      policy: deps.policy,
+    }),
+  };
+}

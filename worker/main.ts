@@ -1,0 +1,44 @@
+import { Connection } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import { loadConfig } from '../config/config';
+import { temporalConnectionOptions } from '../config/temporal';
+import { createLogger } from '../config/logger';
+import { createDb, describeDbTarget } from '../db/connection';
+import { calendarFrom, platformClientFrom, reviewPolicyFrom } from './dependencies';
+import { ensureSearchAttributes } from './search-attributes';
+import { createMerchantOpsWorker } from './worker';
+
+/** Production entry point: one worker process against TEMPORAL_ADDRESS and DATABASE_URL. */
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger(config, 'worker');
+  const target = { databaseUrl: config.DATABASE_URL, pgliteDir: config.PGLITE_DIR };
+  const db = createDb(target);
+
+  const options = temporalConnectionOptions(config);
+  const client = await Connection.connect(options);
+  await ensureSearchAttributes(client, config.TEMPORAL_NAMESPACE);
+  await client.close();
+
+  const connection = await NativeConnection.connect(options);
+  const worker = await createMerchantOpsWorker({
+    connection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    deps: { db, platform: platformClientFrom(config), calendar: calendarFrom(config), policy: reviewPolicyFrom(config) },
+  });
+  logger.info(
+    { temporal: config.TEMPORAL_ADDRESS, namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.TEMPORAL_TASK_QUEUE, db: describeDbTarget(target) },
+    'worker started',
+  );
+  // Worker.run installs SIGINT/SIGTERM handlers and drains in-flight tasks on shutdown.
+  await worker.run();
+  await connection.close();
+  await db.destroy();
+  logger.info('worker stopped');
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exitCode = 1;
+});

@@ -1,0 +1,63 @@
+import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import type { EntityType } from '../domain/verification';
+
+/** Entity verification review (DOMAIN.md section 1): messages, types and ids. */
+export const VERIFICATION_PROCESS = 'verification';
+
+/** One open review per merchant: the id comes from the business key, not the case. */
+export const verificationWorkflowId = (merchantId: string): string => `verification:${merchantId}`;
+
+export type VerificationStatus = 'in_review' | 'awaiting_resubmission' | 'approved' | 'rejected' | 'abandoned';
+
+/** No personal data travels in workflow history: it stays encrypted in the database. */
+export interface VerificationInput {
+  caseId: string;
+  merchantId: string;
+  entityType: EntityType;
+  submittedAt: string;
+}
+
+export type DecisionKind = 'approve' | 'reject' | 'request_info';
+
+export interface ReviewDecision {
+  decision: DecisionKind;
+  /** Why: required to reject or to request information. */
+  reasons: string[];
+  reviewer: string;
+}
+
+export interface Resubmission {
+  submissionSeq: number;
+  submittedAt: string;
+  by: string;
+}
+
+export interface CaseHistoryEntry {
+  seq: number;
+  type: string;
+  actor: string;
+  at: string;
+  details: Record<string, unknown>;
+}
+
+export interface VerificationState {
+  caseId: string;
+  merchantId: string;
+  status: VerificationStatus;
+  deadline: string | null;
+  overdue: boolean;
+  resubmitBy: string | null;
+  history: CaseHistoryEntry[];
+}
+
+export interface VerificationResult {
+  status: Extract<VerificationStatus, 'approved' | 'rejected' | 'abandoned'>;
+  shopId?: string;
+}
+
+export const decideUpdate = defineUpdate<VerificationState, [ReviewDecision]>('decide');
+export const resubmitUpdate = defineUpdate<VerificationState, [Resubmission]>('resubmit');
+export const verificationStateQuery = defineQuery<VerificationState>('state');
+
+/** The workflow's registered name; the API starts it by name, never importing its code. */
+export const VERIFICATION_WORKFLOW_TYPE = 'verificationReview';

@@ -1,0 +1,194 @@
+import {
+  allHandlersFinished,
+  condition,
+  proxyActivities,
+  setHandler,
+  upsertSearchAttributes,
+} from '@temporalio/workflow';
+import type { CasePatchInput, VerificationActivities } from '../activities/verification';
+import { ErrorType } from '../domain/errors';
+import { OVERDUE, STATUS } from './search-attributes';
+import {
+  decideUpdate,
+  resubmitUpdate,
+  verificationStateQuery,
+  type CaseHistoryEntry,
+  type Resubmission,
+  type ReviewDecision,
+  type VerificationInput,
+  type VerificationResult,
+  type VerificationState,
+  type VerificationStatus,
+} from './verification.defs';
+
+// Database writes: quick, retried until the database is back.
+const { recordCaseEvent, activateMerchant } = proxyActivities<VerificationActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+});
+
+// The API writes the case rows right after starting us; give it a couple of minutes.
+const { openCase } = proxyActivities<VerificationActivities>({
+  startToCloseTimeout: '10 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 8 },
+});
+
+// Calendar maths: retried slowly so ops can load a missing year and the case goes on.
+const { planReviewDeadline, planResubmissionDeadline } = proxyActivities<VerificationActivities>({
+  startToCloseTimeout: '10 seconds',
+  retry: { initialInterval: '10 seconds', backoffCoefficient: 2, maximumInterval: '10 minutes' },
+});
+
+// Platform calls: the client times out at PLATFORM_TIMEOUT_MS; 4xx are not retried.
+const { escalateOverdueCase, notifyMerchant } = proxyActivities<VerificationActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: {
+    initialInterval: '2 seconds',
+    backoffCoefficient: 2,
+    maximumInterval: '5 minutes',
+    nonRetryableErrorTypes: [ErrorType.PlatformRejected],
+  },
+});
+
+/**
+ * One entity verification review, from submission to approval, rejection or
+ * abandonment. Reviewers decide through the `decide` update; merchants answer a
+ * request for information through `resubmit`. The SLA deadline and the resubmission
+ * window are computed by activities (calendar and config) and kept in history.
+ *
+ * Each review round costs about 20 history events and rounds are human-paced, so the
+ * history stays far below Temporal's limits without continue-as-new.
+ */
+export async function verificationReview(input: VerificationInput): Promise<VerificationResult> {
+  const { caseId, merchantId } = input;
+  const state: VerificationState = {
+    caseId,
+    merchantId,
+    status: 'in_review',
+    deadline: null,
+    overdue: false,
+    resubmitBy: null,
+    history: [],
+  };
+  let pendingDecision: ReviewDecision | undefined;
+  let pendingResubmission: Resubmission | undefined;
+
+  setHandler(verificationStateQuery, () => state);
+
+  setHandler(
+    decideUpdate,
+    async (decision) => {
+      pendingDecision = decision;
+      // Answer once the main loop has acted on it, so the caller sees the outcome.
+      await condition(() => pendingDecision === undefined);
+      return state;
+    },
+    {
+      validator: (decision) => {
+        if (state.status !== 'in_review' || pendingDecision) {
+          throw new Error(`case ${caseId} is ${state.status}: only a case in review takes a decision`);
+        }
+        if (decision.decision !== 'approve' && decision.reasons.length === 0) {
+          throw new Error(`to ${decision.decision.replace('_', ' ')} a reviewer must give reasons`);
+        }
+      },
+    },
+  );
+
+  setHandler(
+    resubmitUpdate,
+    async (resubmission) => {
+      pendingResubmission = resubmission;
+      await condition(() => pendingResubmission === undefined);
+      return state;
+    },
+    {
+      validator: (_resubmission: Resubmission) => {
+        if (state.status !== 'awaiting_resubmission' || pendingResubmission) {
+          throw new Error(`case ${caseId} is ${state.status}: it is not waiting for a resubmission`);
+        }
+      },
+    },
+  );
+
+  const record = async (type: string, actor: string, details: Record<string, unknown>, patch: CasePatchInput) => {
+    const entry: CaseHistoryEntry = { seq: state.history.length + 1, type, actor, at: new Date().toISOString(), details };
+    await recordCaseEvent({ caseId, merchantId, event: entry, patch });
+    state.history.push(entry);
+    if (patch.status) state.status = patch.status;
+    if (patch.deadline !== undefined) state.deadline = patch.deadline;
+    if (patch.overdue !== undefined) state.overdue = patch.overdue;
+    if (patch.resubmitBy !== undefined) state.resubmitBy = patch.resubmitBy;
+    upsertSearchAttributes([
+      { key: STATUS, value: state.status },
+      { key: OVERDUE, value: state.overdue },
+    ]);
+  };
+
+  const finish = async (status: VerificationResult['status'], shopId?: string): Promise<VerificationResult> => {
+    await notifyMerchant({ caseId, merchantId, seq: state.history.length, template: `verification_${status}` });
+    await condition(allHandlersFinished);
+    return shopId ? { status, shopId } : { status };
+  };
+
+  await openCase({ caseId, merchantId });
+  await record('submitted', `merchant:${merchantId}`, { submissionSeq: 1 }, { status: 'in_review' });
+  let submittedAt = input.submittedAt;
+
+  for (;;) {
+    const plan = await planReviewDeadline({ entityType: input.entityType, submittedAt });
+    await record('deadline_set', 'system', plan, { deadline: plan.deadline, overdue: false });
+
+    if (!(await waitUntil(() => pendingDecision !== undefined, plan.deadline))) {
+      await escalateOverdueCase({ caseId, merchantId, deadline: plan.deadline });
+      await record('escalated', 'system', { deadline: plan.deadline, notified: 'supervisor' }, { overdue: true });
+      await condition(() => pendingDecision !== undefined);
+    }
+
+    const decision = pendingDecision as ReviewDecision;
+    const details = { reasons: decision.reasons };
+    if (decision.decision === 'approve') {
+      const { shopId } = await activateMerchant({ caseId, merchantId, entityType: input.entityType });
+      await record('approved', decision.reviewer, { ...details, shopId }, closed('approved'));
+      pendingDecision = undefined;
+      return finish('approved', shopId);
+    }
+    if (decision.decision === 'reject') {
+      await record('rejected', decision.reviewer, details, closed('rejected'));
+      pendingDecision = undefined;
+      return finish('rejected');
+    }
+
+    const { resubmitBy } = await planResubmissionDeadline({ requestedAt: new Date().toISOString() });
+    await record('info_requested', decision.reviewer, { ...details, resubmitBy }, {
+      status: 'awaiting_resubmission',
+      resubmitBy,
+      overdue: false,
+    });
+    pendingDecision = undefined;
+    await notifyMerchant({ caseId, merchantId, seq: state.history.length, template: 'verification_info_requested' });
+
+    if (!(await waitUntil(() => pendingResubmission !== undefined, resubmitBy))) {
+      await record('abandoned', 'system', { resubmitBy }, closed('abandoned'));
+      return finish('abandoned');
+    }
+    const resubmission = pendingResubmission as Resubmission;
+    submittedAt = resubmission.submittedAt;
+    await record('resubmitted', resubmission.by, { submissionSeq: resubmission.submissionSeq }, {
+      status: 'in_review',
+      resubmitBy: null,
+    });
+    pendingResubmission = undefined;
+  }
+}
+
+function closed(status: VerificationStatus): CasePatchInput {
+  return { status, closedAt: new Date().toISOString() };
+}
+
+/** Waits for `done` until an absolute instant; true if it happened in time. */
+async function waitUntil(done: () => boolean, deadline: string): Promise<boolean> {
+  const msLeft = Date.parse(deadline) - Date.now();
+  if (msLeft <= 0) return done();
+  return condition(done, msLeft);
+}
