@@ -22,6 +22,8 @@ export const configSchema = z
     NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 
+    // Loopback by default; containers set 0.0.0.0 so their neighbours can reach them.
+    API_HOST: z.string().default('127.0.0.1'),
     API_PORT: int(3000),
     API_BODY_LIMIT: z.string().default('100kb'),
     API_RATE_LIMIT_PER_MINUTE: int(120),
@@ -43,6 +45,7 @@ export const configSchema = z
     PLATFORM_BASE_URL: z.string().url().default('http://127.0.0.1:3100'),
     PLATFORM_API_TOKEN: z.string().default('sandbox-token'),
     PLATFORM_TIMEOUT_MS: int(10_000),
+    SANDBOX_HOST: z.string().default('127.0.0.1'),
     SANDBOX_PORT: int(3100),
     SANDBOX_LATENCY_MS: int(0),
     SANDBOX_ERROR_RATE: z.coerce.number().min(0).max(1).default(0),

@@ -11,10 +11,10 @@ async function main(): Promise<void> {
     const direction = process.argv[2] ?? 'up';
     if (direction === 'down') {
       const [, undone] = (await db.migrate.rollback(migratorConfig)) as [number, string[]];
-      console.log(`rolled back on ${describeDbTarget(target)}: ${undone.join(', ') || 'nothing'}`);
+      process.stdout.write(`rolled back on ${describeDbTarget(target)}: ${undone.join(', ') || 'nothing'}\n`);
     } else {
       const [, applied] = (await db.migrate.latest(migratorConfig)) as [number, string[]];
-      console.log(`migrated ${describeDbTarget(target)}: ${applied.join(', ') || 'already up to date'}`);
+      process.stdout.write(`migrated ${describeDbTarget(target)}: ${applied.join(', ') || 'already up to date'}\n`);
     }
   } finally {
     await db.destroy();
@@ -22,6 +22,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  console.error(err instanceof Error ? err.message : err);
+  process.stderr.write(`migration failed: ${err instanceof Error ? err.message : String(err)}\n`);
   process.exitCode = 1;
 });

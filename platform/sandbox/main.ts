@@ -1,11 +1,12 @@
-import pino from 'pino';
 import { loadConfig } from '../../config/config';
+import { createLogger } from '../../config/logger';
 import { startSandboxPlatform } from './server';
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  const log = pino({ level: config.LOG_LEVEL });
+  const log = createLogger(config, 'sandbox');
   const sandbox = await startSandboxPlatform({
+    host: config.SANDBOX_HOST,
     port: config.SANDBOX_PORT,
     token: config.PLATFORM_API_TOKEN,
     latencyMs: config.SANDBOX_LATENCY_MS,
