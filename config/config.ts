@@ -21,6 +21,8 @@ export const configSchema = z
   .object({
     NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    // json for machines; pretty (pino-pretty, a dev dependency) for a person at a terminal.
+    LOG_FORMAT: z.enum(['json', 'pretty']).default('json'),
 
     // Loopback by default; containers set 0.0.0.0 so their neighbours can reach them.
     API_HOST: z.string().default('127.0.0.1'),

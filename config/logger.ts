@@ -19,11 +19,14 @@ export const REDACTED_PATHS = [
   '*.body',
 ];
 
-export function createLogger(config: Pick<AppConfig, 'LOG_LEVEL'>, component: string): Logger {
+export function createLogger(config: Pick<AppConfig, 'LOG_LEVEL' | 'LOG_FORMAT'>, component: string): Logger {
   return pino({
     level: config.LOG_LEVEL,
     base: { component },
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
     timestamp: pino.stdTimeFunctions.isoTime,
+    ...(config.LOG_FORMAT === 'pretty'
+      ? { transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname' } } }
+      : {}),
   });
 }

@@ -15,6 +15,8 @@ export interface VerificationInput {
   merchantId: string;
   entityType: EntityType;
   submittedAt: string;
+  /** `role:subject` of whoever submitted, for the case history. */
+  submittedBy: string;
 }
 
 export type DecisionKind = 'approve' | 'reject' | 'request_info';

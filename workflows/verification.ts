@@ -132,7 +132,7 @@ export async function verificationReview(input: VerificationInput): Promise<Veri
   };
 
   await openCase({ caseId, merchantId });
-  await record('submitted', `merchant:${merchantId}`, { submissionSeq: 1 }, { status: 'in_review' });
+  await record('submitted', input.submittedBy, { submissionSeq: 1 }, { status: 'in_review' });
   let submittedAt = input.submittedAt;
 
   for (;;) {

@@ -33,6 +33,7 @@ export interface VerificationServiceDeps {
 }
 
 const newCaseId = () => `vc_${randomBytes(12).toString('hex')}`;
+const actorOf = (p: Principal) => `${p.role}:${p.sub}`;
 const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
 
 /** What the verification routes do, between HTTP and Temporal + the database. */
@@ -69,6 +70,7 @@ export function createVerificationService({ db, temporal, taskQueue, vault }: Ve
         merchantId: body.merchantId,
         entityType: body.entityType,
         submittedAt: now.toISOString(),
+        submittedBy: actorOf(principal),
       };
       let handle;
       try {
@@ -137,7 +139,7 @@ export function createVerificationService({ db, temporal, taskQueue, vault }: Ve
       const row = await load(caseId, principal);
       const handle = temporal.workflow.getHandle(row.workflow_id, row.run_id ?? undefined);
       return update(row, () =>
-        handle.executeUpdate(decideUpdate, { args: [{ decision: body.decision, reasons: body.reasons, reviewer: `${principal.role}:${principal.sub}` }] }),
+        handle.executeUpdate(decideUpdate, { args: [{ decision: body.decision, reasons: body.reasons, reviewer: actorOf(principal) }] }),
       );
     },
 
@@ -151,7 +153,7 @@ export function createVerificationService({ db, temporal, taskQueue, vault }: Ve
       const handle = temporal.workflow.getHandle(row.workflow_id, row.run_id ?? undefined);
       const state = await update(row, () =>
         handle.executeUpdate(resubmitUpdate, {
-          args: [{ submissionSeq: seq, submittedAt: now.toISOString(), by: `${principal.role}:${principal.sub}` }],
+          args: [{ submissionSeq: seq, submittedAt: now.toISOString(), by: actorOf(principal) }],
         }),
       );
       await submissions.insert(caseId, seq, { ...body, entityType: row.entity_type as EntityType, legalName: row.legal_name }, now);

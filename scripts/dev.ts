@@ -1,0 +1,115 @@
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { loadConfig } from '../config/config';
+import { createLogger } from '../config/logger';
+import { createApp } from '../api/app';
+import { listen } from '../api/listen';
+import { createDb, describeDbTarget } from '../db/connection';
+import { migrateToLatest } from '../db/migrations';
+import { startSandboxPlatform } from '../platform/sandbox';
+import { createPiiVault } from '../security/pii';
+import { calendarFrom, platformClientFrom, reviewPolicyFrom } from '../worker/dependencies';
+import { ensureSearchAttributes } from '../worker/search-attributes';
+import { createMerchantOpsWorker } from '../worker/worker';
+import { startTemporalDevServer } from './temporal-dev-server';
+
+const ROOT = path.resolve(__dirname, '..');
+
+/**
+ * `npm start`: the whole platform in one command, on embedded defaults. A Temporal dev
+ * server persisted to data/temporal.db (Web UI on :8233), PGlite under data/pglite
+ * (or DATABASE_URL), the sandbox platform, the worker and the API. Ctrl-C stops it all;
+ * the next start resumes every process that was in flight.
+ */
+async function main(): Promise<void> {
+  const config = loadConfig({
+    LOG_FORMAT: process.stdout.isTTY ? 'pretty' : 'json',
+    PLATFORM_BASE_URL: `http://127.0.0.1:${process.env.SANDBOX_PORT ?? 3100}`,
+    ...process.env,
+  });
+  const log = createLogger(config, 'dev');
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+
+  const stack: Array<{ name: string; stop: () => Promise<unknown> }> = [];
+  let stopping = false;
+  const stopAll = async (reason: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ reason }, 'stopping the dev stack');
+    for (const part of stack.reverse()) {
+      await part.stop().catch((err: unknown) => log.error({ err, part: part.name }, 'failed to stop cleanly'));
+    }
+    log.info('stopped');
+  };
+  process.once('SIGINT', () => void stopAll('SIGINT').then(() => process.exit(0)));
+  process.once('SIGTERM', () => void stopAll('SIGTERM').then(() => process.exit(0)));
+
+  try {
+    const cliPath = config.TEMPORAL_CLI_PATH ?? path.join(ROOT, '.tools/venv/bin/temporal');
+    const temporalLog = log.child({ component: 'temporal' });
+    const devServer = await startTemporalDevServer({
+      cliPath,
+      dbFile: path.join(ROOT, 'data/temporal.db'),
+      address: config.TEMPORAL_ADDRESS,
+      uiPort: config.TEMPORAL_UI_PORT,
+      namespace: config.TEMPORAL_NAMESPACE,
+      onOutput: (line) => temporalLog.info(line),
+    });
+    stack.push({ name: 'temporal', stop: () => devServer.stop() });
+    log.info({ address: config.TEMPORAL_ADDRESS, ui: `http://localhost:${config.TEMPORAL_UI_PORT}` }, 'temporal dev server ready');
+
+    const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
+    stack.push({ name: 'temporal client', stop: () => connection.close() });
+    await ensureSearchAttributes(connection, config.TEMPORAL_NAMESPACE);
+
+    const target = { databaseUrl: config.DATABASE_URL, pgliteDir: path.resolve(ROOT, config.PGLITE_DIR) };
+    const db = createDb(target);
+    stack.push({ name: 'database', stop: () => db.destroy() });
+    const applied = await migrateToLatest(db);
+    log.info({ db: describeDbTarget(target), applied }, 'database ready');
+
+    const sandbox = await startSandboxPlatform({
+      host: config.SANDBOX_HOST,
+      port: config.SANDBOX_PORT,
+      token: config.PLATFORM_API_TOKEN,
+      latencyMs: config.SANDBOX_LATENCY_MS,
+      errorRate: config.SANDBOX_ERROR_RATE,
+    });
+    stack.push({ name: 'sandbox', stop: () => sandbox.close() });
+    log.info({ url: sandbox.url }, 'sandbox platform ready');
+
+    const nativeConnection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+    stack.push({ name: 'worker connection', stop: () => nativeConnection.close() });
+    const worker = await createMerchantOpsWorker({
+      connection: nativeConnection,
+      namespace: config.TEMPORAL_NAMESPACE,
+      taskQueue: config.TEMPORAL_TASK_QUEUE,
+      deps: { db, platform: platformClientFrom(config), calendar: calendarFrom(config), policy: reviewPolicyFrom(config) },
+    });
+    const running = worker.run();
+    stack.push({ name: 'worker', stop: async () => { worker.shutdown(); await running; } });
+    log.info({ taskQueue: config.TEMPORAL_TASK_QUEUE }, 'worker running');
+
+    const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+    const app = createApp({ config, db, temporal, logger: createLogger(config, 'api'), vault: createPiiVault(config.PII_ENCRYPTION_KEY) });
+    const api = await listen(app, config.API_HOST, config.API_PORT);
+    stack.push({ name: 'api', stop: () => api.close() });
+    log.info(
+      {
+        api: `http://localhost:${config.API_PORT}`,
+        docs: `http://localhost:${config.API_PORT}/docs`,
+        temporalUi: `http://localhost:${config.TEMPORAL_UI_PORT}`,
+        token: 'npm run token -- --role ops',
+      },
+      'merchant-ops is up; Ctrl-C stops it',
+    );
+    await running;
+  } catch (err) {
+    log.error({ err }, 'the dev stack failed');
+    await stopAll('failure');
+    process.exitCode = 1;
+  }
+}
+
+void main();
