@@ -43,10 +43,17 @@ export function createApp({ config, db, temporal, logger, vault }: AppDeps): Exp
         res.setHeader('X-Request-Id', id);
         return id;
       },
+      // One short line per request: no headers (tokens), no bodies (personal data).
+      serializers: {
+        req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }),
+        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+      },
       customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
     }),
   );
   app.use(helmet());
+  // Before the body parser, so a body it refuses (invalid JSON, too large) is audited too.
+  app.use('/v1', auditMutations(createAuditLog(db), logger));
   app.use(express.json({ limit: config.API_BODY_LIMIT }));
 
   const registry = createOpenApiRegistry();
@@ -62,7 +69,6 @@ export function createApp({ config, db, temporal, logger, vault }: AppDeps): Exp
   app.use(createHealthRouter({ db, temporal }));
 
   const v1 = express.Router();
-  v1.use(auditMutations(createAuditLog(db), logger));
   v1.use(authenticate({ secret: config.JWT_SECRET, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE }));
   v1.use(
     createVerificationRouter({

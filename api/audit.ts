@@ -12,6 +12,8 @@ const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 export function auditMutations(audit: AuditLog, logger: Logger): RequestHandler {
   return (req, res, next) => {
     if (!MUTATING.has(req.method)) return next();
+    // Taken now: by 'finish' the routers may have rewritten baseUrl and url.
+    const path = `${req.baseUrl}${req.path}`;
     res.on('finish', () => {
       const named = res.locals.audit as { action?: string; target?: string } | undefined;
       const status = res.statusCode;
@@ -20,11 +22,11 @@ export function auditMutations(audit: AuditLog, logger: Logger): RequestHandler 
           requestId: String(req.id),
           actorSub: req.principal?.sub ?? 'anonymous',
           actorRole: req.principal?.role ?? 'none',
-          action: named?.action ?? `${req.method} ${req.baseUrl}${req.path}`,
+          action: named?.action ?? `${req.method} ${path}`,
           target: named?.target,
           statusCode: status,
           outcome: status < 400 ? 'succeeded' : status < 500 ? 'refused' : 'failed',
-          details: { method: req.method, path: `${req.baseUrl}${req.path}` },
+          details: { method: req.method, path },
         })
         .catch((err: unknown) => logger.error({ err, requestId: req.id }, 'audit log write failed'));
     });

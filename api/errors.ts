@@ -39,7 +39,7 @@ export function errorMapper(logger: Logger): ErrorRequestHandler {
       res.status(err.status).json({ error: err.code, message: err.message, requestId, ...err.extra });
       return;
     }
-    const bodyError = err as { type?: string; status?: number };
+    const bodyError = (err ?? {}) as { type?: string; status?: number };
     if (bodyError.type === 'entity.too.large') {
       res.status(413).json({ error: 'payload_too_large', message: 'request body is too large', requestId });
       return;
@@ -48,7 +48,16 @@ export function errorMapper(logger: Logger): ErrorRequestHandler {
       res.status(400).json({ error: 'invalid_json', message: 'request body is not valid JSON', requestId });
       return;
     }
-    if ((err as { code?: unknown }).code === GRPC_UNAVAILABLE) {
+    // Express and body-parser mark client mistakes (unsupported charset or encoding, an
+    // undecodable path parameter) with a 4xx status; their messages may quote the input.
+    if (typeof bodyError.status === 'number' && bodyError.status >= 400 && bodyError.status < 500) {
+      const code = bodyError.status === 415 ? 'unsupported_media_type' : 'bad_request';
+      res.status(bodyError.status).json({ error: code, message: 'the request cannot be read as sent', requestId });
+      return;
+    }
+    // The Temporal client wraps the gRPC error: UNAVAILABLE is on its cause.
+    const grpc = err as { code?: unknown; cause?: { code?: unknown } } | undefined;
+    if (grpc?.code === GRPC_UNAVAILABLE || grpc?.cause?.code === GRPC_UNAVAILABLE) {
       logger.error({ err, requestId }, 'temporal is unavailable');
       res.status(503).json({ error: 'unavailable', message: 'the workflow service is unavailable; retry shortly', requestId });
       return;

@@ -29,13 +29,17 @@ async function main(): Promise<void> {
     ...process.env,
   });
   const log = createLogger(config, 'dev');
-  Runtime.install({ logger: new DefaultLogger('WARN') });
+  // This script orchestrates shutdown itself, so the SDK must not react to signals on its own.
+  Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
 
   const stack: Array<{ name: string; stop: () => Promise<unknown> }> = [];
   let stopping = false;
+  // While stopping, the server's complaints about its own closing connections are noise.
+  let quietTemporal = false;
   const stopAll = async (reason: string) => {
     if (stopping) return;
     stopping = true;
+    quietTemporal = true;
     log.info({ reason }, 'stopping the dev stack');
     for (const part of stack.reverse()) {
       await part.stop().catch((err: unknown) => log.error({ err, part: part.name }, 'failed to stop cleanly'));
@@ -47,14 +51,16 @@ async function main(): Promise<void> {
 
   try {
     const cliPath = config.TEMPORAL_CLI_PATH ?? path.join(ROOT, '.tools/venv/bin/temporal');
-    const temporalLog = log.child({ component: 'temporal' });
+    const temporalLog = createLogger(config, 'temporal');
     const devServer = await startTemporalDevServer({
       cliPath,
       dbFile: path.join(ROOT, 'data/temporal.db'),
       address: config.TEMPORAL_ADDRESS,
       uiPort: config.TEMPORAL_UI_PORT,
       namespace: config.TEMPORAL_NAMESPACE,
-      onOutput: (line) => temporalLog.info(line),
+      onOutput: (line) => {
+        if (!quietTemporal) temporalLog.info(line);
+      },
     });
     stack.push({ name: 'temporal', stop: () => devServer.stop() });
     log.info({ address: config.TEMPORAL_ADDRESS, ui: `http://localhost:${config.TEMPORAL_UI_PORT}` }, 'temporal dev server ready');

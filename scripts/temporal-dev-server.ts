@@ -38,7 +38,8 @@ export async function startTemporalDevServer(o: DevServerOptions): Promise<DevSe
     '--log-level', 'warn',
     ...CUSTOM_SEARCH_ATTRIBUTES.flatMap((k) => ['--search-attribute', `${k.name}=${SA_TYPE_NAMES[k.type]}`]),
   ];
-  const child = spawn(o.cliPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // Its own process group: Ctrl-C reaches us, and we stop the server last, after the worker.
+  const child = spawn(o.cliPath, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   for (const stream of [child.stdout, child.stderr]) {
     let buffered = '';
     stream.setEncoding('utf8');
@@ -50,6 +51,8 @@ export async function startTemporalDevServer(o: DevServerOptions): Promise<DevSe
     });
   }
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  // Never leave a server behind if this process ends without a clean stop.
+  process.once('exit', () => child.kill('SIGTERM'));
 
   const giveUpAt = Date.now() + 60_000;
   for (;;) {

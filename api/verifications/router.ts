@@ -25,6 +25,12 @@ export function createVerificationRouter({ service, registry, limitMutations }: 
   const router = Router();
   const { 400: bad, 401: unauth, 403: denied, 404: missing, 409: clash, 429: limited } = errorResponses;
 
+  // Runs before the role check, so a refused attempt on a case is audited under that case too.
+  router.param('id', (_req, res, next, id: string) => {
+    if (caseIdParams.safeParse({ id }).success) res.locals.audit = { ...res.locals.audit, target: id };
+    next();
+  });
+
   describeRoute(registry, {
     method: 'post',
     path: '/v1/verifications',
