@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { PlatformFailureType } from './errors';
+import { ErrorType } from '../domain/errors';
 import type {
   NotificationAccepted,
   NotificationInput,
@@ -45,7 +45,7 @@ export function createPlatformClient(options: PlatformClientOptions): PlatformCl
       text = await response.text();
     } catch (err) {
       const reason = describeTransportError(err, options.timeoutMs);
-      throw ApplicationFailure.retryable(`${method} ${path} ${reason}`, PlatformFailureType.Unavailable);
+      throw ApplicationFailure.retryable(`${method} ${path} ${reason}`, ErrorType.PlatformUnavailable);
     }
 
     const parsed = parseJson(text);
@@ -55,7 +55,7 @@ export function createPlatformClient(options: PlatformClientOptions): PlatformCl
       const unavailable: PlatformUnavailableDetails = { status };
       throw ApplicationFailure.retryable(
         `${method} ${path} returned ${status} with a body that is not JSON`,
-        PlatformFailureType.Unavailable,
+        ErrorType.PlatformUnavailable,
         unavailable,
       );
     }
@@ -63,10 +63,10 @@ export function createPlatformClient(options: PlatformClientOptions): PlatformCl
     const message = `${method} ${path} failed with ${status}${errorCodeSuffix(responseBody)}`;
     if (status >= 500 || RETRYABLE_CLIENT_STATUSES.has(status)) {
       const unavailable: PlatformUnavailableDetails = { status };
-      throw ApplicationFailure.retryable(message, PlatformFailureType.Unavailable, unavailable);
+      throw ApplicationFailure.retryable(message, ErrorType.PlatformUnavailable, unavailable);
     }
     const rejection: PlatformRejectionDetails = { status, body: responseBody };
-    throw ApplicationFailure.nonRetryable(message, PlatformFailureType.Rejected, rejection);
+    throw ApplicationFailure.nonRetryable(message, ErrorType.PlatformRejected, rejection);
   }
 
   return {
