@@ -9,7 +9,7 @@ import { createDb, describeDbTarget } from '../db/connection';
 import { migrateToLatest } from '../db/migrations';
 import { startSandboxPlatform } from '../platform/sandbox';
 import { createPiiVault } from '../security/pii';
-import { calendarFrom, platformClientFrom, reviewPolicyFrom } from '../worker/dependencies';
+import { calendarFrom, calendarShortfall, platformClientFrom, reviewPolicyFrom } from '../worker/dependencies';
 import { ensureSearchAttributes } from '../worker/search-attributes';
 import { createMerchantOpsWorker } from '../worker/worker';
 import { startTemporalDevServer } from './temporal-dev-server';
@@ -85,13 +85,17 @@ async function main(): Promise<void> {
     stack.push({ name: 'sandbox', stop: () => sandbox.close() });
     log.info({ url: sandbox.url }, 'sandbox platform ready');
 
+    const calendar = calendarFrom(config);
+    const uncovered = calendarShortfall(calendar, new Date());
+    if (uncovered) log.warn({ uncovered }, 'the working-day calendar does not cover the next 60 days; set CALENDAR_EXTRA_PATH');
+
     const nativeConnection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
     stack.push({ name: 'worker connection', stop: () => nativeConnection.close() });
     const worker = await createMerchantOpsWorker({
       connection: nativeConnection,
       namespace: config.TEMPORAL_NAMESPACE,
       taskQueue: config.TEMPORAL_TASK_QUEUE,
-      deps: { db, platform: platformClientFrom(config), calendar: calendarFrom(config), policy: reviewPolicyFrom(config) },
+      deps: { db, platform: platformClientFrom(config), calendar, policy: reviewPolicyFrom(config) },
     });
     const running = worker.run();
     stack.push({ name: 'worker', stop: async () => { worker.shutdown(); await running; } });

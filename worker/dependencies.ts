@@ -3,7 +3,7 @@ import type { Db } from '../db/connection';
 import { createMerchantRepository } from '../db/repositories/merchants';
 import { createVerificationCaseRepository } from '../db/repositories/verification-cases';
 import { createVerificationActivities } from '../activities/verification';
-import { createWorkingDayCalendar, type WorkingDayCalendar } from '../domain/calendar';
+import { createWorkingDayCalendar, shanghaiDate, type WorkingDayCalendar } from '../domain/calendar';
 import { loadCalendarFile } from '../domain/calendar-file';
 import type { ReviewPolicy } from '../domain/verification';
 import { createPlatformClient } from '../platform/client';
@@ -22,6 +22,16 @@ export function reviewPolicyFrom(config: AppConfig): ReviewPolicy {
 /** The package's calendar, plus a file of years it does not have yet (e.g. next year's holidays). */
 export function calendarFrom(config: AppConfig): WorkingDayCalendar {
   return createWorkingDayCalendar(config.CALENDAR_EXTRA_PATH ? loadCalendarFile(config.CALENDAR_EXTRA_PATH) : undefined);
+}
+
+// An enterprise SLA of 5 working days spans about two weeks around Spring Festival;
+// 60 days gives ops time to load next year's calendar before any deadline needs it.
+const CALENDAR_LOOKAHEAD_DAYS = 60;
+
+/** Says which day the calendar stops covering, when that is within the lookahead. */
+export function calendarShortfall(calendar: WorkingDayCalendar, now: Date): string | undefined {
+  const horizon = shanghaiDate(new Date(now.getTime() + CALENDAR_LOOKAHEAD_DAYS * 86_400_000));
+  return calendar.covers(horizon) ? undefined : horizon;
 }
 
 export function platformClientFrom(config: AppConfig): PlatformClient {

@@ -4,7 +4,7 @@ import { loadConfig } from '../config/config';
 import { temporalConnectionOptions } from '../config/temporal';
 import { createLogger } from '../config/logger';
 import { createDb, describeDbTarget } from '../db/connection';
-import { calendarFrom, platformClientFrom, reviewPolicyFrom } from './dependencies';
+import { calendarFrom, calendarShortfall, platformClientFrom, reviewPolicyFrom } from './dependencies';
 import { ensureSearchAttributes } from './search-attributes';
 import { createMerchantOpsWorker } from './worker';
 
@@ -20,12 +20,16 @@ async function main(): Promise<void> {
   await ensureSearchAttributes(client, config.TEMPORAL_NAMESPACE);
   await client.close();
 
+  const calendar = calendarFrom(config);
+  const uncovered = calendarShortfall(calendar, new Date());
+  if (uncovered) logger.warn({ uncovered }, 'the working-day calendar does not cover the next 60 days; set CALENDAR_EXTRA_PATH');
+
   const connection = await NativeConnection.connect(options);
   const worker = await createMerchantOpsWorker({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
-    deps: { db, platform: platformClientFrom(config), calendar: calendarFrom(config), policy: reviewPolicyFrom(config) },
+    deps: { db, platform: platformClientFrom(config), calendar, policy: reviewPolicyFrom(config) },
   });
   logger.info(
     { temporal: config.TEMPORAL_ADDRESS, namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.TEMPORAL_TASK_QUEUE, db: describeDbTarget(target) },

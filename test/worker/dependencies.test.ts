@@ -1,0 +1,29 @@
+import { createWorkingDayCalendar } from '../../domain/calendar';
+import { loadConfig } from '../../config/config';
+import { calendarShortfall, reviewPolicyFrom } from '../../worker/dependencies';
+
+describe('worker dependencies', () => {
+  test.each([
+    ['mid-year: the loaded year covers the next 60 days', '2026-06-01T00:00:00Z', undefined, undefined],
+    ['late November: the next 60 days reach into an unloaded year', '2026-11-22T00:00:00Z', undefined, '2027-01-21'],
+    [
+      'late November with next year loaded from an extra file',
+      '2026-11-22T00:00:00Z',
+      { holidays: { '2027-01-01': '元旦' }, workdays: {} },
+      undefined,
+    ],
+  ])('%s', (_name, now, extra, expected) => {
+    expect(calendarShortfall(createWorkingDayCalendar(extra), new Date(now))).toBe(expected);
+  });
+
+  test('the review policy comes from config, with DOMAIN.md defaults', () => {
+    expect(reviewPolicyFrom(loadConfig({}))).toEqual({ slaWorkingDays: { individual: 3, enterprise: 5 }, resubmitWindowDays: 7 });
+    expect(
+      reviewPolicyFrom(loadConfig({ VERIFICATION_SLA_ENTERPRISE_WORKING_DAYS: '4', VERIFICATION_RESUBMIT_WINDOW_DAYS: '10' })),
+    ).toEqual({ slaWorkingDays: { individual: 3, enterprise: 4 }, resubmitWindowDays: 10 });
+  });
+
+  test('production refuses the development secrets and the embedded database', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/JWT_SECRET[\s\S]*PII_ENCRYPTION_KEY[\s\S]*DATABASE_URL/);
+  });
+});
