@@ -16,7 +16,7 @@ export interface VerificationInput {
   entityType: EntityType;
   submittedAt: string;
   /** `role:subject` of whoever submitted, for the case history. */
-  submittedBy: string;
+  submittedBy?: string;
 }
 
 export type DecisionKind = 'approve' | 'reject' | 'request_info';

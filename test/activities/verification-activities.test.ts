@@ -1,5 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
+import { DefaultLogger, type LogEntry } from '@temporalio/worker';
 import { createVerificationActivities, type VerificationActivities } from '../../activities/verification';
 import { createMerchantRepository, type MerchantRepository, type ShopRow } from '../../db/repositories/merchants';
 import {
@@ -76,6 +77,20 @@ function fakePlatform() {
   return { platform, calls };
 }
 
+/**
+ * Runs an activity inside a mock activity context (needed for `log` and failures). The
+ * arguments are typed by the activity: MockActivityEnvironment.run infers them from the
+ * call site, which widens literal unions such as the entity type.
+ */
+function runnerIn(env: MockActivityEnvironment) {
+  return <A extends unknown[], R>(activity: (...args: A) => Promise<R>, ...args: NoInfer<A>): Promise<R> => env.run(activity, ...args);
+}
+
+/** A mock activity context whose log lines are kept for assertions instead of printed. */
+function quietActivityEnvironment(logs: LogEntry[] = []): MockActivityEnvironment {
+  return new MockActivityEnvironment(undefined, { logger: new DefaultLogger('INFO', (entry) => logs.push(entry)) });
+}
+
 function setup(rows: CaseRow[] = []) {
   const cases = fakeCases(rows);
   const merchants = fakeMerchants();
@@ -87,7 +102,8 @@ function setup(rows: CaseRow[] = []) {
     calendar,
     policy: DEFAULT_REVIEW_POLICY,
   });
-  return { activities, cases, merchants, platform, env: new MockActivityEnvironment() };
+  const logs: LogEntry[] = [];
+  return { activities, cases, merchants, platform, logs, run: runnerIn(quietActivityEnvironment(logs)) };
 }
 
 /** The ApplicationFailure an activity threw, or a test failure if it threw anything else. */
@@ -112,42 +128,44 @@ describe('verification activities (fakes)', () => {
       // Tue 29 Sep 10:00 Shanghai: 30 Sep, then National Day (1–7 Oct) is off, 8, 9, Sat 10 (调休 上班), Mon 12.
       ['enterprise', '2026-09-29T02:00:00Z', '2026-10-12T15:59:59.999Z', 5],
     ] as const)('%s submitted at %s is due at %s (%i working days)', async (entityType, submittedAt, deadline, workingDays) => {
-      const { activities, env } = setup();
-      await expect(env.run(activities.planReviewDeadline, { entityType, submittedAt })).resolves.toEqual({ deadline, workingDays });
+      const { activities, run } = setup();
+      await expect(run(activities.planReviewDeadline, { entityType, submittedAt })).resolves.toEqual({ deadline, workingDays });
     });
 
     test('a year the calendar has no data for is a RETRYABLE CalendarYearNotLoaded failure, so ops can load it and the case goes on', async () => {
-      const { activities, env } = setup();
-      const failure = await failureOf(env.run(activities.planReviewDeadline, { entityType: 'individual', submittedAt: '2027-03-01T02:00:00Z' }));
+      const { activities, run, logs } = setup();
+      const failure = await failureOf(run(activities.planReviewDeadline, { entityType: 'individual', submittedAt: '2027-03-01T02:00:00Z' }));
       expect(failure.type).toBe(ErrorType.CalendarYearNotLoaded);
       expect(failure.nonRetryable).toBe(false);
       expect(failure.details).toEqual([{ year: 2027 }]);
+      // Each attempt logs an error naming the year, which is how ops learn what to load.
+      expect(logs).toContainEqual(expect.objectContaining({ level: 'ERROR', meta: expect.objectContaining({ year: 2027 }) }));
     });
 
     test('a 2026 submission whose working days run into 2027 fails the same way rather than guessing', async () => {
-      const { activities, env } = setup();
-      const failure = await failureOf(env.run(activities.planReviewDeadline, { entityType: 'enterprise', submittedAt: '2026-12-29T02:00:00Z' }));
+      const { activities, run } = setup();
+      const failure = await failureOf(run(activities.planReviewDeadline, { entityType: 'enterprise', submittedAt: '2026-12-29T02:00:00Z' }));
       expect(failure).toMatchObject({ type: ErrorType.CalendarYearNotLoaded, nonRetryable: false });
     });
   });
 
   test('planResubmissionDeadline gives the merchant the policy window of 7 calendar days', async () => {
-    const { activities, env } = setup();
+    const { activities, run } = setup();
     const requestedAt = '2026-03-02T02:00:00.000Z';
-    const plan = await env.run(activities.planResubmissionDeadline, { requestedAt });
+    const plan = await run(activities.planResubmissionDeadline, { requestedAt });
     expect(plan).toEqual({ resubmitBy: '2026-03-09T02:00:00.000Z', windowDays: 7 });
     expect(Date.parse(plan.resubmitBy) - Date.parse(requestedAt)).toBe(7 * DAY_MS);
   });
 
   describe('openCase', () => {
     test('passes when the API has recorded the case', async () => {
-      const { activities, env } = setup([caseRow('vc_1', 'm-1')]);
-      await expect(env.run(activities.openCase, { caseId: 'vc_1', merchantId: 'm-1' })).resolves.toBeUndefined();
+      const { activities, run } = setup([caseRow('vc_1', 'm-1')]);
+      await expect(run(activities.openCase, { caseId: 'vc_1', merchantId: 'm-1' })).resolves.toBeUndefined();
     });
 
     test('a missing case is a RETRYABLE SubmissionNotRecorded failure (the API transaction may still land)', async () => {
-      const { activities, env } = setup();
-      const failure = await failureOf(env.run(activities.openCase, { caseId: 'vc_missing', merchantId: 'm-1' }));
+      const { activities, run } = setup();
+      const failure = await failureOf(run(activities.openCase, { caseId: 'vc_missing', merchantId: 'm-1' }));
       expect(failure).toMatchObject({ type: ErrorType.SubmissionNotRecorded, nonRetryable: false });
     });
   });
@@ -156,8 +174,8 @@ describe('verification activities (fakes)', () => {
     const event = { seq: 2, type: 'deadline_set', actor: 'system', at: '2026-03-02T02:00:01.000Z', details: { workingDays: 3 } };
 
     test('writes the event and the patch with Dates, leaving fields the patch omits untouched', async () => {
-      const { activities, cases, merchants, env } = setup();
-      await env.run(activities.recordCaseEvent, {
+      const { activities, cases, merchants, run } = setup();
+      await run(activities.recordCaseEvent, {
         caseId: 'vc_1',
         merchantId: 'm-1',
         event,
@@ -186,8 +204,8 @@ describe('verification activities (fakes)', () => {
       ['rejected', 'rejected'],
       ['abandoned', 'abandoned'],
     ] as const)('a case at %s puts the merchant at %s', async (caseStatus, merchantStatus) => {
-      const { activities, cases, merchants, env } = setup();
-      await env.run(activities.recordCaseEvent, {
+      const { activities, cases, merchants, run } = setup();
+      await run(activities.recordCaseEvent, {
         caseId: 'vc_1',
         merchantId: 'm-1',
         event: { ...event, seq: 3, type: caseStatus },
@@ -202,10 +220,10 @@ describe('verification activities (fakes)', () => {
     const escalation = { caseId: 'vc_1', merchantId: 'm-1', deadline: '2026-03-05T15:59:59.999Z' };
 
     test('escalateOverdueCase: a retry sends the same key, a later deadline (a new review round) a new one', async () => {
-      const { activities, platform, env } = setup();
-      await env.run(activities.escalateOverdueCase, escalation);
-      await env.run(activities.escalateOverdueCase, { ...escalation });
-      await env.run(activities.escalateOverdueCase, { ...escalation, deadline: '2026-03-12T15:59:59.999Z' });
+      const { activities, platform, run } = setup();
+      await run(activities.escalateOverdueCase, escalation);
+      await run(activities.escalateOverdueCase, { ...escalation });
+      await run(activities.escalateOverdueCase, { ...escalation, deadline: '2026-03-12T15:59:59.999Z' });
       const keys = platform.calls.map((c) => c.idempotencyKey);
       expect(keys[0]).toBe(keys[1]);
       expect(keys[2]).not.toBe(keys[0]);
@@ -219,12 +237,12 @@ describe('verification activities (fakes)', () => {
     });
 
     test('notifyMerchant: a retry sends the same key, another event of the case a new one', async () => {
-      const { activities, platform, env } = setup();
+      const { activities, platform, run } = setup();
       const info = { caseId: 'vc_1', merchantId: 'm-1', seq: 3, template: 'verification_info_requested' };
-      await env.run(activities.notifyMerchant, info);
-      await env.run(activities.notifyMerchant, { ...info });
-      await env.run(activities.notifyMerchant, { ...info, seq: 5, template: 'verification_abandoned' });
-      await env.run(activities.notifyMerchant, { ...info, caseId: 'vc_2' });
+      await run(activities.notifyMerchant, info);
+      await run(activities.notifyMerchant, { ...info });
+      await run(activities.notifyMerchant, { ...info, seq: 5, template: 'verification_abandoned' });
+      await run(activities.notifyMerchant, { ...info, caseId: 'vc_2' });
       const keys = platform.calls.map((c) => c.idempotencyKey);
       expect(keys[0]).toBe(keys[1]);
       expect(new Set(keys).size).toBe(3);
@@ -239,8 +257,8 @@ describe('verification activities (fakes)', () => {
 
   describe('activateMerchant', () => {
     test('verifies the merchant under the legal name of the case and returns its shop', async () => {
-      const { activities, merchants, env } = setup([caseRow('vc_1', 'm-1')]);
-      const result = await env.run(activities.activateMerchant, { caseId: 'vc_1', merchantId: 'm-1', entityType: 'individual' });
+      const { activities, merchants, run } = setup([caseRow('vc_1', 'm-1')]);
+      const result = await run(activities.activateMerchant, { caseId: 'vc_1', merchantId: 'm-1', entityType: 'individual' });
       expect(result).toEqual({ shopId: 'shop-m-1' });
       expect(merchants.verified).toEqual([
         { merchantId: 'm-1', caseId: 'vc_1', entityType: 'individual', legalName: '张三', at: expect.any(Date) },
@@ -248,8 +266,8 @@ describe('verification activities (fakes)', () => {
     });
 
     test('a missing case is a NON-retryable RecordNotFound failure', async () => {
-      const { activities, merchants, env } = setup();
-      const failure = await failureOf(env.run(activities.activateMerchant, { caseId: 'vc_missing', merchantId: 'm-1', entityType: 'individual' }));
+      const { activities, merchants, run } = setup();
+      const failure = await failureOf(run(activities.activateMerchant, { caseId: 'vc_missing', merchantId: 'm-1', entityType: 'individual' }));
       expect(failure).toMatchObject({ type: ErrorType.RecordNotFound, nonRetryable: true });
       expect(merchants.verified).toEqual([]);
     });
@@ -259,7 +277,7 @@ describe('verification activities (fakes)', () => {
 describe('verification activities over the real repositories', () => {
   let testDb: TestDb;
   let activities: VerificationActivities;
-  const env = new MockActivityEnvironment();
+  const run = runnerIn(quietActivityEnvironment());
 
   beforeAll(async () => {
     testDb = await createTestDb();
@@ -296,8 +314,8 @@ describe('verification activities over the real repositories', () => {
       event: { seq: 1, type: 'info_requested', actor: 'reviewer:rui', at: '2026-03-03T02:00:00.000Z', details: { reasons: ['blurred'] } },
       patch: { status: 'awaiting_resubmission' as const, resubmitBy: '2026-03-10T02:00:00.000Z', overdue: false },
     };
-    await env.run(activities.recordCaseEvent, input);
-    await env.run(activities.recordCaseEvent, input);
+    await run(activities.recordCaseEvent, input);
+    await run(activities.recordCaseEvent, input);
 
     const events = await testDb.db('verification_events').where({ case_id: 'vc_retry' });
     expect(events).toHaveLength(1);
@@ -312,8 +330,8 @@ describe('verification activities over the real repositories', () => {
   test('activateMerchant run twice (markVerified) opens one shop and verifies the merchant', async () => {
     await recordedCase('m-twice', 'vc_twice');
     const input = { caseId: 'vc_twice', merchantId: 'm-twice', entityType: 'individual' as const };
-    const first = await env.run(activities.activateMerchant, input);
-    const second = await env.run(activities.activateMerchant, input);
+    const first = await run(activities.activateMerchant, input);
+    const second = await run(activities.activateMerchant, input);
     expect(second).toEqual(first);
 
     const shops = await testDb.db('shops').where({ merchant_id: 'm-twice' });

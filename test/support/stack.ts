@@ -11,6 +11,7 @@ import { signToken, type TokenClaims } from '../../security/tokens';
 import { createPlatformClient } from '../../platform/client';
 import { startSandboxPlatform, type RunningSandbox } from '../../platform/sandbox';
 import { createActivities, calendarFrom, reviewPolicyFrom } from '../../worker/dependencies';
+import { writeTestCalendarFile } from './calendar';
 import { createTestDb, type TestDb } from './db';
 import { startTimeSkippingEnv, workflowBundle } from './temporal';
 import type { Db } from '../../db/connection';
@@ -46,6 +47,7 @@ export async function startStack(overrides: Record<string, string> = {}): Promis
       TEMPORAL_TASK_QUEUE: `test-${randomBytes(4).toString('hex')}`,
       PLATFORM_BASE_URL: sandbox.url,
       PLATFORM_API_TOKEN: SANDBOX_TOKEN,
+      CALENDAR_EXTRA_PATH: writeTestCalendarFile(),
       ...overrides,
     });
     const db = testDb.db;

@@ -3,13 +3,14 @@ import { workingDayDeadline, createWorkingDayCalendar } from '../../domain/calen
 import { OVERDUE, STATUS } from '../../workflows/search-attributes';
 import { verificationStateQuery, type VerificationState } from '../../workflows/verification.defs';
 import type { Principal } from '../../api/auth';
+import { TEST_CALENDAR_EXTRA } from '../support/calendar';
 import { enterpriseRequest, eventually, individualRequest } from '../support/fixtures';
 import { startStack, type Stack } from '../support/stack';
 
 const ops: Principal = { sub: 'olga', role: 'ops' };
 const reviewer: Principal = { sub: 'rui', role: 'reviewer' };
 const merchantOf = (merchantId: string): Principal => ({ sub: `u-${merchantId}`, role: 'merchant', merchantId });
-const calendar = createWorkingDayCalendar();
+const calendar = createWorkingDayCalendar(TEST_CALENDAR_EXTRA);
 const MINUTE = 60_000;
 
 describe('verification review workflow (time-skipping)', () => {

@@ -1,0 +1,100 @@
+/**
+ * Replays every committed history in test/replay/histories/ against the workflow code of
+ * this checkout. Temporal re-runs workflow code from its history whenever a worker picks
+ * up an open workflow (after a restart, a deploy, a cache eviction); if the new code
+ * issues different commands, every open review of that type gets stuck with a
+ * non-determinism error. This test is where that shows up instead of in production.
+ *
+ * Recording (runs the scenarios of scripts/record-histories.ts on the time-skipping
+ * server through the full stack, and overwrites test/replay/histories/*.json):
+ *
+ *   npm run record-histories        (= npx tsx scripts/record-histories.ts)
+ *
+ * Record when a workflow or a scenario is added, or after a change that replays cleanly
+ * (then the new files are extra coverage; keep the old ones that still matter).
+ *
+ * Do NOT re-record to make this test pass. A failure here means runs already started in
+ * production would break the same way: they were recorded with the old code, and new
+ * histories would only hide that. Keep the old histories and make the change
+ * replay-safe instead: guard it with `patched('<change-id>')` (later
+ * `deprecatePatch('<change-id>')` once no run from before the change is open), as
+ * changed-workflows/patched.ts shows, or ship it as a new workflow type.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { historyFromJSON, type History } from '@temporalio/common/lib/proto-utils';
+import { bundleWorkflowCode, Worker, type WorkflowBundle } from '@temporalio/worker';
+import { DeterminismViolationError } from '@temporalio/workflow';
+import { workflowBundle } from '../support/temporal';
+
+const HISTORIES_DIR = path.join(__dirname, 'histories');
+const historyFiles = fs
+  .readdirSync(HISTORIES_DIR)
+  .filter((f) => f.endsWith('.json'))
+  .sort();
+
+/** A history file as `temporal workflow show --output json` or the record script writes it. */
+function loadHistory(file: string): History {
+  return historyFromJSON(JSON.parse(fs.readFileSync(path.join(HISTORIES_DIR, file), 'utf8')));
+}
+
+const workflowIdOf = (file: string) => path.basename(file, '.json');
+
+const quiet = () => undefined;
+const bundlerLogger = { trace: quiet, debug: quiet, info: quiet, log: quiet, warn: quiet, error: (m: string) => process.stderr.write(`${m}\n`) };
+
+async function bundleOf(entry: string): Promise<WorkflowBundle> {
+  return bundleWorkflowCode({ workflowsPath: require.resolve(entry), logger: bundlerLogger });
+}
+
+describe('recorded verification histories', () => {
+  test('cover escalation with approval, a resubmission with rejection, and abandonment', () => {
+    expect(historyFiles).toEqual(
+      expect.arrayContaining([
+        'verification-escalated-approved.json',
+        'verification-request-info-resubmitted-rejected.json',
+        'verification-request-info-abandoned.json',
+      ]),
+    );
+  });
+
+  test('each history ran verificationReview to completion', () => {
+    for (const file of historyFiles) {
+      const { events } = loadHistory(file);
+      const started = events?.[0]?.workflowExecutionStartedEventAttributes;
+      expect(started?.workflowType?.name).toBe('verificationReview');
+      expect(events?.at(-1)?.workflowExecutionCompletedEventAttributes).toBeTruthy();
+    }
+  });
+
+  test.each(historyFiles)('%s replays against the current workflows', async (file) => {
+    await expect(Worker.runReplayHistory({ workflowBundle: workflowBundle() }, loadHistory(file), workflowIdOf(file))).resolves.toBeUndefined();
+  });
+
+  test('all histories replay in one replay worker', async () => {
+    const histories = historyFiles.map((file) => ({ workflowId: workflowIdOf(file), history: loadHistory(file) }));
+    const results = [];
+    for await (const result of Worker.runReplayHistories({ workflowBundle: workflowBundle() }, histories)) results.push(result);
+    expect(results.map((r) => ({ workflowId: r.workflowId, error: r.error }))).toEqual(
+      histories.map(({ workflowId }) => ({ workflowId, error: undefined })),
+    );
+  });
+});
+
+describe('replay catches a change that is not deterministic', () => {
+  test('an extra activity before openCase fails every recorded history with DeterminismViolationError', async () => {
+    const changed = await bundleOf('./changed-workflows');
+    for (const file of historyFiles) {
+      const replay = Worker.runReplayHistory({ workflowBundle: changed }, loadHistory(file), workflowIdOf(file));
+      await expect(replay).rejects.toBeInstanceOf(DeterminismViolationError);
+      await expect(replay).rejects.toThrow(/nondetermini/i);
+    }
+  });
+
+  test('the same change behind patched() replays the recorded histories', async () => {
+    const patchedBundle = await bundleOf('./changed-workflows/patched');
+    for (const file of historyFiles) {
+      await expect(Worker.runReplayHistory({ workflowBundle: patchedBundle }, loadHistory(file), workflowIdOf(file))).resolves.toBeUndefined();
+    }
+  });
+});
