@@ -7,7 +7,7 @@ import { createApp } from '../api/app';
 import { listen } from '../api/listen';
 import { createDb, describeDbTarget } from '../db/connection';
 import { migrateToLatest } from '../db/migrations';
-import { startSandboxPlatform } from '../platform/sandbox';
+import { sandboxOptionsFrom, startSandboxPlatform } from '../platform/sandbox';
 import { createPiiVault } from '../security/pii';
 import { calendarFrom, calendarShortfall, platformClientFrom, reviewPolicyFrom } from '../worker/dependencies';
 import { ensureSearchAttributes } from '../worker/search-attributes';
@@ -75,13 +75,7 @@ async function main(): Promise<void> {
     const applied = await migrateToLatest(db);
     log.info({ db: describeDbTarget(target), applied }, 'database ready');
 
-    const sandbox = await startSandboxPlatform({
-      host: config.SANDBOX_HOST,
-      port: config.SANDBOX_PORT,
-      token: config.PLATFORM_API_TOKEN,
-      latencyMs: config.SANDBOX_LATENCY_MS,
-      errorRate: config.SANDBOX_ERROR_RATE,
-    });
+    const sandbox = await startSandboxPlatform(sandboxOptionsFrom(config));
     stack.push({ name: 'sandbox', stop: () => sandbox.close() });
     log.info({ url: sandbox.url }, 'sandbox platform ready');
 

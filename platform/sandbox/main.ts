@@ -1,17 +1,11 @@
 import { loadConfig } from '../../config/config';
 import { createLogger } from '../../config/logger';
-import { startSandboxPlatform } from './server';
+import { sandboxOptionsFrom, startSandboxPlatform } from './server';
 
 async function main(): Promise<void> {
   const config = loadConfig();
   const log = createLogger(config, 'sandbox');
-  const sandbox = await startSandboxPlatform({
-    host: config.SANDBOX_HOST,
-    port: config.SANDBOX_PORT,
-    token: config.PLATFORM_API_TOKEN,
-    latencyMs: config.SANDBOX_LATENCY_MS,
-    errorRate: config.SANDBOX_ERROR_RATE,
-  });
+  const sandbox = await startSandboxPlatform(sandboxOptionsFrom(config));
   log.info(
     { url: sandbox.url, latencyMs: config.SANDBOX_LATENCY_MS, errorRate: config.SANDBOX_ERROR_RATE },
     'sandbox platform listening',

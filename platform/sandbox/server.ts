@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createSandboxPlatform, type SandboxPlatformOptions } from './app';
 import type { SandboxState } from './state';
+import type { AppConfig } from '../../config/config';
 
 export interface StartSandboxOptions extends SandboxPlatformOptions {
   /** 0 picks a free port, which parallel test files need. */
@@ -13,6 +14,19 @@ export interface RunningSandbox {
   url: string;
   state: SandboxState;
   close(): Promise<void>;
+}
+
+/** The sandbox as configured for `npm start` and `npm run start:sandbox`. */
+export function sandboxOptionsFrom(
+  config: Pick<AppConfig, 'SANDBOX_HOST' | 'SANDBOX_PORT' | 'PLATFORM_API_TOKEN' | 'SANDBOX_LATENCY_MS' | 'SANDBOX_ERROR_RATE'>,
+): StartSandboxOptions {
+  return {
+    host: config.SANDBOX_HOST,
+    port: config.SANDBOX_PORT,
+    token: config.PLATFORM_API_TOKEN,
+    latencyMs: config.SANDBOX_LATENCY_MS,
+    errorRate: config.SANDBOX_ERROR_RATE,
+  };
 }
 
 export async function startSandboxPlatform(options: StartSandboxOptions): Promise<RunningSandbox> {
