@@ -40,7 +40,8 @@ export function authenticate(settings: AuthSettings): RequestHandler {
   const key = new TextEncoder().encode(settings.secret);
   return async (req, _res, next) => {
     const header = req.headers.authorization ?? '';
-    const match = /^Bearer (\S+)$/.exec(header);
+    // The scheme name is case-insensitive (RFC 9110, section 11.1).
+    const match = /^Bearer +(\S+)$/i.exec(header);
     if (!match) return next(unauthorized('send an Authorization: Bearer <token> header'));
     try {
       const { payload } = await jwtVerify(match[1]!, key, {

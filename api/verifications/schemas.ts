@@ -64,7 +64,11 @@ export const decisionBody = z
     decision: z.enum(['approve', 'reject', 'request_info']),
     reasons: z.array(z.string().trim().min(1).max(500)).max(20).default([]),
   })
-  .strict();
+  .strict()
+  .refine((d) => d.decision === 'approve' || d.reasons.length > 0, {
+    path: ['reasons'],
+    message: 'a rejection or a request for information needs at least one reason',
+  });
 export type DecisionBody = z.infer<typeof decisionBody>;
 
 export const caseIdParams = z.object({ id: z.string().regex(/^vc_[A-Za-z0-9]{10,40}$/, 'not a verification case id') }).strict();

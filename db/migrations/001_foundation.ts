@@ -94,9 +94,13 @@ export async function up(db: Knex): Promise<void> {
   await db.raw(`
     CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log
     FOR EACH ROW EXECUTE FUNCTION audit_log_is_append_only()`);
+  await db.raw(`
+    CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log
+    FOR EACH STATEMENT EXECUTE FUNCTION audit_log_is_append_only()`);
 }
 
 export async function down(db: Knex): Promise<void> {
+  await db.raw('DROP TRIGGER IF EXISTS audit_log_no_truncate ON audit_log');
   await db.raw('DROP TRIGGER IF EXISTS audit_log_append_only ON audit_log');
   await db.raw('DROP FUNCTION IF EXISTS audit_log_is_append_only()');
   await db.schema.dropTableIfExists('audit_log');

@@ -39,6 +39,7 @@ describe('migrations', () => {
     });
     await expect(t.db('audit_log').update({ outcome: 'failed' })).rejects.toThrow(/append-only/);
     await expect(t.db('audit_log').delete()).rejects.toThrow(/append-only/);
+    await expect(t.db.raw('TRUNCATE audit_log')).rejects.toThrow(/append-only/);
     expect(await t.db('audit_log').where({ request_id: 'r-1' }).first()).toMatchObject({ outcome: 'succeeded' });
   });
 });

@@ -1,0 +1,213 @@
+import request from 'supertest';
+import { SignJWT } from 'jose';
+import { individualRequest } from '../support/fixtures';
+import { startStack, type Stack } from '../support/stack';
+import { apiFor, merchant, staff, type Api } from './http';
+
+describe('API authentication and roles', () => {
+  let stack: Stack;
+  let api: Api;
+  beforeAll(async () => {
+    stack = await startStack();
+    api = apiFor(stack);
+  });
+  afterAll(async () => {
+    await stack?.teardown();
+  });
+
+  describe('POST /v1/verifications', () => {
+    test.each([
+      ['ops', staff.ops, 'm-start-ops'],
+      ['admin', staff.admin, 'm-start-admin'],
+      ['the merchant itself', merchant('m-start-own'), 'm-start-own'],
+    ])('%s may start a review: 202 and a running workflow', async (_who, claims, merchantId) => {
+      const res = await api.start(claims, individualRequest(merchantId));
+      expect(res.status).toBe(202);
+      expect(res.body).toMatchObject({ caseId: expect.stringMatching(/^vc_/), workflowId: `verification:${merchantId}`, status: 'in_review' });
+      expect(res.headers.location).toBe(`/v1/verifications/${res.body.caseId}`);
+      expect(await api.runningWorkflowsOf(merchantId)).toBe(1);
+    });
+
+    test.each([
+      ['reviewer', staff.reviewer],
+      ['finance', staff.finance],
+    ])('%s may not start a review: 403 and nothing started', async (_who, claims) => {
+      const merchantId = `m-start-${claims.role}`;
+      const res = await api.start(claims, individualRequest(merchantId));
+      expect(res.status).toBe(403);
+      expect(res.body).toMatchObject({ error: 'forbidden', message: expect.stringContaining(claims.role) });
+      await api.expectNothingStartedFor(merchantId);
+    });
+
+    test('a merchant may not start a review for another merchant', async () => {
+      const res = await api.start(merchant('m-intruder'), individualRequest('m-victim'));
+      expect(res.status).toBe(403);
+      expect(res.body).toMatchObject({ error: 'forbidden', message: 'a merchant may only act on its own cases' });
+      await api.expectNothingStartedFor('m-victim');
+      await api.expectNothingStartedFor('m-intruder');
+    });
+  });
+
+  describe('GET /v1/verifications/:id', () => {
+    let caseId: string;
+    beforeAll(async () => {
+      caseId = await api.openCase('m-read');
+    });
+
+    test.each([
+      ['ops', staff.ops],
+      ['reviewer', staff.reviewer],
+      ['admin', staff.admin],
+      ['the merchant itself', merchant('m-read')],
+    ])('%s may read the case', async (_who, claims) => {
+      const res = await api.view(caseId, claims);
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({ caseId, merchantId: 'm-read', status: 'in_review' });
+    });
+
+    test('finance may not read verification cases', async () => {
+      const res = await api.view(caseId, staff.finance);
+      expect(res.status).toBe(403);
+      expect(res.body).toEqual({ error: 'forbidden', message: expect.any(String), requestId: expect.any(String) });
+    });
+
+    test('another merchant may not read the case, and learns nothing of it', async () => {
+      const res = await api.view(caseId, merchant('m-someone-else'));
+      expect(res.status).toBe(403);
+      expect(res.body).toEqual({ error: 'forbidden', message: 'a merchant may only act on its own cases', requestId: expect.any(String) });
+    });
+  });
+
+  describe('POST /v1/verifications/:id/decision', () => {
+    test.each([
+      ['ops', 'm-decide-ops', staff.ops],
+      ['finance', 'm-decide-finance', staff.finance],
+      ['the merchant itself', 'm-decide-own', merchant('m-decide-own')],
+    ])('%s may not decide: 403 and the case stays in review', async (_who, merchantId, claims) => {
+      const caseId = await api.openCase(merchantId);
+      const res = await api.decide(caseId, claims, { decision: 'approve' });
+      expect(res.status).toBe(403);
+      expect(res.body.error).toBe('forbidden');
+      expect((await api.view(caseId, staff.admin)).body.status).toBe('in_review');
+      expect(await stack.db('shops').where({ merchant_id: merchantId })).toHaveLength(0);
+    });
+
+    test.each([
+      ['reviewer', staff.reviewer],
+      ['admin', staff.admin],
+    ])('%s may decide', async (_who, claims) => {
+      const merchantId = `m-decide-by-${claims.role}`;
+      const caseId = await api.openCase(merchantId);
+      const res = await api.decide(caseId, claims, { decision: 'approve' });
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({ caseId, status: 'approved' });
+      expect((await api.view(caseId, staff.ops)).body.history.at(-1)).toMatchObject({ type: 'approved', actor: `${claims.role}:${claims.sub}` });
+    });
+  });
+
+  describe('POST /v1/verifications/:id/resubmission', () => {
+    const merchantId = 'm-resubmit-roles';
+    const answer = () => {
+      const { idNumber, bankCard, documents } = individualRequest(merchantId);
+      return { idNumber, bankCard, documents };
+    };
+    let caseId: string;
+    beforeAll(async () => {
+      caseId = await api.caseAwaitingResubmission(merchantId);
+    });
+    const askAgain = async () => {
+      const res = await api.decide(caseId, staff.reviewer, { decision: 'request_info', reasons: ['still unreadable'] });
+      expect(res.body.status).toBe('awaiting_resubmission');
+    };
+
+    test.each([
+      ['reviewer', staff.reviewer],
+      ['finance', staff.finance],
+      ['another merchant', merchant('m-not-the-owner')],
+    ])('%s may not resubmit: 403 and the case keeps waiting', async (_who, claims) => {
+      const res = await api.resubmit(caseId, claims, answer());
+      expect(res.status).toBe(403);
+      const view = await api.view(caseId, staff.admin);
+      expect(view.body.status).toBe('awaiting_resubmission');
+      expect(view.body.submissions).toHaveLength(1);
+    });
+
+    test('the merchant itself, ops and admin may resubmit', async () => {
+      for (const claims of [merchant(merchantId), staff.ops, staff.admin]) {
+        const res = await api.resubmit(caseId, claims, answer());
+        expect(res.status).toBe(200);
+        expect(res.body.status).toBe('in_review');
+        if (claims !== staff.admin) await askAgain();
+      }
+      const view = await api.view(caseId, staff.admin);
+      expect(view.body.submissions.map((s: { seq: number }) => s.seq)).toEqual([1, 2, 3, 4]);
+      expect(view.body.history.filter((h: { type: string }) => h.type === 'resubmitted').map((h: { actor: string }) => h.actor)).toEqual([
+        `merchant:u-${merchantId}`,
+        'ops:olga',
+        'admin:ada',
+      ]);
+    });
+  });
+
+  describe('401 for every token the API must not trust', () => {
+    const b64 = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+    const sign = (
+      claims: Record<string, unknown>,
+      opts: { secret?: string; alg?: string; issuer?: string; audience?: string; expires?: string | number | null } = {},
+    ) => {
+      const jwt = new SignJWT(claims)
+        .setProtectedHeader({ alg: opts.alg ?? 'HS256', typ: 'JWT' })
+        .setSubject('mallory')
+        .setIssuer(opts.issuer ?? stack.config.JWT_ISSUER)
+        .setAudience(opts.audience ?? stack.config.JWT_AUDIENCE)
+        .setIssuedAt();
+      if (opts.expires !== null) jwt.setExpirationTime(opts.expires ?? '1h');
+      return jwt.sign(new TextEncoder().encode(opts.secret ?? stack.config.JWT_SECRET));
+    };
+    const admin = { role: 'admin' };
+    const nowSeconds = () => Math.floor(Date.now() / 1000);
+
+    const cases: Array<[string, () => Promise<string | undefined>, RegExp]> = [
+      ['no Authorization header', async () => undefined, /Bearer/],
+      ['a Basic header', async () => 'Basic YWRtaW46YWRtaW4=', /Bearer/],
+      ['"Bearer" with no token', async () => 'Bearer', /Bearer/],
+      ['a token that is not a JWT', async () => 'Bearer not-a-jwt', /invalid/],
+      ['a bad signature', async () => `Bearer ${await sign(admin, { secret: 'x'.repeat(48) })}`, /invalid/],
+      ['an expired token', async () => `Bearer ${await sign(admin, { expires: nowSeconds() - 60 })}`, /expired/],
+      ['a token without exp', async () => `Bearer ${await sign(admin, { expires: null })}`, /exp/],
+      ['the wrong issuer', async () => `Bearer ${await sign(admin, { issuer: 'someone-else' })}`, /iss/],
+      ['the wrong audience', async () => `Bearer ${await sign(admin, { audience: 'another-api' })}`, /aud/],
+      ['alg "none"', async () => `Bearer ${b64({ alg: 'none', typ: 'JWT' })}.${b64({ sub: 'mallory', role: 'admin', iss: stack.config.JWT_ISSUER, aud: stack.config.JWT_AUDIENCE, exp: nowSeconds() + 3600 })}.`, /algorithm/],
+      ['alg HS512 with the right secret', async () => `Bearer ${await sign(admin, { alg: 'HS512' })}`, /algorithm/],
+      ['a merchant token without merchantId', async () => `Bearer ${await sign({ role: 'merchant' })}`, /merchantId/],
+      ['an unknown role', async () => `Bearer ${await sign({ role: 'superuser' })}`, /claims are invalid/],
+    ];
+
+    test.each(cases)('%s: 401 JSON on a mutating route, and nothing started', async (_what, header, message) => {
+      const merchantId = 'm-unauthenticated';
+      const req = request(stack.app).post('/v1/verifications');
+      const auth = await header();
+      const res = await (auth === undefined ? req : req.set('Authorization', auth)).send(individualRequest(merchantId));
+      expect(res.status).toBe(401);
+      expect(res.body).toEqual({ error: 'unauthorized', message: expect.stringMatching(message), requestId: res.headers['x-request-id'] });
+      await api.expectNothingStartedFor(merchantId);
+    });
+
+    test.each(cases)('%s: 401 JSON on a read route', async (_what, header) => {
+      const req = request(stack.app).get('/v1/verifications/vc_000000000000000000000000');
+      const auth = await header();
+      const res = await (auth === undefined ? req : req.set('Authorization', auth));
+      expect(res.status).toBe(401);
+      expect(res.body).toMatchObject({ error: 'unauthorized', requestId: res.headers['x-request-id'] });
+    });
+  });
+
+  test('health endpoints answer without a token', async () => {
+    const live = await request(stack.app).get('/health/live');
+    expect(live.status).toBe(200);
+    expect(live.body).toEqual({ status: 'ok' });
+    const ready = await request(stack.app).get('/health/ready');
+    expect(ready.status).toBe(200);
+    expect(ready.body).toEqual({ status: 'ok', database: 'ok', temporal: 'ok' });
+  });
+});

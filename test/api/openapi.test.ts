@@ -1,0 +1,166 @@
+import request from 'supertest';
+import { enterpriseRequest, individualRequest } from '../support/fixtures';
+import { startStack, type Stack } from '../support/stack';
+import { apiFor, staff, type Api } from './http';
+
+/** The routes the API serves; the document must list exactly these. */
+const V1_ROUTES = [
+  'GET /v1/verifications/{id}',
+  'POST /v1/verifications',
+  'POST /v1/verifications/{id}/decision',
+  'POST /v1/verifications/{id}/resubmission',
+];
+
+interface JsonSchema {
+  type?: string;
+  properties?: Record<string, JsonSchema>;
+  required?: string[];
+  additionalProperties?: boolean;
+  enum?: unknown[];
+  items?: JsonSchema;
+  minItems?: number;
+  maxItems?: number;
+  minLength?: number;
+  maxLength?: number;
+  pattern?: string;
+}
+
+/**
+ * Why a value breaks a schema, for the subset of JSON Schema the document uses, or
+ * undefined. Enough to show the document and the route refuse the same bodies.
+ */
+function schemaProblem(schema: JsonSchema, value: unknown, at = '(root)'): string | undefined {
+  if (schema.enum && !schema.enum.includes(value)) return `${at}: not in enum`;
+  switch (schema.type) {
+    case 'string':
+      if (typeof value !== 'string') return `${at}: not a string`;
+      if (schema.minLength !== undefined && value.length < schema.minLength) return `${at}: too short`;
+      if (schema.maxLength !== undefined && value.length > schema.maxLength) return `${at}: too long`;
+      if (schema.pattern && !new RegExp(schema.pattern, 'u').test(value)) return `${at}: pattern`;
+      return undefined;
+    case 'array':
+      if (!Array.isArray(value)) return `${at}: not an array`;
+      if (schema.minItems !== undefined && value.length < schema.minItems) return `${at}: too few items`;
+      if (schema.maxItems !== undefined && value.length > schema.maxItems) return `${at}: too many items`;
+      for (const [i, item] of value.entries()) {
+        const problem = schemaProblem(schema.items ?? {}, item, `${at}.${i}`);
+        if (problem) return problem;
+      }
+      return undefined;
+    case 'object': {
+      if (typeof value !== 'object' || value === null || Array.isArray(value)) return `${at}: not an object`;
+      const record = value as Record<string, unknown>;
+      for (const key of schema.required ?? []) if (!(key in record)) return `${at}.${key}: required`;
+      for (const [key, v] of Object.entries(record)) {
+        const property = schema.properties?.[key];
+        if (!property) {
+          if (schema.additionalProperties === false) return `${at}.${key}: not allowed`;
+          continue;
+        }
+        const problem = schemaProblem(property, v, `${at}.${key}`);
+        if (problem) return problem;
+      }
+      return undefined;
+    }
+    default:
+      return undefined;
+  }
+}
+
+describe('OpenAPI document', () => {
+  let stack: Stack;
+  let api: Api;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a parsed JSON document
+  let doc: any;
+  beforeAll(async () => {
+    stack = await startStack();
+    api = apiFor(stack);
+    const res = await request(stack.app).get('/openapi.json');
+    expect(res.status).toBe(200);
+    doc = res.body;
+  });
+  afterAll(async () => {
+    await stack?.teardown();
+  });
+
+  const operations = () =>
+    Object.entries(doc.paths as Record<string, Record<string, unknown>>).flatMap(([path, methods]) =>
+      Object.keys(methods).map((method) => `${method.toUpperCase()} ${path}`),
+    );
+  const startBodySchema = (): JsonSchema => doc.paths['/v1/verifications'].post.requestBody.content['application/json'].schema;
+
+  test('is OpenAPI 3.1 and lists exactly the /v1 routes', () => {
+    expect(doc.openapi).toBe('3.1.0');
+    expect(doc.info).toMatchObject({ title: 'merchant-ops API', version: expect.any(String) });
+    expect(operations().sort()).toEqual(V1_ROUTES);
+  });
+
+  test('every documented route needs the bearer token and documents its 401 and 403', () => {
+    expect(doc.components.securitySchemes.bearer).toEqual({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
+    for (const methods of Object.values(doc.paths as Record<string, Record<string, { security: unknown; responses: object }>>)) {
+      for (const operation of Object.values(methods)) {
+        expect(operation.security).toEqual([{ bearer: [] }]);
+        expect(Object.keys(operation.responses)).toEqual(expect.arrayContaining(['401', '403']));
+      }
+    }
+  });
+
+  test('every documented operation is served: called with an admin token it never answers "no route"', async () => {
+    const caseId = await api.openCase('m-openapi');
+    for (const operation of operations()) {
+      const [method, template] = operation.split(' ') as [string, string];
+      const path = template.replace('{id}', caseId);
+      const res = method === 'GET' ? await api.get(path, staff.admin) : await api.post(path, staff.admin, {});
+      expect({ operation, status: res.status }).toEqual({ operation, status: expect.any(Number) });
+      expect(res.status).not.toBe(404);
+      expect(res.body.error).not.toBe('not_found');
+    }
+    // The check can fail: a path the app does not serve is a 404 "no route".
+    const unserved = await api.post('/v1/verifications/' + caseId + '/withdrawal', staff.admin, {});
+    expect(unserved.status).toBe(404);
+    expect(unserved.body.message).toContain('no route');
+  });
+
+  test('the start body schema is strict and refuses what the route refuses', async () => {
+    const schema = startBodySchema();
+    expect(schema.additionalProperties).toBe(false);
+    expect(schema.required).toEqual(expect.arrayContaining(['merchantId', 'entityType', 'legalName', 'documents']));
+
+    const refused: Array<[string, Record<string, unknown>]> = [
+      ['an unknown field', { ...individualRequest('m-doc-1'), nickname: 'zs' }],
+      ['no documents', { ...individualRequest('m-doc-2'), documents: [] }],
+      ['a bad entity type', { ...individualRequest('m-doc-3'), entityType: 'partnership' }],
+      ['a bad merchant id', { ...individualRequest('m-doc-4'), merchantId: 'm doc 4!' }],
+      ['a nested unknown field', { ...enterpriseRequest('m-doc-5'), legalRepresentative: { name: '李四', idNumber: '1', phone: '1' } }],
+    ];
+    for (const [what, body] of refused) {
+      expect({ what, problem: schemaProblem(schema, body) }).toEqual({ what, problem: expect.any(String) });
+      const res = await api.start(staff.admin, body);
+      expect({ what, status: res.status }).toEqual({ what, status: 400 });
+    }
+
+    // And both accept a good body.
+    const good = individualRequest('m-doc-ok');
+    expect(schemaProblem(schema, good)).toBeUndefined();
+    expect((await api.start(staff.admin, good)).status).toBe(202);
+  });
+
+  test('the decision body schema names the three decisions and is strict', () => {
+    const schema: JsonSchema = doc.paths['/v1/verifications/{id}/decision'].post.requestBody.content['application/json'].schema;
+    expect(schema.additionalProperties).toBe(false);
+    expect(schema.properties?.decision?.enum).toEqual(['approve', 'reject', 'request_info']);
+    expect(schemaProblem(schema, { decision: 'approve', comment: 'x' })).toBeDefined();
+    const params = doc.paths['/v1/verifications/{id}/decision'].post.parameters;
+    expect(params).toEqual([expect.objectContaining({ name: 'id', in: 'path', required: true })]);
+  });
+
+  test('/docs serves the Swagger UI page, wired to this document', async () => {
+    const page = await request(stack.app).get('/docs').redirects(1);
+    expect(page.status).toBe(200);
+    expect(page.headers['content-type']).toContain('text/html');
+    expect(page.text).toContain('swagger-ui');
+    const init = await request(stack.app).get('/docs/swagger-ui-init.js');
+    expect(init.status).toBe(200);
+    expect(init.text).toContain('"/v1/verifications/{id}/resubmission"');
+  });
+});
