@@ -41,10 +41,10 @@ describe('API hygiene: audit log, request ids, errors, headers', () => {
       const caseId = await api.openCase('m-audit-case');
       const refused = await api.decide(caseId, staff.ops, { decision: 'approve' });
       expect(refused.status).toBe(403);
-      const conflict = await api.decide(caseId, staff.reviewer, { decision: 'reject' });
-      expect(conflict.status).toBe(409);
       const approved = await api.decide(caseId, staff.reviewer, { decision: 'approve' });
       expect(approved.status).toBe(200);
+      const conflict = await api.decide(caseId, staff.reviewer, { decision: 'reject', reasons: ['second thoughts'] });
+      expect(conflict.status).toBe(409);
 
       expect(await api.auditRowOf(refused.headers['x-request-id'])).toMatchObject({
         actor_sub: 'olga', actor_role: 'ops', target: caseId, status_code: 403, outcome: 'refused',
@@ -59,8 +59,8 @@ describe('API hygiene: audit log, request ids, errors, headers', () => {
       expect(trail.map((r) => [r.action, r.status_code])).toEqual([
         ['verification.start', 202],
         [`POST /v1/verifications/${caseId}/decision`, 403],
-        ['verification.reject', 409],
         ['verification.approve', 200],
+        ['verification.reject', 409],
       ]);
     });
 
