@@ -15,6 +15,8 @@ import { authenticate } from './auth';
 import { errorMapper, HttpError, notFoundRoute } from './errors';
 import { createHealthRouter } from './health';
 import { createOpenApiRegistry, generateOpenApiDocument } from './openapi';
+import { createShopRouter } from './shops/router';
+import { createShopService } from './shops/service';
 import { createVerificationRouter } from './verifications/router';
 import { createVerificationService } from './verifications/service';
 
@@ -73,6 +75,13 @@ export function createApp({ config, db, temporal, logger, vault }: AppDeps): Exp
   v1.use(
     createVerificationRouter({
       service: createVerificationService({ db, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE, vault }),
+      registry,
+      limitMutations,
+    }),
+  );
+  v1.use(
+    createShopRouter({
+      service: createShopService({ db, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE }),
       registry,
       limitMutations,
     }),

@@ -65,6 +65,8 @@ export const configSchema = z
     VERIFICATION_SLA_INDIVIDUAL_WORKING_DAYS: int(3),
     VERIFICATION_SLA_ENTERPRISE_WORKING_DAYS: int(5),
     VERIFICATION_RESUBMIT_WINDOW_DAYS: int(7),
+    // Partial JSON over DEFAULT_DEPOSIT_POLICY, see domain/deposit-policy.ts (parseDepositPolicy).
+    DEPOSIT_POLICY_JSON: z.string().optional(),
   })
   .superRefine((c, ctx) => {
     if (c.NODE_ENV !== 'production') return;

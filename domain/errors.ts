@@ -11,6 +11,10 @@ export const ErrorType = {
   SubmissionNotRecorded: 'SubmissionNotRecorded',
   /** A date fell in a year the working-day calendar has no data for. */
   CalendarYearNotLoaded: 'CalendarYearNotLoaded',
+  /** A deduction or refund larger than the account's balance. */
+  InsufficientBalance: 'InsufficientBalance',
+  /** An idempotency key reused for a different movement. */
+  LedgerKeyConflict: 'LedgerKeyConflict',
   /** A record the process depends on is missing. */
   RecordNotFound: 'RecordNotFound',
 } as const;

@@ -1,12 +1,20 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { ErrorType } from '../domain/errors';
 import type {
+  MonthlySales,
   NotificationAccepted,
   NotificationInput,
   PlatformClient,
   PlatformClientOptions,
   PlatformRejectionDetails,
   PlatformUnavailableDetails,
+  ProceedsTransfer,
+  ProceedsTransferInput,
+  RefundInput,
+  RefundIssued,
+  RestrictionsChange,
+  RestrictionsInForce,
+  ShopOrders,
 } from './types';
 
 export type { PlatformClient, PlatformClientOptions } from './types';
@@ -72,7 +80,21 @@ export function createPlatformClient(options: PlatformClientOptions): PlatformCl
   return {
     notify: (input: NotificationInput, idempotencyKey: string) =>
       request<NotificationAccepted>('POST', '/v1/notifications', input, idempotencyKey),
+    setRestrictions: (shopId: string, change: RestrictionsChange, idempotencyKey: string) =>
+      request<RestrictionsInForce>('POST', shopPath(shopId, 'restrictions'), change, idempotencyKey),
+    transferProceeds: (shopId: string, input: ProceedsTransferInput, idempotencyKey: string) =>
+      request<ProceedsTransfer>('POST', shopPath(shopId, 'proceeds-transfers'), input, idempotencyKey),
+    refund: (input: RefundInput, idempotencyKey: string) =>
+      request<RefundIssued>('POST', '/v1/payments/refunds', input, idempotencyKey),
+    monthlySales: (shopId: string, month: string) =>
+      request<MonthlySales>('GET', `${shopPath(shopId, 'sales')}?month=${encodeURIComponent(month)}`),
+    shopOrders: (shopId: string) => request<ShopOrders>('GET', shopPath(shopId, 'orders')),
   };
+}
+
+// Encoded, so a shop id can never step into another path or add a query.
+function shopPath(shopId: string, resource: string): string {
+  return `/v1/shops/${encodeURIComponent(shopId)}/${resource}`;
 }
 
 // Duck-typed, not `instanceof Error`: fetch's errors can come from another realm

@@ -18,12 +18,81 @@ export interface NotificationAccepted {
   acceptedAt: string;
 }
 
+/** The shop functions the platform can switch off when a deposit falls short (DOMAIN.md §2). */
+export type Restriction = 'close_cart' | 'stop_listing' | 'stop_sales' | 'restrict_withdrawals';
+
+export interface RestrictionsChange {
+  /** `apply` adds to the restrictions in force, `lift` removes; either way they form a set. */
+  action: 'apply' | 'lift';
+  restrictions: Restriction[];
+  reason: string;
+}
+
+export interface RestrictionsInForce {
+  shopId: string;
+  inForce: Restriction[];
+}
+
+export interface ProceedsTransferInput {
+  /** Upper bound: the platform moves what sales proceeds are available, up to this. */
+  maxAmountFen: number;
+  purpose: string;
+}
+
+export interface ProceedsTransfer {
+  transferId: string;
+  /** `min(maxAmountFen, available proceeds)`; 0 when the shop has none. */
+  transferredFen: number;
+}
+
+export type DepositAccount = 'deposit' | 'promotion_deposit';
+
+export interface RefundInput {
+  shopId: string;
+  account: DepositAccount;
+  amountFen: number;
+  reference: string;
+}
+
+export interface RefundIssued {
+  refundId: string;
+  amountFen: number;
+}
+
+export interface MonthlySales {
+  shopId: string;
+  /** `YYYY-MM`. */
+  month: string;
+  gmvFen: number;
+  /** GMV per product category, in fen. */
+  byCategory: Record<string, number>;
+}
+
+export interface ShopOrder {
+  orderId: string;
+  status: 'open' | 'finished';
+  /** ISO-8601 instant the buyer confirmed receipt; starts the after-sales window. */
+  receiptConfirmedAt: string | null;
+}
+
+export interface ShopOrders {
+  orders: ShopOrder[];
+}
+
+/**
+ * Every mutating method takes an `idempotencyKey` that must come from the business request
+ * (e.g. `notify:<merchant>:<case>`, `refund:<shop>:<account>`), so a retried activity replays
+ * the first call instead of acting twice. Reads carry no key.
+ */
 export interface PlatformClient {
-  /**
-   * `idempotencyKey` must come from the business request (e.g. `notify:<merchant>:<case>`),
-   * so a retried activity replays the first call instead of sending a second message.
-   */
   notify(input: NotificationInput, idempotencyKey: string): Promise<NotificationAccepted>;
+  setRestrictions(shopId: string, change: RestrictionsChange, idempotencyKey: string): Promise<RestrictionsInForce>;
+  transferProceeds(shopId: string, input: ProceedsTransferInput, idempotencyKey: string): Promise<ProceedsTransfer>;
+  /** Pays out of a deposit account; the key is what makes a closure's refund happen exactly once. */
+  refund(input: RefundInput, idempotencyKey: string): Promise<RefundIssued>;
+  /** `month` is `YYYY-MM`; a month without sales answers 0 and `{}`. */
+  monthlySales(shopId: string, month: string): Promise<MonthlySales>;
+  shopOrders(shopId: string): Promise<ShopOrders>;
 }
 
 export interface PlatformClientOptions {

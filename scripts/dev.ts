@@ -9,7 +9,8 @@ import { createDb, describeDbTarget } from '../db/connection';
 import { migrateToLatest } from '../db/migrations';
 import { sandboxOptionsFrom, startSandboxPlatform } from '../platform/sandbox';
 import { createPiiVault } from '../security/pii';
-import { calendarFrom, calendarShortfall, platformClientFrom, reviewPolicyFrom } from '../worker/dependencies';
+import { activityDepsFrom, calendarShortfall } from '../worker/dependencies';
+import { ensureSchedules } from '../worker/schedules';
 import { ensureSearchAttributes } from '../worker/search-attributes';
 import { createMerchantOpsWorker } from '../worker/worker';
 import { startTemporalDevServer } from './temporal-dev-server';
@@ -79,8 +80,10 @@ async function main(): Promise<void> {
     stack.push({ name: 'sandbox', stop: () => sandbox.close() });
     log.info({ url: sandbox.url }, 'sandbox platform ready');
 
-    const calendar = calendarFrom(config);
-    const uncovered = calendarShortfall(calendar, new Date());
+    const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+    await ensureSchedules(temporal, config.TEMPORAL_TASK_QUEUE);
+    const deps = activityDepsFrom(config, db, temporal);
+    const uncovered = calendarShortfall(deps.calendar, new Date());
     if (uncovered) log.warn({ uncovered }, 'the working-day calendar does not cover the next 60 days; set CALENDAR_EXTRA_PATH');
 
     const nativeConnection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
@@ -89,13 +92,12 @@ async function main(): Promise<void> {
       connection: nativeConnection,
       namespace: config.TEMPORAL_NAMESPACE,
       taskQueue: config.TEMPORAL_TASK_QUEUE,
-      deps: { db, platform: platformClientFrom(config), calendar, policy: reviewPolicyFrom(config) },
+      deps,
     });
     const running = worker.run();
     stack.push({ name: 'worker', stop: async () => { worker.shutdown(); await running; } });
     log.info({ taskQueue: config.TEMPORAL_TASK_QUEUE }, 'worker running');
 
-    const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
     const app = createApp({ config, db, temporal, logger: createLogger(config, 'api'), vault: createPiiVault(config.PII_ENCRYPTION_KEY) });
     const api = await listen(app, config.API_HOST, config.API_PORT);
     stack.push({ name: 'api', stop: () => api.close() });

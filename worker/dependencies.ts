@@ -2,7 +2,11 @@ import type { AppConfig } from '../config/config';
 import type { Db } from '../db/connection';
 import { createMerchantRepository } from '../db/repositories/merchants';
 import { createVerificationCaseRepository } from '../db/repositories/verification-cases';
+import type { Client } from '@temporalio/client';
 import { createVerificationActivities } from '../activities/verification';
+import { createDepositActivities } from '../activities/deposits';
+import { createClosureActivities } from '../activities/closure';
+import { DEFAULT_DEPOSIT_POLICY, parseDepositPolicy, type DepositPolicy } from '../domain/deposit-policy';
 import { createWorkingDayCalendar, shanghaiDate, type WorkingDayCalendar } from '../domain/calendar';
 import { loadCalendarFile } from '../domain/calendar-file';
 import type { ReviewPolicy } from '../domain/verification';
@@ -42,11 +46,30 @@ export function platformClientFrom(config: AppConfig): PlatformClient {
   });
 }
 
+export function depositPolicyFrom(config: AppConfig): DepositPolicy {
+  return config.DEPOSIT_POLICY_JSON ? parseDepositPolicy(config.DEPOSIT_POLICY_JSON) : DEFAULT_DEPOSIT_POLICY;
+}
+
 export interface ActivityDeps {
   db: Db;
   platform: PlatformClient;
   calendar: WorkingDayCalendar;
   policy: ReviewPolicy;
+  depositPolicy: DepositPolicy;
+  /** For activities that signal other processes (the monthly re-assessment). */
+  temporal?: Client;
+}
+
+/** Everything the activities need, built from config over a database and a Temporal client. */
+export function activityDepsFrom(config: AppConfig, db: Db, temporal?: Client): ActivityDeps {
+  return {
+    db,
+    platform: platformClientFrom(config),
+    calendar: calendarFrom(config),
+    policy: reviewPolicyFrom(config),
+    depositPolicy: depositPolicyFrom(config),
+    temporal,
+  };
 }
 
 /** Every activity the worker registers, built over injected clients. */
@@ -59,5 +82,7 @@ export function createActivities(deps: ActivityDeps) {
       calendar: deps.calendar,
       policy: deps.policy,
     }),
+    ...createDepositActivities({ db: deps.db, platform: deps.platform, policy: deps.depositPolicy, temporal: deps.temporal }),
+    ...createClosureActivities({ db: deps.db, platform: deps.platform, policy: deps.depositPolicy }),
   };
 }

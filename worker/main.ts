@@ -1,10 +1,11 @@
-import { Connection } from '@temporalio/client';
+import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { loadConfig } from '../config/config';
 import { temporalConnectionOptions } from '../config/temporal';
 import { createLogger } from '../config/logger';
 import { createDb, describeDbTarget } from '../db/connection';
-import { calendarFrom, calendarShortfall, platformClientFrom, reviewPolicyFrom } from './dependencies';
+import { activityDepsFrom, calendarShortfall } from './dependencies';
+import { ensureSchedules } from './schedules';
 import { ensureSearchAttributes } from './search-attributes';
 import { createMerchantOpsWorker } from './worker';
 
@@ -16,12 +17,13 @@ async function main(): Promise<void> {
   const db = createDb(target);
 
   const options = temporalConnectionOptions(config);
-  const client = await Connection.connect(options);
-  await ensureSearchAttributes(client, config.TEMPORAL_NAMESPACE);
-  await client.close();
+  const clientConnection = await Connection.connect(options);
+  await ensureSearchAttributes(clientConnection, config.TEMPORAL_NAMESPACE);
+  const client = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE });
+  await ensureSchedules(client, config.TEMPORAL_TASK_QUEUE);
 
-  const calendar = calendarFrom(config);
-  const uncovered = calendarShortfall(calendar, new Date());
+  const deps = activityDepsFrom(config, db, client);
+  const uncovered = calendarShortfall(deps.calendar, new Date());
   if (uncovered) logger.warn({ uncovered }, 'the working-day calendar does not cover the next 60 days; set CALENDAR_EXTRA_PATH');
 
   const connection = await NativeConnection.connect(options);
@@ -29,7 +31,7 @@ async function main(): Promise<void> {
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
-    deps: { db, platform: platformClientFrom(config), calendar, policy: reviewPolicyFrom(config) },
+    deps,
   });
   logger.info(
     { temporal: config.TEMPORAL_ADDRESS, namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.TEMPORAL_TASK_QUEUE, db: describeDbTarget(target) },
@@ -38,6 +40,7 @@ async function main(): Promise<void> {
   // Worker.run installs SIGINT/SIGTERM handlers and drains in-flight tasks on shutdown.
   await worker.run();
   await connection.close();
+  await clientConnection.close();
   await db.destroy();
   logger.info('worker stopped');
 }

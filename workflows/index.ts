@@ -1,2 +1,5 @@
 // Every workflow the worker runs; the bundler starts from this file.
 export { verificationReview } from './verification';
+export { depositAccount } from './deposit-account';
+export { shopClosure } from './shop-closure';
+export { depositReassessment } from './deposit-reassessment';

@@ -1,13 +1,19 @@
 import {
   allHandlersFinished,
   condition,
+  ParentClosePolicy,
+  patched,
   proxyActivities,
+  startChild,
   setHandler,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { CasePatchInput, VerificationActivities } from '../activities/verification';
 import { ErrorType } from '../domain/errors';
-import { OVERDUE, STATUS } from './search-attributes';
+import { depositAccount } from './deposit-account';
+import { DEPOSIT_PROCESS, depositWorkflowId } from './deposit-account.defs';
+import { MERCHANT_ID, OVERDUE, PROCESS_TYPE, STATUS } from './search-attributes';
 import {
   decideUpdate,
   resubmitUpdate,
@@ -151,6 +157,8 @@ export async function verificationReview(input: VerificationInput): Promise<Veri
     const details = { reasons: decision.reasons };
     if (decision.decision === 'approve') {
       const { shopId } = await activateMerchant({ caseId, merchantId, entityType: input.entityType });
+      // Added with deposits: histories recorded before it replay without the child.
+      if (patched('open-deposit-account')) await openDepositAccount(shopId, merchantId, input.entityType);
       await record('approved', decision.reviewer, { ...details, shopId }, closed('approved'));
       pendingDecision = undefined;
       return finish('approved', shopId);
@@ -181,6 +189,26 @@ export async function verificationReview(input: VerificationInput): Promise<Veri
       resubmitBy: null,
     });
     pendingResubmission = undefined;
+  }
+}
+
+/** Approval opens the shop's deposit account (DOMAIN.md section 1): a process of its own. */
+async function openDepositAccount(shopId: string, merchantId: string, shopType: VerificationInput['entityType']): Promise<void> {
+  try {
+    await startChild(depositAccount, {
+      workflowId: depositWorkflowId(shopId),
+      args: [{ shopId, merchantId, shopType }],
+      // The deposit lives as long as the shop, long after this review has ended.
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+      typedSearchAttributes: [
+        { key: MERCHANT_ID, value: merchantId },
+        { key: PROCESS_TYPE, value: DEPOSIT_PROCESS },
+        { key: STATUS, value: 'awaiting_deposit' },
+      ],
+    });
+  } catch (err) {
+    // A merchant verified again keeps the deposit account it already has.
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
   }
 }
 

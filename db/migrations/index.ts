@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import * as foundation from './001_foundation';
+import * as deposits from './002_deposits';
 
 interface Migration {
   up(db: Knex): Promise<void>;
@@ -8,7 +9,10 @@ interface Migration {
 
 // Listed explicitly (not discovered from the folder) so the same list works under
 // tsx, jest and a compiled build alike. Append new migrations; never reorder.
-const MIGRATIONS: Array<readonly [string, Migration]> = [['001_foundation', foundation]];
+const MIGRATIONS: Array<readonly [string, Migration]> = [
+  ['001_foundation', foundation],
+  ['002_deposits', deposits],
+];
 
 export const migrationSource: Knex.MigrationSource<readonly [string, Migration]> = {
   getMigrations: async () => MIGRATIONS,

@@ -2,7 +2,12 @@ import express, { Router, type ErrorRequestHandler } from 'express';
 import { requireBearerToken } from './auth';
 import { callLogRouter, recordCalls } from './call-log';
 import { notificationsRouter } from './notifications';
+import { proceedsTransfersRouter } from './proceeds-transfers';
+import { refundsRouter } from './refunds';
+import { restrictionsRouter } from './restrictions';
+import { salesAndOrdersRouter } from './sales-and-orders';
 import { injectFailures, sandboxSettingsSchema, settingsRouter } from './settings';
+import { shopFixturesRouter } from './shop-fixtures';
 import { createSandboxState, type SandboxState } from './state';
 
 export interface SandboxPlatformOptions {
@@ -30,9 +35,15 @@ export function createSandboxPlatform(options: SandboxPlatformOptions): SandboxP
   const v1 = Router();
   v1.use(recordCalls(state));
   v1.use(requireBearerToken(options.token));
-  v1.use(settingsRouter(state.settings), callLogRouter(state));
+  v1.use(settingsRouter(state.settings), callLogRouter(state), shopFixturesRouter(state));
   v1.use(injectFailures(state.settings, options.random ?? Math.random));
-  v1.use(notificationsRouter(state));
+  v1.use(
+    notificationsRouter(state),
+    restrictionsRouter(state),
+    proceedsTransfersRouter(state),
+    refundsRouter(state),
+    salesAndOrdersRouter(state),
+  );
 
   const app = express();
   app.disable('x-powered-by');

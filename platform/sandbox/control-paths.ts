@@ -5,8 +5,12 @@
  */
 export const SETTINGS_PATH = '/_settings';
 export const CALLS_PATH = '/calls';
+/** Shop fixtures (proceeds, sales, orders) that tests and dev set up. */
+export const SHOP_FIXTURES_PATH = '/_shops/:shopId';
+
+const SHOP_FIXTURES_PATTERN = /^\/_shops\/[^/]+$/;
 
 export function isControlPath(path: string): boolean {
   const normalised = path.length > 1 ? path.replace(/\/+$/, '') : path;
-  return normalised === SETTINGS_PATH || normalised === CALLS_PATH;
+  return normalised === SETTINGS_PATH || normalised === CALLS_PATH || SHOP_FIXTURES_PATTERN.test(normalised);
 }

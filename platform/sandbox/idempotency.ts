@@ -79,6 +79,13 @@ export function idempotentRoute<S extends z.ZodType>(router: Router, path: strin
   });
 }
 
+/** A `:name` segment of the route's path; handlers get an untyped Request, so this checks it is there. */
+export function routeParam(req: Request, name: string): string {
+  const value = req.params[name];
+  if (typeof value !== 'string') throw new Error(`route has no :${name} parameter`);
+  return value;
+}
+
 // A copy, so later changes to live state never alter what a replay returns.
 function snapshot(response: StoredResponse): StoredResponse {
   return { status: response.status, body: structuredClone(response.body) };

@@ -1,4 +1,14 @@
 export { createSandboxPlatform, type SandboxPlatform, type SandboxPlatformOptions } from './app';
 export { idempotentRoute, IDEMPOTENCY_KEY_HEADER, IDEMPOTENT_REPLAYED_HEADER, type IdempotentRouteSpec, type StoredResponse } from './idempotency';
 export { sandboxOptionsFrom, startSandboxPlatform, type RunningSandbox, type StartSandboxOptions } from './server';
-export type { CallRecord, SandboxNotification, SandboxSettings, SandboxState } from './state';
+export type { ShopFixtures } from './shop-fixtures';
+export type {
+  CallRecord,
+  SandboxNotification,
+  SandboxProceedsTransfer,
+  SandboxRefund,
+  SandboxRestrictionChange,
+  SandboxSettings,
+  SandboxShop,
+  SandboxState,
+} from './state';

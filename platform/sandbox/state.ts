@@ -1,4 +1,4 @@
-import type { NotificationInput } from '../types';
+import type { DepositAccount, NotificationInput, Restriction, RestrictionsChange, ShopOrder } from '../types';
 import type { IdempotencyStore } from './idempotency';
 
 export interface SandboxSettings {
@@ -24,6 +24,43 @@ export interface SandboxNotification extends NotificationInput {
   acceptedAt: string;
 }
 
+export interface SandboxRestrictionChange extends RestrictionsChange {
+  at: string;
+}
+
+export interface SandboxProceedsTransfer {
+  transferId: string;
+  maxAmountFen: number;
+  transferredFen: number;
+  purpose: string;
+  at: string;
+}
+
+export interface SandboxRefund {
+  refundId: string;
+  account: DepositAccount;
+  amountFen: number;
+  reference: string;
+  at: string;
+}
+
+/** `YYYY-MM` -> category -> GMV in fen. */
+export type MonthlySalesFixture = Record<string, Record<string, number>>;
+
+/**
+ * One shop as the platform sees it. Proceeds, sales and orders are fixtures that tests
+ * and dev set through `PUT /v1/_shops/:shopId`; the rest is what platform calls did.
+ */
+export interface SandboxShop {
+  availableProceedsFen: number;
+  monthlySales: MonthlySalesFixture;
+  orders: ShopOrder[];
+  restrictions: Set<Restriction>;
+  restrictionChanges: SandboxRestrictionChange[];
+  proceedsTransfers: SandboxProceedsTransfer[];
+  refunds: SandboxRefund[];
+}
+
 /** Everything the sandbox remembers; exposed so tests can look behind the HTTP API. */
 export interface SandboxState {
   settings: SandboxSettings;
@@ -31,8 +68,36 @@ export interface SandboxState {
   nextCallSeq: number;
   idempotency: IdempotencyStore;
   notifications: SandboxNotification[];
+  shops: Map<string, SandboxShop>;
 }
 
 export function createSandboxState(settings: SandboxSettings): SandboxState {
-  return { settings: { ...settings }, calls: [], nextCallSeq: 1, idempotency: new Map(), notifications: [] };
+  return { settings: { ...settings }, calls: [], nextCallSeq: 1, idempotency: new Map(), notifications: [], shops: new Map() };
+}
+
+/** The shop's state, created empty on first write: the sandbox knows every shop id. */
+export function shopForUpdate(state: SandboxState, shopId: string): SandboxShop {
+  let shop = state.shops.get(shopId);
+  if (!shop) {
+    shop = emptyShop();
+    state.shops.set(shopId, shop);
+  }
+  return shop;
+}
+
+/** The shop's state for reading; an unknown shop reads as empty and stays unknown. */
+export function shopForRead(state: SandboxState, shopId: string): SandboxShop {
+  return state.shops.get(shopId) ?? emptyShop();
+}
+
+function emptyShop(): SandboxShop {
+  return {
+    availableProceedsFen: 0,
+    monthlySales: {},
+    orders: [],
+    restrictions: new Set(),
+    restrictionChanges: [],
+    proceedsTransfers: [],
+    refunds: [],
+  };
 }

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 
 /** The one 400 body of the sandbox, so clients see the same shape on every route. */
 export function invalidRequest(error: z.ZodError): { error: 'invalid_request'; issues: { path: string; code: string; message: string }[] } {
@@ -7,3 +7,9 @@ export function invalidRequest(error: z.ZodError): { error: 'invalid_request'; i
     issues: error.issues.map((i) => ({ path: i.path.map(String).join('.'), code: i.code, message: i.message })),
   };
 }
+
+/** An amount of money in fen that must move something: a positive safe integer. */
+export const positiveFenSchema = z.number().int().positive();
+
+/** A calendar month, `YYYY-MM`, as the platform's reports name them. */
+export const monthSchema = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'expected a month as YYYY-MM');

@@ -68,11 +68,17 @@ function fakeMerchants() {
 
 function fakePlatform() {
   const calls: { input: NotificationInput; idempotencyKey: string }[] = [];
+  const unused = () => Promise.reject(new Error('the verification review does not call this'));
   const platform: PlatformClient = {
     async notify(input, idempotencyKey) {
       calls.push({ input, idempotencyKey });
       return { notificationId: `n-${calls.length}`, acceptedAt: '2026-03-02T02:00:00.000Z' };
     },
+    setRestrictions: unused,
+    transferProceeds: unused,
+    refund: unused,
+    monthlySales: unused,
+    shopOrders: unused,
   };
   return { platform, calls };
 }

@@ -1,7 +1,20 @@
 import { migratorConfig } from '../../db/migrations';
 import { createTestDb, type TestDb } from '../support/db';
 
-const TABLES = ['merchants', 'shops', 'verification_cases', 'verification_submissions', 'verification_events', 'audit_log'];
+const FOUNDATION_TABLES = ['merchants', 'shops', 'verification_cases', 'verification_submissions', 'verification_events', 'audit_log'];
+const DEPOSIT_TABLES = [
+  'ledger_accounts',
+  'ledger_transactions',
+  'ledger_entries',
+  'deposit_accounts',
+  'deposit_episodes',
+  'deposit_episode_steps',
+  'shop_restrictions',
+  'shop_closures',
+  'violation_cases',
+  'shop_categories',
+];
+const TABLES = [...FOUNDATION_TABLES, ...DEPOSIT_TABLES];
 
 async function existingTables(t: TestDb): Promise<string[]> {
   const found: string[] = [];
@@ -23,6 +36,17 @@ describe('migrations', () => {
 
     await t.db.migrate.rollback(migratorConfig, true);
     expect(await existingTables(t)).toEqual([]);
+
+    await t.db.migrate.latest(migratorConfig);
+    expect(await existingTables(t)).toEqual(TABLES);
+  });
+
+  test('everything after the foundation rolls back on its own and applies again', async () => {
+    // One step at a time, newest first, as `npm run migrate -- down` would after separate deploys.
+    while ((await t.db.migrate.currentVersion(migratorConfig)) !== '001') await t.db.migrate.down(migratorConfig);
+    expect(await existingTables(t)).toEqual(FOUNDATION_TABLES);
+    const { rows } = (await t.db.raw(`SELECT proname FROM pg_proc WHERE proname LIKE 'ledger%'`)) as { rows: unknown[] };
+    expect(rows).toEqual([]);
 
     await t.db.migrate.latest(migratorConfig);
     expect(await existingTables(t)).toEqual(TABLES);

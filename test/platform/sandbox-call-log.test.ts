@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { createSandboxPlatform } from '../../platform/sandbox';
-import { AUTH, aNotification, TOKEN } from './sandbox-fixtures';
+import { AUTH, aNotification, aProceedsTransfer, aRefund, aRestrictionsChange, TOKEN } from './sandbox-fixtures';
 
 describe('sandbox platform: call log', () => {
   const rolls: number[] = [];
@@ -55,6 +55,26 @@ describe('sandbox platform: call log', () => {
     await request(app).put('/v1/_settings').set(AUTH).send({});
     await request(app).get('/v1/calls').set(AUTH);
     expect(await calls()).toEqual([]);
+  });
+
+  it('records shop and payment calls with their keys, but not the shop fixtures', async () => {
+    await request(app).put('/v1/_shops/s-log').set(AUTH).send({ availableProceedsFen: 1_000 }).expect(200);
+    await request(app).get('/v1/_shops/s-log').set(AUTH).expect(200);
+    await request(app).post('/v1/shops/s-log/restrictions').set(AUTH).set('Idempotency-Key', 'r-1').send(aRestrictionsChange());
+    await request(app).post('/v1/shops/s-log/proceeds-transfers').set(AUTH).set('Idempotency-Key', 't-1').send(aProceedsTransfer());
+    await request(app).post('/v1/payments/refunds').set(AUTH).set('Idempotency-Key', 'p-1').send(aRefund({ shopId: 's-log' }));
+    await request(app).post('/v1/payments/refunds').set(AUTH).set('Idempotency-Key', 'p-1').send(aRefund({ shopId: 's-log' }));
+    await request(app).get('/v1/shops/s-log/sales?month=2025-02').set(AUTH);
+    await request(app).get('/v1/shops/s-log/orders').set(AUTH);
+
+    expect((await calls()).map((c) => [c.method, c.path, c.idempotencyKey, c.status, c.replayed])).toEqual([
+      ['POST', '/v1/shops/s-log/restrictions', 'r-1', 200, false],
+      ['POST', '/v1/shops/s-log/proceeds-transfers', 't-1', 201, false],
+      ['POST', '/v1/payments/refunds', 'p-1', 201, false],
+      ['POST', '/v1/payments/refunds', 'p-1', 201, true],
+      ['GET', '/v1/shops/s-log/sales', null, 200, false],
+      ['GET', '/v1/shops/s-log/orders', null, 200, false],
+    ]);
   });
 
   it('filters by path prefix and by idempotency key', async () => {

@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { createSandboxPlatform } from '../../platform/sandbox';
-import { AUTH, aNotification, TOKEN } from './sandbox-fixtures';
+import { AUTH, aNotification, aProceedsTransfer, aRefund, aRestrictionsChange, putShop, TOKEN } from './sandbox-fixtures';
 
 describe('sandbox platform: failure injection and settings', () => {
   it('with errorRate 1 answers 503 before any side effect, so the same key succeeds later', async () => {
@@ -18,6 +18,28 @@ describe('sandbox platform: failure injection and settings', () => {
     expect(retried.status).toBe(201);
     expect(retried.headers['idempotent-replayed']).toBeUndefined();
     expect(state.notifications).toHaveLength(1);
+  });
+
+  it.each([
+    ['POST', '/v1/shops/s-1/restrictions', aRestrictionsChange()],
+    ['GET', '/v1/shops/s-1/restrictions', undefined],
+    ['POST', '/v1/shops/s-1/proceeds-transfers', aProceedsTransfer()],
+    ['POST', '/v1/payments/refunds', aRefund({ shopId: 's-1' })],
+    ['GET', '/v1/payments/refunds?shopId=s-1', undefined],
+    ['GET', '/v1/shops/s-1/sales?month=2025-02', undefined],
+    ['GET', '/v1/shops/s-1/orders', undefined],
+  ])('with errorRate 1 fails %s %s with 503 and leaves the shop as it was', async (method, path, body) => {
+    const { app, state } = createSandboxPlatform({ token: TOKEN, errorRate: 1 });
+    await putShop(app, 's-1', { availableProceedsFen: 100_000 });
+    const before = structuredClone(state.shops.get('s-1'));
+
+    const req = method === 'POST' ? request(app).post(path).set('Idempotency-Key', 'flaky-shop-1').send(body) : request(app).get(path);
+    const res = await req.set(AUTH);
+
+    expect(res.status).toBe(503);
+    expect(res.body).toEqual({ error: 'sandbox_unavailable' });
+    expect(state.shops.get('s-1')).toEqual(before);
+    expect(state.idempotency.size).toBe(0);
   });
 
   it('fails a request exactly when the dice roll under errorRate', async () => {

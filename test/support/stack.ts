@@ -8,9 +8,8 @@ import { createApp } from '../../api/app';
 import { createVerificationService, type VerificationService } from '../../api/verifications/service';
 import { createPiiVault } from '../../security/pii';
 import { signToken, type TokenClaims } from '../../security/tokens';
-import { createPlatformClient } from '../../platform/client';
 import { startSandboxPlatform, type RunningSandbox } from '../../platform/sandbox';
-import { createActivities, calendarFrom, reviewPolicyFrom } from '../../worker/dependencies';
+import { activityDepsFrom, createActivities } from '../../worker/dependencies';
 import { writeTestCalendarFile } from './calendar';
 import { createTestDb, type TestDb } from './db';
 import { startTimeSkippingEnv, workflowBundle } from './temporal';
@@ -51,13 +50,12 @@ export async function startStack(overrides: Record<string, string> = {}): Promis
       ...overrides,
     });
     const db = testDb.db;
-    const platform = createPlatformClient({ baseUrl: sandbox.url, token: SANDBOX_TOKEN, timeoutMs: 5_000 });
     const worker = await Worker.create({
       connection: env.nativeConnection,
       namespace: env.namespace ?? 'default',
       taskQueue: config.TEMPORAL_TASK_QUEUE,
       workflowBundle: workflowBundle(),
-      activities: createActivities({ db, platform, calendar: calendarFrom(config), policy: reviewPolicyFrom(config) }),
+      activities: createActivities(activityDepsFrom(config, db, env.client)),
     });
     const running = worker.run();
     const vault = createPiiVault(config.PII_ENCRYPTION_KEY);

@@ -1,0 +1,117 @@
+import type { Db } from '../db/connection';
+import { createLedger, deduction, refund } from '../db/repositories/ledger';
+import { createDepositRepository } from '../db/repositories/deposits';
+import { closureWaitUntil } from '../domain/deposit';
+import type { DepositPolicy } from '../domain/deposit-policy';
+import type { PlatformClient } from '../platform/types';
+import type { DepositAccountKind } from '../workflows/deposit-account.defs';
+import type { ClosureBlockers, ClosureStatus } from '../workflows/shop-closure.defs';
+
+/**
+ * The final commission settlement of a closing shop. The settlement process (DOMAIN.md
+ * section 3) provides the real one; until a shop has commission to settle it owes nothing.
+ */
+export type FinalSettlement = (input: { shopId: string; merchantId: string; closureId: string }) => Promise<{ owedFen: number }>;
+
+export const nothingToSettle: FinalSettlement = async () => ({ owedFen: 0 });
+
+export interface ClosureActivityDeps {
+  db: Db;
+  platform: PlatformClient;
+  policy: DepositPolicy;
+  finalSettlement?: FinalSettlement;
+}
+
+// Closure stops new business at once; its restrictions are its own, apart from the ladder's.
+const CLOSURE_RESTRICTIONS = ['stop_listing', 'stop_sales'] as const;
+
+export function createClosureActivities({ db, platform, policy, finalSettlement = nothingToSettle }: ClosureActivityDeps) {
+  const ledger = createLedger(db);
+  const deposits = createDepositRepository(db);
+
+  return {
+    async suspendShopForClosure(input: { closureId: string; shopId: string; merchantId: string }) {
+      await platform.setRestrictions(
+        input.shopId,
+        { action: 'apply', restrictions: [...CLOSURE_RESTRICTIONS], reason: 'shop closure requested' },
+        `closure:${input.closureId}:suspend`,
+      );
+      await deposits.applyRestrictions(input.shopId, [...CLOSURE_RESTRICTIONS], 'closure', new Date());
+      await deposits.setShopStatus(input.shopId, 'closing');
+    },
+
+    async closureBlockers(input: { shopId: string }): Promise<ClosureBlockers> {
+      const [{ orders }, openViolations] = await Promise.all([platform.shopOrders(input.shopId), deposits.openViolationCount(input.shopId)]);
+      const wait = closureWaitUntil(policy, orders, new Date());
+      return { openOrders: wait.blockedByOpenOrders, openViolations, afterSalesUntil: wait.waitUntil };
+    },
+
+    async recordClosureStatus(input: { closureId: string; status: ClosureStatus; details: Record<string, unknown> }) {
+      await deposits.updateClosure(input.closureId, { status: input.status, details: input.details });
+    },
+
+    async cancelClosure(input: { closureId: string; shopId: string; merchantId: string; actor: string }) {
+      await platform.setRestrictions(
+        input.shopId,
+        { action: 'lift', restrictions: [...CLOSURE_RESTRICTIONS], reason: 'shop closure cancelled' },
+        `closure:${input.closureId}:cancel`,
+      );
+      await deposits.liftRestrictions(input.shopId, 'all', 'closure');
+      await deposits.setShopStatus(input.shopId, 'open');
+      await deposits.updateClosure(input.closureId, { cancelledAt: new Date(), details: { cancelledBy: input.actor } });
+      await platform.notify(
+        { recipient: 'merchant', merchantId: input.merchantId, template: 'shop_closure_cancelled', data: { shopId: input.shopId } },
+        `closure:${input.closureId}:cancelled`,
+      );
+    },
+
+    async finalSettlement(input: { closureId: string; shopId: string; merchantId: string }) {
+      return finalSettlement(input);
+    },
+
+    /** What the shop owes comes out of its deposit, as far as the deposit goes. */
+    async deductOwed(input: { closureId: string; shopId: string; owedFen: number }) {
+      const key = `closure:${input.closureId}:owed`;
+      const existing = await ledger.findByKey(key);
+      if (existing) return { deductedFen: -existing.entries.find((e) => e.account === 'deposit')!.amountFen };
+      const amount = Math.min(input.owedFen, await ledger.balance(input.shopId, 'deposit'));
+      if (amount > 0) {
+        await ledger.post({ idempotencyKey: key, shopId: input.shopId, kind: 'deduction', reason: 'owed at shop closure', actor: 'system', entries: deduction('deposit', amount) });
+      }
+      return { deductedFen: amount };
+    },
+
+    /**
+     * Refunds both deposits, exactly once: the amount is fixed by the first ledger
+     * posting under the closure's key, and the platform pays under that same key.
+     */
+    async refundDeposits(input: { closureId: string; shopId: string }) {
+      const refunded = { deposit: 0, promotionDeposit: 0 };
+      for (const account of ['deposit', 'promotion_deposit'] as DepositAccountKind[]) {
+        const key = `closure:${input.closureId}:refund:${account}`;
+        const existing = await ledger.findByKey(key);
+        const amount = existing ? -existing.entries.find((e) => e.account === account)!.amountFen : await ledger.balance(input.shopId, account);
+        if (amount <= 0) continue;
+        if (!existing) {
+          await ledger.post({ idempotencyKey: key, shopId: input.shopId, kind: 'refund', reason: 'shop closed: deposit refunded', actor: 'system', entries: refund(account, amount) });
+        }
+        await platform.refund({ shopId: input.shopId, account, amountFen: amount, reference: key }, key);
+        if (account === 'deposit') refunded.deposit = amount;
+        else refunded.promotionDeposit = amount;
+      }
+      return refunded;
+    },
+
+    async completeClosure(input: { closureId: string; shopId: string; merchantId: string }) {
+      await deposits.setShopStatus(input.shopId, 'closed');
+      await deposits.markClosed(input.shopId);
+      await deposits.updateClosure(input.closureId, { status: 'closed', closedAt: new Date() });
+      await platform.notify(
+        { recipient: 'merchant', merchantId: input.merchantId, template: 'shop_closed', data: { shopId: input.shopId } },
+        `closure:${input.closureId}:closed`,
+      );
+    },
+  };
+}
+
+export type ClosureActivities = ReturnType<typeof createClosureActivities>;

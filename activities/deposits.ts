@@ -1,0 +1,201 @@
+import { ApplicationFailure } from '@temporalio/common';
+import { Context, log } from '@temporalio/activity';
+import type { Client } from '@temporalio/client';
+import type { Db } from '../db/connection';
+import { createLedger, deduction, InsufficientBalanceError, LedgerKeyConflictError, proceedsTransfer, refund, topUp } from '../db/repositories/ledger';
+import { createDepositRepository } from '../db/repositories/deposits';
+import { excessPromotionWithdrawal, formatCny, ladderSchedule, lastNaturalMonth, requiredDeposit } from '../domain/deposit';
+import type { DepositPolicy, LadderStep, Restriction } from '../domain/deposit-policy';
+import { RESTRICTIONS } from '../domain/deposit-policy';
+import { ErrorType } from '../domain/errors';
+import type { EntityType } from '../domain/verification';
+import type { PlatformClient } from '../platform/types';
+import { depositWorkflowId, requirementChangedSignal, type DepositAccountKind, type PromotionOutcome } from '../workflows/deposit-account.defs';
+
+export interface DepositActivityDeps {
+  db: Db;
+  platform: PlatformClient;
+  policy: DepositPolicy;
+  /** Signals deposit processes after a re-assessment; absent where none run. */
+  temporal?: Client;
+}
+
+const REASSESSMENT_PAGE = 200;
+
+/** Turns ledger refusals into failures Temporal will not retry. */
+async function refusalsAreFinal<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    if (err instanceof InsufficientBalanceError) throw ApplicationFailure.nonRetryable(err.message, ErrorType.InsufficientBalance);
+    if (err instanceof LedgerKeyConflictError) throw ApplicationFailure.nonRetryable(err.message, ErrorType.LedgerKeyConflict);
+    throw err;
+  }
+}
+
+export function createDepositActivities({ db, platform, policy, temporal }: DepositActivityDeps) {
+  const ledger = createLedger(db);
+  const deposits = createDepositRepository(db);
+
+  const balances = async (shopId: string) => {
+    const all = await ledger.balances(shopId);
+    return { balanceFen: all.deposit, promotionBalanceFen: all.promotion_deposit };
+  };
+
+  /** The requirement of one shop for a month, from its categories and that month's sales. */
+  const assess = async (shopId: string, shopType: EntityType, month: string) => {
+    const [categories, sales] = await Promise.all([deposits.categoriesOf(shopId), platform.monthlySales(shopId, month)]);
+    const open = categories.filter((c) => c.status === 'open').map((c) => c.category);
+    return requiredDeposit(policy, { shopType, specialCategories: open, lastMonthGmvFen: sales.gmvFen });
+  };
+
+  /** Pays money out of a deposit exactly once: the ledger key and the platform key are the same. */
+  const payOut = async (shopId: string, account: DepositAccountKind, amountFen: number, key: string, reason: string, actor: string) => {
+    await ledger.post({ idempotencyKey: key, shopId, kind: 'refund', reason, actor, entries: refund(account, amountFen) });
+    await platform.refund({ shopId, account, amountFen, reference: key }, key);
+  };
+
+  return {
+    async openDepositAccount(input: { shopId: string; merchantId: string; shopType: EntityType }) {
+      await ledger.ensureAccounts(input.shopId);
+      const { month } = lastNaturalMonth(new Date());
+      const required = await assess(input.shopId, input.shopType, month);
+      await deposits.saveRequirement(input.shopId, { requiredFen: required.totalFen, parts: required, month, at: new Date() });
+      return { ...(await balances(input.shopId)), requiredFen: required.totalFen };
+    },
+
+    async balances(input: { shopId: string }) {
+      return balances(input.shopId);
+    },
+
+    async postMovement(input: {
+      shopId: string;
+      kind: 'top_up' | 'deduction';
+      account: DepositAccountKind;
+      amountFen: number;
+      idempotencyKey: string;
+      reason: string;
+      actor: string;
+    }) {
+      const entries = input.kind === 'top_up' ? topUp(input.account, input.amountFen) : deduction(input.account, input.amountFen);
+      const posted = await refusalsAreFinal(() =>
+        ledger.post({ idempotencyKey: input.idempotencyKey, shopId: input.shopId, kind: input.kind, reason: input.reason, actor: input.actor, entries }),
+      );
+      return { transactionId: posted.transactionId, replayed: posted.replayed, ...(await balances(input.shopId)) };
+    },
+
+    async startEpisode(input: { shopId: string; episodeId: string; startedAt: string; requiredFen: number; balanceFen: number }) {
+      const schedule = ladderSchedule(policy, new Date(input.startedAt));
+      await deposits.openEpisode({
+        id: input.episodeId,
+        shopId: input.shopId,
+        startedAt: new Date(input.startedAt),
+        requiredFen: input.requiredFen,
+        balanceAtStartFen: input.balanceFen,
+        schedule,
+      });
+      return { schedule };
+    },
+
+    /** One rung of the shortfall ladder; each platform call carries a key of its episode and step. */
+    async runLadderStep(input: { shopId: string; merchantId: string; episodeId: string; step: LadderStep; shortfallFen: number }) {
+      const { shopId, episodeId, step } = input;
+      const key = `deposit:${episodeId}:${step}`;
+      const details: Record<string, unknown> = { shortfallFen: input.shortfallFen };
+      if (step === 'notify') {
+        await platform.notify(
+          { recipient: 'merchant', merchantId: input.merchantId, template: 'deposit_shortfall', data: { shopId, shortfall: formatCny(input.shortfallFen) } },
+          key,
+        );
+      } else if (step === 'transfer_proceeds') {
+        if (input.shortfallFen > 0) {
+          const { transferredFen } = await platform.transferProceeds(shopId, { maxAmountFen: input.shortfallFen, purpose: 'deposit top-up' }, key);
+          if (transferredFen > 0) {
+            await ledger.post({ idempotencyKey: key, shopId, kind: 'proceeds_transfer', reason: 'shortfall: sales proceeds to deposit', actor: 'system', entries: proceedsTransfer(transferredFen) });
+          }
+          details.transferredFen = transferredFen;
+        }
+      } else {
+        const restriction = step as Restriction;
+        await platform.setRestrictions(shopId, { action: 'apply', restrictions: [restriction], reason: 'deposit below requirement' }, key);
+        await deposits.applyRestrictions(shopId, [restriction], 'deposit', new Date());
+      }
+      await deposits.recordStep(episodeId, step, new Date(), details);
+      return balances(shopId);
+    },
+
+    async endEpisode(input: { shopId: string; merchantId: string; episodeId: string; reason: string; balanceFen: number }) {
+      const { shopId, episodeId } = input;
+      const inForce = (await deposits.restrictionsOf(shopId)).filter((r) => r.source === 'deposit').map((r) => r.restriction as Restriction);
+      if (inForce.length > 0) {
+        await platform.setRestrictions(shopId, { action: 'lift', restrictions: [...RESTRICTIONS], reason: `deposit episode ended: ${input.reason}` }, `deposit:${episodeId}:lift`);
+        await deposits.liftRestrictions(shopId, 'all', 'deposit');
+      }
+      await deposits.closeEpisode(episodeId, new Date(), input.reason);
+      if (input.reason === 'restored') {
+        await platform.notify({ recipient: 'merchant', merchantId: input.merchantId, template: 'deposit_restored', data: { shopId } }, `deposit:${episodeId}:restored`);
+      }
+    },
+
+    /** [src] closing third-party promotion: the merchant applies and the shop-exit rules are met. */
+    async closePromotion(input: { shopId: string; merchantId: string; reference: string; actor: string }): Promise<PromotionOutcome> {
+      const { shopId } = input;
+      const [openViolations, { orders }] = await Promise.all([deposits.openViolationCount(shopId), platform.shopOrders(shopId)]);
+      const openOrders = orders.filter((o) => o.status === 'open').length;
+      const reasons: string[] = [];
+      if (openViolations > 0) reasons.push(`${openViolations} violation case(s) still open`);
+      if (openOrders > 0) reasons.push(`${openOrders} order(s) not finished`);
+      if (reasons.length > 0) return { done: false, reasons };
+      const { promotionBalanceFen } = await balances(shopId);
+      const key = `promotion-closure:${shopId}:${input.reference}`;
+      if (promotionBalanceFen > 0) await payOut(shopId, 'promotion_deposit', promotionBalanceFen, key, 'third-party promotion closed', input.actor);
+      return { done: true, refundedFen: promotionBalanceFen, deductedFen: 0 };
+    },
+
+    /** [src] excess promotion deposit: high-deposit categories closed, and the highest sold nothing last month. */
+    async withdrawPromotionExcess(input: { shopId: string; reference: string; actor: string }): Promise<PromotionOutcome> {
+      const { shopId } = input;
+      const categories = await deposits.categoriesOf(shopId);
+      const special = policy.specialCategories.filter((c) => categories.some((s) => s.category === c));
+      const highest = special[0] ?? null;
+      const { month } = lastNaturalMonth(new Date());
+      const sales = await platform.monthlySales(shopId, month);
+      const decision = excessPromotionWithdrawal(policy, {
+        promotionBalanceFen: (await balances(shopId)).promotionBalanceFen,
+        highDepositCategoriesOpen: categories.filter((c) => c.status === 'open' && special.includes(c.category)).map((c) => c.category),
+        highestDepositCategory: highest,
+        highestDepositCategoryLastMonthSalesFen: highest ? (sales.byCategory[highest] ?? 0) : 0,
+      });
+      if (!decision.allowed) return { done: false, reasons: decision.reasons };
+      await payOut(shopId, 'promotion_deposit', decision.amountFen, `promotion-excess:${shopId}:${input.reference}`, 'excess promotion deposit withdrawn', input.actor);
+      return { done: true, refundedFen: decision.amountFen, deductedFen: 0 };
+    },
+
+    /** Every open deposit account, a page at a time; the heartbeat carries the cursor. */
+    async reassessShops(input: { month: string }) {
+      const resumed = Context.current().info.heartbeatDetails as { after: string; shops: number; changed: number } | undefined;
+      let { after, shops, changed } = resumed ?? { after: '', shops: 0, changed: 0 };
+      for (;;) {
+        const page = await deposits.openAccountsAfter(after, REASSESSMENT_PAGE);
+        if (page.length === 0) break;
+        for (const account of page) {
+          const required = await assess(account.shopId, account.shopType as EntityType, input.month);
+          if (required.totalFen !== account.requiredFen) {
+            await deposits.saveRequirement(account.shopId, { requiredFen: required.totalFen, parts: required, month: input.month, at: new Date() });
+            await temporal?.workflow
+              .getHandle(depositWorkflowId(account.shopId))
+              .signal(requirementChangedSignal, { requiredFen: required.totalFen, month: input.month })
+              .catch((err: unknown) => log.warn('deposit process not signalled', { shopId: account.shopId, error: String(err) }));
+            changed += 1;
+          }
+          shops += 1;
+          after = account.shopId;
+        }
+        Context.current().heartbeat({ after, shops, changed });
+      }
+      return { month: input.month, shops, changed };
+    },
+  };
+}
+
+export type DepositActivities = ReturnType<typeof createDepositActivities>;

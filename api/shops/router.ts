@@ -1,0 +1,88 @@
+import { Router, type RequestHandler } from 'express';
+import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
+import { z } from 'zod';
+import { requireRole, type Principal } from '../auth';
+import { describeRoute, errorResponses, json } from '../openapi';
+import { parse } from '../validate';
+import type { ShopService } from './service';
+import { closureResponse, deductionBody, depositResponse, emptyBody, movementResponse, promotionResponse, shopIdParams, topUpBody } from './schemas';
+
+export interface ShopRouterDeps {
+  service: ShopService;
+  registry: OpenAPIRegistry;
+  limitMutations: RequestHandler;
+}
+
+const closureStarted = z.object({ closureId: z.string(), workflowId: z.string(), status: z.literal('requested') });
+const closureState = z.object({ closureId: z.string(), shopId: z.string(), status: z.string() }).passthrough();
+
+/** Deposits, promotion deposits and shop closure (DOMAIN.md section 2). */
+export function createShopRouter({ service, registry, limitMutations }: ShopRouterDeps): Router {
+  const router = Router();
+  const { 400: bad, 401: unauth, 403: denied, 404: missing, 409: clash, 429: limited } = errorResponses;
+  const mutationErrors = { 400: bad, 401: unauth, 403: denied, 404: missing, 409: clash, 429: limited };
+
+  // Every refusal on a shop is audited under that shop.
+  router.param('shopId', (_req, res, next, shopId: string) => {
+    res.locals.audit = { ...(res.locals.audit ?? {}), target: `shop:${shopId}` };
+    next();
+  });
+
+  const post = (
+    path: string,
+    summary: string,
+    roles: Parameters<typeof requireRole>,
+    body: z.ZodType,
+    response: z.ZodType,
+    status: number,
+    action: string,
+    handle: (shopId: string, body: never, principal: Principal) => Promise<unknown>,
+  ) => {
+    describeRoute(registry, {
+      method: 'post',
+      path: `/v1/shops/{shopId}${path}`,
+      summary,
+      request: { params: shopIdParams, body: { required: false, ...json(body) } },
+      responses: { [status]: { description: 'done', ...json(response) }, ...mutationErrors },
+    });
+    router.post(`/shops/:shopId${path}`, requireRole(...roles), limitMutations, async (req, res) => {
+      const { shopId } = parse(shopIdParams, req.params, 'shop id');
+      const parsed = parse(body, req.body ?? {}, 'request body');
+      res.locals.audit = { action, target: `shop:${shopId}` };
+      res.status(status).json(await handle(shopId, parsed as never, req.principal!));
+    });
+  };
+
+  const get = (path: string, summary: string, roles: Parameters<typeof requireRole>, response: z.ZodType, handle: (shopId: string, principal: Principal) => Promise<unknown>) => {
+    describeRoute(registry, {
+      method: 'get',
+      path: `/v1/shops/{shopId}${path}`,
+      summary,
+      request: { params: shopIdParams },
+      responses: { 200: { description: 'ok', ...json(response) }, 401: unauth, 403: denied, 404: missing },
+    });
+    router.get(`/shops/:shopId${path}`, requireRole(...roles), async (req, res) => {
+      const { shopId } = parse(shopIdParams, req.params, 'shop id');
+      res.json(await handle(shopId, req.principal!));
+    });
+  };
+
+  get('/deposit', 'Balance, requirement and its parts, restrictions in force, open shortfall episode, recent ledger lines (merchant for itself, ops, finance, admin)',
+    ['merchant', 'ops', 'finance', 'admin'], depositResponse, (shopId, p) => service.deposit(shopId, p));
+  post('/deposit/top-ups', 'Top up the deposit or the promotion deposit; idempotent on paymentReference (merchant for itself, finance, ops, admin)',
+    ['merchant', 'finance', 'ops', 'admin'], topUpBody, movementResponse, 200, 'deposit.top_up', (shopId, body, p) => service.topUp(shopId, body, p));
+  post('/deposit/deductions', 'Deduct from a deposit with a reason; idempotent on reference (finance, ops, admin)',
+    ['finance', 'ops', 'admin'], deductionBody, movementResponse, 200, 'deposit.deduct', (shopId, body, p) => service.deduct(shopId, body, p));
+  post('/closure', 'Ask to close the shop: sales stop at once, the deposits are refunded when every order is done (merchant for itself, ops, admin)',
+    ['merchant', 'ops', 'admin'], emptyBody, closureStarted, 202, 'shop.closure.request', (shopId, _b, p) => service.requestClosure(shopId, p));
+  post('/closure/cancel', 'Cancel a closure before its refund; the shop reopens (merchant for itself, ops, admin)',
+    ['merchant', 'ops', 'admin'], emptyBody, closureState, 200, 'shop.closure.cancel', (shopId, _b, p) => service.cancelClosure(shopId, p));
+  get('/closure', 'The latest closure of the shop and where it stands (merchant for itself, ops, finance, admin)',
+    ['merchant', 'ops', 'finance', 'admin'], closureResponse, (shopId, p) => service.closure(shopId, p));
+  post('/promotion/closure', 'Close third-party promotion: refunds the promotion deposit when the exit rules are met, else 409 with the reasons',
+    ['merchant', 'ops', 'admin'], emptyBody, promotionResponse, 200, 'promotion.close', (shopId, _b, p) => service.closePromotion(shopId, p));
+  post('/promotion/excess-withdrawal', 'Withdraw promotion deposit above the minimum when both conditions hold, else 409 with the reasons',
+    ['merchant', 'ops', 'admin'], emptyBody, promotionResponse, 200, 'promotion.withdraw_excess', (shopId, _b, p) => service.withdrawPromotionExcess(shopId, p));
+
+  return router;
+}

@@ -1,0 +1,71 @@
+import { z } from 'zod';
+
+const fen = z.number().int().positive().max(Number.MAX_SAFE_INTEGER).describe('integer fen (1 CNY = 100 fen)');
+const account = z.enum(['deposit', 'promotion_deposit']).default('deposit');
+const reference = z.string().regex(/^[A-Za-z0-9._:-]{1,100}$/, 'letters, digits and . _ : - only (1–100)');
+
+export const shopIdParams = z.object({ shopId: z.string().regex(/^[A-Za-z0-9_-]{1,80}$/, 'not a shop id') }).strict();
+
+export const topUpBody = z
+  .object({ account, amountFen: fen, paymentReference: reference.describe('the payment reference: a repeat with it is recorded once') })
+  .strict();
+export type TopUpBody = z.infer<typeof topUpBody>;
+
+export const deductionBody = z
+  .object({
+    account,
+    amountFen: fen,
+    reason: z.string().trim().min(1).max(500),
+    reference: reference.describe("the caller's reference for this deduction: a repeat with it is recorded once"),
+  })
+  .strict();
+export type DeductionBody = z.infer<typeof deductionBody>;
+
+export const emptyBody = z.object({}).strict();
+
+const ledgerLine = z.object({
+  transactionId: z.number().int(),
+  kind: z.string(),
+  reason: z.string(),
+  actor: z.string(),
+  createdAt: z.string(),
+  entries: z.array(z.object({ account: z.string(), amountFen: z.number().int() })),
+});
+
+export const movementResponse = z.object({
+  transactionId: z.number().int(),
+  replayed: z.boolean(),
+  balanceFen: z.number().int(),
+  promotionBalanceFen: z.number().int(),
+  requiredFen: z.number().int(),
+});
+
+export const depositResponse = z.object({
+  shopId: z.string(),
+  merchantId: z.string(),
+  shopStatus: z.string(),
+  balanceFen: z.number().int(),
+  promotionBalanceFen: z.number().int(),
+  requirement: z
+    .object({ requiredFen: z.number().int(), parts: z.unknown(), assessedForMonth: z.string().nullable(), assessedAt: z.string().nullable() })
+    .nullable(),
+  shortfallFen: z.number().int(),
+  restrictions: z.array(z.object({ restriction: z.string(), source: z.string(), since: z.string() })),
+  openEpisode: z
+    .object({ id: z.string(), startedAt: z.string(), schedule: z.unknown(), steps: z.array(z.object({ step: z.string(), at: z.string() })) })
+    .nullable(),
+  recentLines: z.array(ledgerLine),
+});
+
+export const closureResponse = z.object({
+  closureId: z.string(),
+  shopId: z.string(),
+  status: z.string(),
+  requestedBy: z.string(),
+  requestedAt: z.string(),
+  closedAt: z.string().nullable(),
+  cancelledAt: z.string().nullable(),
+  details: z.record(z.string(), z.unknown()),
+});
+
+export const promotionResponse = z.object({ done: z.literal(true), refundedFen: z.number().int(), deductedFen: z.number().int() });

@@ -1,0 +1,182 @@
+import { randomBytes } from 'node:crypto';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { rootCause } from '@temporalio/common';
+import type { Knex } from 'knex';
+import { createLedger } from '../../db/repositories/ledger';
+import { ClosureConflictError, createDepositRepository, type ShopClosure } from '../../db/repositories/deposits';
+import { shortfallFen } from '../../domain/deposit';
+import {
+  closePromotionUpdate,
+  deductUpdate,
+  depositWorkflowId,
+  topUpUpdate,
+  withdrawPromotionExcessUpdate,
+  type PromotionOutcome,
+} from '../../workflows/deposit-account.defs';
+import { cancelClosureUpdate, CLOSURE_PROCESS, CLOSURE_WORKFLOW_TYPE, closureWorkflowId } from '../../workflows/shop-closure.defs';
+import { MERCHANT_ID, PROCESS_TYPE, STATUS } from '../../workflows/search-attributes';
+import { assertMayActFor, type Principal } from '../auth';
+import { conflict, notFound } from '../errors';
+import type { DeductionBody, TopUpBody } from './schemas';
+
+export interface ShopServiceDeps {
+  db: Knex;
+  temporal: Client;
+  taskQueue: string;
+}
+
+const actorOf = (p: Principal) => `${p.role}:${p.sub}`;
+const iso = (d: Date | null | undefined) => (d ? new Date(d).toISOString() : null);
+
+/** An update the workflow refused (its validator, or a business refusal of its activity) is a 409. */
+async function refusalsAreConflicts<T>(what: string, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    if (err instanceof WorkflowUpdateFailedError) throw conflict(rootCause(err) ?? err.message);
+    if (err instanceof WorkflowNotFoundError) throw conflict(`${what} has no running process`);
+    throw err;
+  }
+}
+
+function closureView(c: ShopClosure) {
+  return {
+    closureId: c.id,
+    shopId: c.shopId,
+    status: c.status,
+    requestedBy: c.requestedBy,
+    requestedAt: new Date(c.requestedAt).toISOString(),
+    closedAt: iso(c.closedAt),
+    cancelledAt: iso(c.cancelledAt),
+    details: c.details,
+  };
+}
+
+/** Deposits, promotion deposits and shop closure, between HTTP and the shop's processes. */
+export function createShopService({ db, temporal, taskQueue }: ShopServiceDeps) {
+  const ledger = createLedger(db);
+  const deposits = createDepositRepository(db);
+
+  async function loadShop(shopId: string, principal: Principal) {
+    const shop = await db('shops').where({ id: shopId }).first<{ id: string; merchant_id: string; status: string } | undefined>();
+    if (!shop) throw notFound(`shop ${shopId} does not exist`);
+    assertMayActFor(principal, shop.merchant_id);
+    return shop;
+  }
+  const depositHandle = (shopId: string) => temporal.workflow.getHandle(depositWorkflowId(shopId));
+  const promotion = async (shopId: string, principal: Principal, run: () => Promise<PromotionOutcome>) => {
+    await loadShop(shopId, principal);
+    const outcome = await refusalsAreConflicts(`shop ${shopId}`, run);
+    if (!outcome.done) throw conflict(`refused: ${outcome.reasons.join('; ')}`, { reasons: outcome.reasons });
+    return outcome;
+  };
+
+  return {
+    async deposit(shopId: string, principal: Principal) {
+      const shop = await loadShop(shopId, principal);
+      const [balances, account, restrictions, episodes, lines] = await Promise.all([
+        ledger.balances(shopId),
+        deposits.find(shopId),
+        deposits.restrictionsOf(shopId),
+        deposits.episodes(shopId),
+        ledger.recentLines(shopId, 20),
+      ]);
+      const open = episodes.find((e) => e.endedAt === null) ?? null;
+      return {
+        shopId,
+        merchantId: shop.merchant_id,
+        shopStatus: shop.status,
+        balanceFen: balances.deposit,
+        promotionBalanceFen: balances.promotion_deposit,
+        requirement: account
+          ? { requiredFen: account.requiredFen, parts: account.parts, assessedForMonth: account.assessedForMonth, assessedAt: iso(account.assessedAt) }
+          : null,
+        shortfallFen: account ? shortfallFen(balances.deposit, account.requiredFen) : 0,
+        restrictions: restrictions.map((r) => ({ restriction: r.restriction, source: r.source, since: new Date(r.since).toISOString() })),
+        openEpisode: open
+          ? { id: open.id, startedAt: new Date(open.startedAt).toISOString(), schedule: open.schedule, steps: open.steps.map((s) => ({ step: s.step, at: new Date(s.at).toISOString() })) }
+          : null,
+        recentLines: lines.map((l) => ({
+          transactionId: l.transactionId,
+          kind: l.kind,
+          reason: l.reason,
+          actor: l.actor,
+          createdAt: new Date(l.createdAt).toISOString(),
+          entries: l.entries,
+        })),
+      };
+    },
+
+    async topUp(shopId: string, body: TopUpBody, principal: Principal) {
+      await loadShop(shopId, principal);
+      return refusalsAreConflicts(`shop ${shopId}`, () =>
+        depositHandle(shopId).executeUpdate(topUpUpdate, { args: [{ ...body, actor: actorOf(principal) }] }),
+      );
+    },
+
+    async deduct(shopId: string, body: DeductionBody, principal: Principal) {
+      await loadShop(shopId, principal);
+      return refusalsAreConflicts(`shop ${shopId}`, () =>
+        depositHandle(shopId).executeUpdate(deductUpdate, { args: [{ ...body, actor: actorOf(principal) }] }),
+      );
+    },
+
+    closePromotion: (shopId: string, principal: Principal) =>
+      promotion(shopId, principal, () => depositHandle(shopId).executeUpdate(closePromotionUpdate, { args: [{ actor: actorOf(principal) }] })),
+
+    withdrawPromotionExcess: (shopId: string, principal: Principal) =>
+      promotion(shopId, principal, () =>
+        depositHandle(shopId).executeUpdate(withdrawPromotionExcessUpdate, { args: [{ actor: actorOf(principal) }] }),
+      ),
+
+    async requestClosure(shopId: string, principal: Principal) {
+      const shop = await loadShop(shopId, principal);
+      if (shop.status === 'closed') throw conflict(`shop ${shopId} is already closed`);
+      const closureId = `cl_${randomBytes(12).toString('hex')}`;
+      const workflowId = closureWorkflowId(shopId);
+      // The row first: its unique index allows one active closure per shop.
+      try {
+        await deposits.createClosure({ id: closureId, shopId, workflowId, status: 'requested', requestedBy: actorOf(principal), requestedAt: new Date() });
+      } catch (err) {
+        if (err instanceof ClosureConflictError) throw conflict(`shop ${shopId} already has a closure in progress`, { closureId: err.activeClosureId });
+        throw err;
+      }
+      try {
+        await temporal.workflow.start(CLOSURE_WORKFLOW_TYPE, {
+          workflowId,
+          taskQueue,
+          args: [{ closureId, shopId, merchantId: shop.merchant_id, requestedBy: actorOf(principal) }],
+          workflowIdConflictPolicy: 'FAIL',
+          workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+          typedSearchAttributes: [
+            { key: MERCHANT_ID, value: shop.merchant_id },
+            { key: PROCESS_TYPE, value: CLOSURE_PROCESS },
+            { key: STATUS, value: 'waiting' },
+          ],
+        });
+      } catch (err) {
+        await deposits.updateClosure(closureId, { status: 'cancelled', cancelledAt: new Date(), details: { error: 'the closure process could not start' } });
+        if (err instanceof WorkflowExecutionAlreadyStartedError) throw conflict(`shop ${shopId} already has a closure in progress`);
+        throw err;
+      }
+      return { closureId, workflowId, status: 'requested' };
+    },
+
+    async cancelClosure(shopId: string, principal: Principal) {
+      await loadShop(shopId, principal);
+      const state = await refusalsAreConflicts(`shop ${shopId}'s closure`, () =>
+        temporal.workflow.getHandle(closureWorkflowId(shopId)).executeUpdate(cancelClosureUpdate, { args: [{ actor: actorOf(principal) }] }),
+      );
+      return state;
+    },
+
+    async closure(shopId: string, principal: Principal) {
+      await loadShop(shopId, principal);
+      const latest = await deposits.latestClosureOf(shopId);
+      if (!latest) throw notFound(`shop ${shopId} has never asked to close`);
+      return closureView(latest);
+    },
+  };
+}
+
+export type ShopService = ReturnType<typeof createShopService>;

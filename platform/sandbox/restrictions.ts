@@ -1,0 +1,55 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import type { Restriction, RestrictionsChange, RestrictionsInForce } from '../types';
+import { idempotentRoute, routeParam } from './idempotency';
+import { shopForRead, shopForUpdate, type SandboxShop, type SandboxState } from './state';
+import { invalidRequest } from './validation';
+
+/** In the order of the deposit ladder (DOMAIN.md §2), which is also the order answers list them in. */
+export const RESTRICTIONS = ['close_cart', 'stop_listing', 'stop_sales', 'restrict_withdrawals'] as const satisfies readonly Restriction[];
+
+// Annotated with the client's type, so the sandbox and the client cannot drift apart.
+export const restrictionsChangeSchema: z.ZodType<RestrictionsChange> = z
+  .object({
+    action: z.enum(['apply', 'lift']),
+    restrictions: z.array(z.enum(RESTRICTIONS)).min(1),
+    reason: z.string().min(1),
+  })
+  .strict();
+
+const noQuerySchema = z.object({}).strict();
+
+export function restrictionsRouter(state: SandboxState): Router {
+  const router = Router();
+
+  idempotentRoute(router, '/shops/:shopId/restrictions', {
+    store: state.idempotency,
+    schema: restrictionsChangeSchema,
+    handle: (change, req) => {
+      const shopId = routeParam(req, 'shopId');
+      const shop = shopForUpdate(state, shopId);
+      for (const restriction of change.restrictions) {
+        if (change.action === 'apply') shop.restrictions.add(restriction);
+        else shop.restrictions.delete(restriction);
+      }
+      shop.restrictionChanges.push({ ...change, at: new Date().toISOString() });
+      const body: RestrictionsInForce = { shopId, inForce: restrictionsInForce(shop) };
+      return { status: 200, body };
+    },
+  });
+
+  router.get('/shops/:shopId/restrictions', (req, res) => {
+    const query = noQuerySchema.safeParse(req.query);
+    if (!query.success) {
+      res.status(400).json(invalidRequest(query.error));
+      return;
+    }
+    res.json({ inForce: restrictionsInForce(shopForRead(state, req.params.shopId)) });
+  });
+
+  return router;
+}
+
+export function restrictionsInForce(shop: SandboxShop): Restriction[] {
+  return RESTRICTIONS.filter((r) => shop.restrictions.has(r));
+}

@@ -1,0 +1,90 @@
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { EntityType } from '../domain/verification';
+import type { LadderStep, Restriction } from '../domain/deposit-policy';
+
+/** Shop deposit (保证金, DOMAIN.md section 2): one long-lived process per shop. */
+export const DEPOSIT_PROCESS = 'deposit';
+export const DEPOSIT_WORKFLOW_TYPE = 'depositAccount';
+export const depositWorkflowId = (shopId: string): string => `deposit:${shopId}`;
+
+export type DepositAccountKind = 'deposit' | 'promotion_deposit';
+export type DepositStatus = 'open' | 'closing' | 'closed';
+
+/** A shortfall episode: when it began, its ladder (computed from config), what ran. */
+export interface ShortfallEpisode {
+  id: string;
+  startedAt: string;
+  schedule: Array<{ step: LadderStep; at: string }>;
+  stepsDone: LadderStep[];
+}
+
+/** What survives continue-as-new. */
+export interface DepositCarriedState {
+  balanceFen: number;
+  promotionBalanceFen: number;
+  requiredFen: number;
+  episode: ShortfallEpisode | null;
+  status: DepositStatus;
+  /**
+   * False until the balance first reaches the requirement: a new shop pays its initial
+   * deposit before it sells, and the shortfall ladder guards a deposit once paid.
+   */
+  funded: boolean;
+  promotionClosed: boolean;
+}
+
+export interface DepositAccountInput {
+  shopId: string;
+  merchantId: string;
+  shopType: EntityType;
+  carried?: DepositCarriedState;
+}
+
+export interface TopUpRequest {
+  account: DepositAccountKind;
+  amountFen: number;
+  /** The payment's own reference: a repeated top-up with it is recorded once. */
+  paymentReference: string;
+  actor: string;
+}
+
+export interface DeductionRequest {
+  account: DepositAccountKind;
+  amountFen: number;
+  reason: string;
+  /** The caller's reference for this deduction: a repeat with it is recorded once. */
+  reference: string;
+  actor: string;
+}
+
+export interface MovementResult {
+  transactionId: number;
+  replayed: boolean;
+  balanceFen: number;
+  promotionBalanceFen: number;
+  requiredFen: number;
+}
+
+export type PromotionOutcome =
+  | { done: true; refundedFen: number; deductedFen: number }
+  | { done: false; reasons: string[] };
+
+export interface RequirementChange {
+  requiredFen: number;
+  month: string;
+}
+
+export interface DepositState extends DepositCarriedState {
+  shopId: string;
+  merchantId: string;
+  restrictions: Restriction[];
+}
+
+export const topUpUpdate = defineUpdate<MovementResult, [TopUpRequest]>('topUp');
+export const deductUpdate = defineUpdate<MovementResult, [DeductionRequest]>('deduct');
+export const closePromotionUpdate = defineUpdate<PromotionOutcome, [{ actor: string }]>('closePromotion');
+export const withdrawPromotionExcessUpdate = defineUpdate<PromotionOutcome, [{ actor: string }]>('withdrawPromotionExcess');
+export const requirementChangedSignal = defineSignal<[RequirementChange]>('requirementChanged');
+/** The shop-closure process tells the deposit when it starts, is cancelled, and ends. */
+export const closureSignal = defineSignal<[{ event: 'started' | 'cancelled' | 'closed'; balanceFen?: number; promotionBalanceFen?: number }]>('closure');
+export const depositStateQuery = defineQuery<DepositState>('state');

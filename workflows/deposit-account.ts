@@ -1,0 +1,205 @@
+import {
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  proxyActivities,
+  setHandler,
+  upsertSearchAttributes,
+  uuid4,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { DepositActivities } from '../activities/deposits';
+import { restrictionsAfter } from '../domain/deposit';
+import { ErrorType } from '../domain/errors';
+import { STATUS } from './search-attributes';
+import {
+  closePromotionUpdate,
+  closureSignal,
+  deductUpdate,
+  depositStateQuery,
+  requirementChangedSignal,
+  topUpUpdate,
+  withdrawPromotionExcessUpdate,
+  type DepositAccountInput,
+  type DepositCarriedState,
+  type DepositState,
+  type MovementResult,
+} from './deposit-account.defs';
+
+// Ledger and database work: retried until the database answers; business refusals
+// (insufficient balance, a reused key) are non-retryable and reach the caller.
+const ledger = proxyActivities<DepositActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: {
+    initialInterval: '1 second',
+    maximumInterval: '1 minute',
+    nonRetryableErrorTypes: [ErrorType.InsufficientBalance, ErrorType.LedgerKeyConflict, ErrorType.PlatformRejected],
+  },
+});
+
+// Ladder steps call the platform: a slower backoff, same idempotency keys on every try.
+const ladder = proxyActivities<DepositActivities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '2 seconds', maximumInterval: '5 minutes', nonRetryableErrorTypes: [ErrorType.PlatformRejected] },
+});
+
+// Well below the 51,200-event limit, and small enough that a replay stays quick.
+const CONTINUE_AS_NEW_AFTER_EVENTS = 5_000;
+
+/**
+ * The deposit account of one shop, for the shop's whole life. It applies top-ups and
+ * deductions (through the ledger, idempotently), and whenever the balance falls below the
+ * requirement it walks the shortfall ladder of DOMAIN.md section 2: notify, transfer
+ * sales proceeds, then restrictions on a schedule computed from config. A balance that
+ * is whole again lifts every restriction at once and closes the episode.
+ */
+export async function depositAccount(input: DepositAccountInput): Promise<{ status: 'closed' }> {
+  const { shopId, merchantId } = input;
+  const state: DepositCarriedState = input.carried ?? (await openAccount(input));
+  let dirty = false;
+  let lastShownStatus = '';
+  const wake = () => {
+    dirty = true;
+  };
+  const apply = (r: Pick<MovementResult, 'balanceFen' | 'promotionBalanceFen'>) => {
+    state.balanceFen = r.balanceFen;
+    state.promotionBalanceFen = r.promotionBalanceFen;
+    wake();
+  };
+  const snapshot = (): DepositState => ({
+    ...state,
+    shopId,
+    merchantId,
+    restrictions: state.episode ? restrictionsAfter(state.episode.stepsDone) : [],
+  });
+
+  setHandler(depositStateQuery, snapshot);
+  setHandler(
+    topUpUpdate,
+    async (req) => {
+      const result = await ledger.postMovement({
+        shopId,
+        kind: 'top_up',
+        account: req.account,
+        amountFen: req.amountFen,
+        idempotencyKey: `topup:${shopId}:${req.paymentReference}`,
+        reason: `top-up (payment ${req.paymentReference})`,
+        actor: req.actor,
+      });
+      apply(result);
+      return { ...result, requiredFen: state.requiredFen };
+    },
+    { validator: (req) => assertOpen(state.status !== 'closed', `shop ${shopId} is closed`, req.amountFen) },
+  );
+  setHandler(
+    deductUpdate,
+    async (req) => {
+      const result = await ledger.postMovement({
+        shopId,
+        kind: 'deduction',
+        account: req.account,
+        amountFen: req.amountFen,
+        idempotencyKey: `deduction:${shopId}:${req.reference}`,
+        reason: req.reason,
+        actor: req.actor,
+      });
+      apply(result);
+      return { ...result, requiredFen: state.requiredFen };
+    },
+    { validator: (req) => assertOpen(state.status !== 'closed', `shop ${shopId} is closed`, req.amountFen) },
+  );
+  setHandler(
+    closePromotionUpdate,
+    async ({ actor }) => {
+      const outcome = await ledger.closePromotion({ shopId, merchantId, reference: uuid4(), actor });
+      if (outcome.done) state.promotionClosed = true;
+      apply(await ledger.balances({ shopId }));
+      return outcome;
+    },
+    { validator: (_req: { actor: string }) => assertOpen(!state.promotionClosed, `third-party promotion of shop ${shopId} is already closed`) },
+  );
+  setHandler(
+    withdrawPromotionExcessUpdate,
+    async ({ actor }) => {
+      const outcome = await ledger.withdrawPromotionExcess({ shopId, reference: uuid4(), actor });
+      apply(await ledger.balances({ shopId }));
+      return outcome;
+    },
+    { validator: (_req: { actor: string }) => assertOpen(state.status === 'open', `shop ${shopId} is ${state.status}`) },
+  );
+  setHandler(requirementChangedSignal, (change) => {
+    state.requiredFen = change.requiredFen;
+    wake();
+  });
+  setHandler(closureSignal, (event) => {
+    state.status = event.event === 'started' ? 'closing' : event.event === 'cancelled' ? 'open' : 'closed';
+    if (event.balanceFen !== undefined) state.balanceFen = event.balanceFen;
+    if (event.promotionBalanceFen !== undefined) state.promotionBalanceFen = event.promotionBalanceFen;
+    wake();
+  });
+
+  for (;;) {
+    dirty = false;
+    const short = state.balanceFen < state.requiredFen;
+    if (!short) state.funded = true;
+    if (state.episode && (!short || state.status !== 'open')) {
+      // Whole again, or the shop is closing (its own restrictions take over): lift at once.
+      const reason = short ? `shop_${state.status}` : 'restored';
+      await ladder.endEpisode({ shopId, merchantId, episodeId: state.episode.id, reason, balanceFen: state.balanceFen });
+      state.episode = null;
+    } else if (!state.episode && short && state.funded && state.status === 'open') {
+      const startedAt = new Date().toISOString();
+      const episodeId = `${shopId}:${startedAt}`;
+      const { schedule } = await ladder.startEpisode({
+        shopId,
+        episodeId,
+        startedAt,
+        requiredFen: state.requiredFen,
+        balanceFen: state.balanceFen,
+      });
+      state.episode = { id: episodeId, startedAt, schedule, stepsDone: [] };
+    }
+    if (state.status === 'closed') break;
+
+    const due = state.episode?.schedule.find((s) => !state.episode!.stepsDone.includes(s.step));
+    if (state.episode && due && Date.parse(due.at) <= Date.now()) {
+      const result = await ladder.runLadderStep({
+        shopId,
+        merchantId,
+        episodeId: state.episode.id,
+        step: due.step,
+        shortfallFen: Math.max(0, state.requiredFen - state.balanceFen),
+      });
+      state.episode.stepsDone.push(due.step);
+      apply(result);
+      continue;
+    }
+    const shownStatus = state.status !== 'open' ? state.status : state.episode ? 'shortfall' : state.funded ? 'open' : 'awaiting_deposit';
+    if (shownStatus !== lastShownStatus) {
+      upsertSearchAttributes([{ key: STATUS, value: shownStatus }]);
+      lastShownStatus = shownStatus;
+    }
+
+    if (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > CONTINUE_AS_NEW_AFTER_EVENTS) {
+      await condition(allHandlersFinished);
+      await continueAsNew<typeof depositAccount>({ ...input, carried: { ...state } });
+    }
+    if (due) await condition(() => dirty, Math.max(1, Date.parse(due.at) - Date.now()));
+    else await condition(() => dirty);
+  }
+
+  await condition(allHandlersFinished);
+  return { status: 'closed' };
+}
+
+async function openAccount(input: DepositAccountInput): Promise<DepositCarriedState> {
+  const opened = await ledger.openDepositAccount({ shopId: input.shopId, merchantId: input.merchantId, shopType: input.shopType });
+  return { ...opened, episode: null, status: 'open', funded: false, promotionClosed: false };
+}
+
+function assertOpen(ok: boolean, message: string, amountFen?: number): void {
+  if (!ok) throw new Error(message);
+  if (amountFen !== undefined && (!Number.isSafeInteger(amountFen) || amountFen <= 0)) {
+    throw new Error('amountFen must be a positive whole number of fen');
+  }
+}

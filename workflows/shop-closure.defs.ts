@@ -1,0 +1,35 @@
+import { defineQuery, defineUpdate } from '@temporalio/workflow';
+
+/** Shop closure (退店, DOMAIN.md section 2): messages, types and ids. */
+export const CLOSURE_PROCESS = 'shop-closure';
+export const CLOSURE_WORKFLOW_TYPE = 'shopClosure';
+/** One closure at a time per shop; a cancelled or finished one may be followed by another. */
+export const closureWorkflowId = (shopId: string): string => `closure:${shopId}`;
+
+export type ClosureStatus = 'waiting' | 'settling' | 'refunding' | 'closed' | 'cancelled';
+
+export interface ClosureInput {
+  closureId: string;
+  shopId: string;
+  merchantId: string;
+  requestedBy: string;
+}
+
+export interface ClosureBlockers {
+  openOrders: number;
+  openViolations: number;
+  /** When the last after-sales window ends, if one is still running. */
+  afterSalesUntil: string | null;
+}
+
+export interface ClosureState {
+  closureId: string;
+  shopId: string;
+  status: ClosureStatus;
+  blockers: ClosureBlockers | null;
+  owedFen: number | null;
+  refundedFen: { deposit: number; promotionDeposit: number } | null;
+}
+
+export const cancelClosureUpdate = defineUpdate<ClosureState, [{ actor: string }]>('cancel');
+export const closureStateQuery = defineQuery<ClosureState>('state');

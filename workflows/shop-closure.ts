@@ -1,0 +1,89 @@
+import { allHandlersFinished, condition, getExternalWorkflowHandle, proxyActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import type { ClosureActivities } from '../activities/closure';
+import { ErrorType } from '../domain/errors';
+import { closureSignal, depositWorkflowId } from './deposit-account.defs';
+import { STATUS } from './search-attributes';
+import { cancelClosureUpdate, closureStateQuery, type ClosureInput, type ClosureState, type ClosureStatus } from './shop-closure.defs';
+
+const act = proxyActivities<ClosureActivities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '2 seconds', maximumInterval: '5 minutes', nonRetryableErrorTypes: [ErrorType.PlatformRejected] },
+});
+
+// With nothing to wait for but open orders, look again daily: orders finish on their own.
+const RECHECK_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * Closes a shop (DOMAIN.md section 2): new listings and sales stop at once; it waits
+ * until every order is finished, every after-sales window has passed and no violation
+ * case is open; runs the final settlement; deducts what is owed; refunds the rest of
+ * both deposits exactly once; closes the shop. The merchant may cancel until the refund
+ * starts, and the shop's functions come back.
+ */
+export async function shopClosure(input: ClosureInput): Promise<ClosureState> {
+  const { closureId, shopId, merchantId } = input;
+  const state: ClosureState = { closureId, shopId, status: 'waiting', blockers: null, owedFen: null, refundedFen: null };
+  let cancelledBy: string | undefined;
+  const deposit = getExternalWorkflowHandle(depositWorkflowId(shopId));
+  const tellDeposit = async (event: 'started' | 'cancelled' | 'closed', balances?: { balanceFen: number; promotionBalanceFen: number }) => {
+    // The deposit process may be gone (already closed); the closure does not depend on it.
+    await deposit.signal(closureSignal, { event, ...balances }).catch(() => undefined);
+  };
+  const setStatus = async (status: ClosureStatus) => {
+    state.status = status;
+    await act.recordClosureStatus({ closureId, status, details: { blockers: state.blockers, owedFen: state.owedFen, refundedFen: state.refundedFen } });
+    upsertSearchAttributes([{ key: STATUS, value: status }]);
+  };
+
+  setHandler(closureStateQuery, () => state);
+  setHandler(
+    cancelClosureUpdate,
+    async ({ actor }) => {
+      cancelledBy = actor;
+      await condition(() => state.status === 'cancelled');
+      return state;
+    },
+    {
+      validator: (_req: { actor: string }) => {
+        if (state.status !== 'waiting' || cancelledBy) {
+          throw new Error(`closure ${closureId} is ${state.status}: it can only be cancelled before the refund`);
+        }
+      },
+    },
+  );
+
+  await act.suspendShopForClosure({ closureId, shopId, merchantId });
+  await tellDeposit('started');
+
+  for (;;) {
+    if (cancelledBy) break;
+    state.blockers = await act.closureBlockers({ shopId });
+    const { openOrders, openViolations, afterSalesUntil } = state.blockers;
+    if (openOrders === 0 && openViolations === 0 && afterSalesUntil === null) break;
+    await act.recordClosureStatus({ closureId, status: 'waiting', details: { blockers: state.blockers } });
+    const until = afterSalesUntil ? Math.max(1, Date.parse(afterSalesUntil) - Date.now()) : RECHECK_MS;
+    await condition(() => cancelledBy !== undefined, Math.min(until, RECHECK_MS));
+  }
+
+  if (cancelledBy) {
+    await act.cancelClosure({ closureId, shopId, merchantId, actor: cancelledBy });
+    await tellDeposit('cancelled');
+    await setStatus('cancelled');
+    await condition(allHandlersFinished);
+    return state;
+  }
+
+  await setStatus('settling');
+  const { owedFen } = await act.finalSettlement({ closureId, shopId, merchantId });
+  state.owedFen = owedFen;
+  if (owedFen > 0) await act.deductOwed({ closureId, shopId, owedFen });
+
+  // From here on the money leaves: no cancellation, and each refund carries its own key.
+  await setStatus('refunding');
+  state.refundedFen = await act.refundDeposits({ closureId, shopId });
+  await act.completeClosure({ closureId, shopId, merchantId });
+  await tellDeposit('closed', { balanceFen: 0, promotionBalanceFen: 0 });
+  await setStatus('closed');
+  await condition(allHandlersFinished);
+  return state;
+}
