@@ -9,7 +9,8 @@ import { createVerificationService, type VerificationService } from '../../api/v
 import { createPiiVault } from '../../security/pii';
 import { signToken, type TokenClaims } from '../../security/tokens';
 import { startSandboxPlatform, type RunningSandbox } from '../../platform/sandbox';
-import { activityDepsFrom, createActivities } from '../../worker/dependencies';
+import { activityDepsFrom, createActivities, type ActivityDeps } from '../../worker/dependencies';
+import type { PlatformClient } from '../../platform/types';
 import { writeTestCalendarFile } from './calendar';
 import { createTestDb, type TestDb } from './db';
 import { startTimeSkippingEnv, workflowBundle } from './temporal';
@@ -28,12 +29,21 @@ export interface Stack {
 
 const SANDBOX_TOKEN = 'test-platform-token';
 
+function withPlatform(deps: ActivityDeps, wrap?: (platform: PlatformClient) => PlatformClient): ActivityDeps {
+  return wrap ? { ...deps, platform: wrap(deps.platform) } : deps;
+}
+
 /**
  * Everything merchant-ops runs, wired as in production but on the time-skipping
  * server: a real worker with the real activities over a real database and the
  * sandbox platform (a real HTTP server), plus the Express app.
  */
-export async function startStack(overrides: Record<string, string> = {}): Promise<Stack> {
+export interface StackOptions {
+  /** Wraps the platform client the activities use, e.g. to inject faults. */
+  wrapPlatform?: (platform: PlatformClient) => PlatformClient;
+}
+
+export async function startStack(overrides: Record<string, string> = {}, options: StackOptions = {}): Promise<Stack> {
   const env = await startTimeSkippingEnv();
   let testDb: TestDb | undefined;
   let sandbox: RunningSandbox | undefined;
@@ -55,7 +65,7 @@ export async function startStack(overrides: Record<string, string> = {}): Promis
       namespace: env.namespace ?? 'default',
       taskQueue: config.TEMPORAL_TASK_QUEUE,
       workflowBundle: workflowBundle(),
-      activities: createActivities(activityDepsFrom(config, db, env.client)),
+      activities: createActivities(withPlatform(activityDepsFrom(config, db, env.client), options.wrapPlatform)),
     });
     const running = worker.run();
     const vault = createPiiVault(config.PII_ENCRYPTION_KEY);
