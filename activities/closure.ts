@@ -1,5 +1,6 @@
 import type { Db } from '../db/connection';
-import { createLedger, deduction, refund } from '../db/repositories/ledger';
+import { createLedger, deduction } from '../db/repositories/ledger';
+import { payOutOnce } from './payouts';
 import { createDepositRepository } from '../db/repositories/deposits';
 import { closureWaitUntil } from '../domain/deposit';
 import type { DepositPolicy } from '../domain/deposit-policy';
@@ -40,9 +41,10 @@ export function createClosureActivities({ db, platform, policy, finalSettlement 
       await deposits.setShopStatus(input.shopId, 'closing');
     },
 
-    async closureBlockers(input: { shopId: string }): Promise<ClosureBlockers> {
+    /** As of the workflow's time, so the answer is the same whenever the activity runs. */
+    async closureBlockers(input: { shopId: string; asOf: string }): Promise<ClosureBlockers> {
       const [{ orders }, openViolations] = await Promise.all([platform.shopOrders(input.shopId), deposits.openViolationCount(input.shopId)]);
-      const wait = closureWaitUntil(policy, orders, new Date());
+      const wait = closureWaitUntil(policy, orders, new Date(input.asOf));
       return { openOrders: wait.blockedByOpenOrders, openViolations, afterSalesUntil: wait.waitUntil };
     },
 
@@ -86,20 +88,12 @@ export function createClosureActivities({ db, platform, policy, finalSettlement 
      * posting under the closure's key, and the platform pays under that same key.
      */
     async refundDeposits(input: { closureId: string; shopId: string }) {
-      const refunded = { deposit: 0, promotionDeposit: 0 };
-      for (const account of ['deposit', 'promotion_deposit'] as DepositAccountKind[]) {
-        const key = `closure:${input.closureId}:refund:${account}`;
-        const existing = await ledger.findByKey(key);
-        const amount = existing ? -existing.entries.find((e) => e.account === account)!.amountFen : await ledger.balance(input.shopId, account);
-        if (amount <= 0) continue;
-        if (!existing) {
-          await ledger.post({ idempotencyKey: key, shopId: input.shopId, kind: 'refund', reason: 'shop closed: deposit refunded', actor: 'system', entries: refund(account, amount) });
-        }
-        await platform.refund({ shopId: input.shopId, account, amountFen: amount, reference: key }, key);
-        if (account === 'deposit') refunded.deposit = amount;
-        else refunded.promotionDeposit = amount;
-      }
-      return refunded;
+      const paid = async (account: DepositAccountKind) => {
+        const payout = { shopId: input.shopId, account, key: `closure:${input.closureId}:refund:${account}`, reason: 'shop closed: deposit refunded', actor: 'system' };
+        const result = await payOutOnce(ledger, platform, payout, async () => ({ amountFen: await ledger.balance(input.shopId, account) }));
+        return 'amountFen' in result ? result.amountFen : 0;
+      };
+      return { deposit: await paid('deposit'), promotionDeposit: await paid('promotion_deposit') };
     },
 
     async completeClosure(input: { closureId: string; shopId: string; merchantId: string }) {

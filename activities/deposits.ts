@@ -2,7 +2,8 @@ import { ApplicationFailure } from '@temporalio/common';
 import { Context, log } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import type { Db } from '../db/connection';
-import { createLedger, deduction, InsufficientBalanceError, LedgerKeyConflictError, proceedsTransfer, refund, topUp } from '../db/repositories/ledger';
+import { createLedger, deduction, InsufficientBalanceError, LedgerKeyConflictError, proceedsTransfer, topUp } from '../db/repositories/ledger';
+import { payOutOnce } from './payouts';
 import { createDepositRepository } from '../db/repositories/deposits';
 import { excessPromotionWithdrawal, formatCny, ladderSchedule, lastNaturalMonth, requiredDeposit } from '../domain/deposit';
 import type { DepositPolicy, LadderStep, Restriction } from '../domain/deposit-policy';
@@ -49,16 +50,11 @@ export function createDepositActivities({ db, platform, policy, temporal }: Depo
     return requiredDeposit(policy, { shopType, specialCategories: open, lastMonthGmvFen: sales.gmvFen });
   };
 
-  /** Pays money out of a deposit exactly once: the ledger key and the platform key are the same. */
-  const payOut = async (shopId: string, account: DepositAccountKind, amountFen: number, key: string, reason: string, actor: string) => {
-    await ledger.post({ idempotencyKey: key, shopId, kind: 'refund', reason, actor, entries: refund(account, amountFen) });
-    await platform.refund({ shopId, account, amountFen, reference: key }, key);
-  };
 
   return {
-    async openDepositAccount(input: { shopId: string; merchantId: string; shopType: EntityType }) {
+    async openDepositAccount(input: { shopId: string; merchantId: string; shopType: EntityType; asOf: string }) {
       await ledger.ensureAccounts(input.shopId);
-      const { month } = lastNaturalMonth(new Date());
+      const { month } = lastNaturalMonth(new Date(input.asOf));
       const required = await assess(input.shopId, input.shopType, month);
       await deposits.saveRequirement(input.shopId, { requiredFen: required.totalFen, parts: required, month, at: new Date() });
       return { ...(await balances(input.shopId)), requiredFen: required.totalFen };
@@ -140,35 +136,37 @@ export function createDepositActivities({ db, platform, policy, temporal }: Depo
     /** [src] closing third-party promotion: the merchant applies and the shop-exit rules are met. */
     async closePromotion(input: { shopId: string; merchantId: string; reference: string; actor: string }): Promise<PromotionOutcome> {
       const { shopId } = input;
-      const [openViolations, { orders }] = await Promise.all([deposits.openViolationCount(shopId), platform.shopOrders(shopId)]);
-      const openOrders = orders.filter((o) => o.status === 'open').length;
-      const reasons: string[] = [];
-      if (openViolations > 0) reasons.push(`${openViolations} violation case(s) still open`);
-      if (openOrders > 0) reasons.push(`${openOrders} order(s) not finished`);
-      if (reasons.length > 0) return { done: false, reasons };
-      const { promotionBalanceFen } = await balances(shopId);
-      const key = `promotion-closure:${shopId}:${input.reference}`;
-      if (promotionBalanceFen > 0) await payOut(shopId, 'promotion_deposit', promotionBalanceFen, key, 'third-party promotion closed', input.actor);
-      return { done: true, refundedFen: promotionBalanceFen, deductedFen: 0 };
+      const payout = { shopId, account: 'promotion_deposit' as const, key: `promotion-closure:${shopId}:${input.reference}`, reason: 'third-party promotion closed', actor: input.actor };
+      const result = await payOutOnce(ledger, platform, payout, async () => {
+        const [openViolations, { orders }] = await Promise.all([deposits.openViolationCount(shopId), platform.shopOrders(shopId)]);
+        const openOrders = orders.filter((o) => o.status === 'open').length;
+        const refused: string[] = [];
+        if (openViolations > 0) refused.push(`${openViolations} violation case(s) still open`);
+        if (openOrders > 0) refused.push(`${openOrders} order(s) not finished`);
+        return refused.length > 0 ? { refused } : { amountFen: (await balances(shopId)).promotionBalanceFen };
+      });
+      return 'refused' in result ? { done: false, reasons: result.refused } : { done: true, refundedFen: result.amountFen, deductedFen: 0 };
     },
 
     /** [src] excess promotion deposit: high-deposit categories closed, and the highest sold nothing last month. */
-    async withdrawPromotionExcess(input: { shopId: string; reference: string; actor: string }): Promise<PromotionOutcome> {
+    async withdrawPromotionExcess(input: { shopId: string; reference: string; actor: string; asOf: string }): Promise<PromotionOutcome> {
       const { shopId } = input;
-      const categories = await deposits.categoriesOf(shopId);
-      const special = policy.specialCategories.filter((c) => categories.some((s) => s.category === c));
-      const highest = special[0] ?? null;
-      const { month } = lastNaturalMonth(new Date());
-      const sales = await platform.monthlySales(shopId, month);
-      const decision = excessPromotionWithdrawal(policy, {
-        promotionBalanceFen: (await balances(shopId)).promotionBalanceFen,
-        highDepositCategoriesOpen: categories.filter((c) => c.status === 'open' && special.includes(c.category)).map((c) => c.category),
-        highestDepositCategory: highest,
-        highestDepositCategoryLastMonthSalesFen: highest ? (sales.byCategory[highest] ?? 0) : 0,
+      const payout = { shopId, account: 'promotion_deposit' as const, key: `promotion-excess:${shopId}:${input.reference}`, reason: 'excess promotion deposit withdrawn', actor: input.actor };
+      const result = await payOutOnce(ledger, platform, payout, async () => {
+        const categories = await deposits.categoriesOf(shopId);
+        // Every special category carries the same extra, so the policy's first one the shop has is "the highest".
+        const special = policy.specialCategories.filter((c) => categories.some((s) => s.category === c));
+        const highest = special[0] ?? null;
+        const sales = await platform.monthlySales(shopId, lastNaturalMonth(new Date(input.asOf)).month);
+        const decision = excessPromotionWithdrawal(policy, {
+          promotionBalanceFen: (await balances(shopId)).promotionBalanceFen,
+          highDepositCategoriesOpen: categories.filter((c) => c.status === 'open' && special.includes(c.category)).map((c) => c.category),
+          highestDepositCategory: highest,
+          highestDepositCategoryLastMonthSalesFen: highest ? (sales.byCategory[highest] ?? 0) : 0,
+        });
+        return decision.allowed ? { amountFen: decision.amountFen } : { refused: decision.reasons };
       });
-      if (!decision.allowed) return { done: false, reasons: decision.reasons };
-      await payOut(shopId, 'promotion_deposit', decision.amountFen, `promotion-excess:${shopId}:${input.reference}`, 'excess promotion deposit withdrawn', input.actor);
-      return { done: true, refundedFen: decision.amountFen, deductedFen: 0 };
+      return 'refused' in result ? { done: false, reasons: result.refused } : { done: true, refundedFen: result.amountFen, deductedFen: 0 };
     },
 
     /** Every open deposit account, a page at a time; the heartbeat carries the cursor. */

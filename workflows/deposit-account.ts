@@ -121,7 +121,7 @@ export async function depositAccount(input: DepositAccountInput): Promise<{ stat
   setHandler(
     withdrawPromotionExcessUpdate,
     async ({ actor }) => {
-      const outcome = await ledger.withdrawPromotionExcess({ shopId, reference: uuid4(), actor });
+      const outcome = await ledger.withdrawPromotionExcess({ shopId, reference: uuid4(), actor, asOf: new Date().toISOString() });
       apply(await ledger.balances({ shopId }));
       return outcome;
     },
@@ -193,7 +193,12 @@ export async function depositAccount(input: DepositAccountInput): Promise<{ stat
 }
 
 async function openAccount(input: DepositAccountInput): Promise<DepositCarriedState> {
-  const opened = await ledger.openDepositAccount({ shopId: input.shopId, merchantId: input.merchantId, shopType: input.shopType });
+  const opened = await ledger.openDepositAccount({
+    shopId: input.shopId,
+    merchantId: input.merchantId,
+    shopType: input.shopType,
+    asOf: new Date().toISOString(),
+  });
   return { ...opened, episode: null, status: 'open', funded: false, promotionClosed: false };
 }
 

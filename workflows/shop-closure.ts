@@ -57,7 +57,7 @@ export async function shopClosure(input: ClosureInput): Promise<ClosureState> {
 
   for (;;) {
     if (cancelledBy) break;
-    state.blockers = await act.closureBlockers({ shopId });
+    state.blockers = await act.closureBlockers({ shopId, asOf: new Date().toISOString() });
     const { openOrders, openViolations, afterSalesUntil } = state.blockers;
     if (openOrders === 0 && openViolations === 0 && afterSalesUntil === null) break;
     await act.recordClosureStatus({ closureId, status: 'waiting', details: { blockers: state.blockers } });

@@ -3,7 +3,6 @@ import { lastNaturalMonth } from '../../domain/deposit';
 import { depositWorkflowId } from '../../workflows/deposit-account.defs';
 import { REASSESSMENT_WORKFLOW_TYPE } from '../../workflows/deposit-reassessment.defs';
 import { STATUS } from '../../workflows/search-attributes';
-import { eventually } from '../support/fixtures';
 import { depositState, expectLedgerWhole, finance, merchantOf, openShop, platformShop } from '../support/shops';
 import { createShopService, type ShopService } from '../../api/shops/service';
 import { startStack, type Stack } from '../support/stack';
