@@ -20,18 +20,19 @@ import path from 'node:path';
 import { Client, type WorkflowHandle } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { bundleWorkflowCode } from '@temporalio/worker';
-import type { Principal } from '../api/auth';
 import { individualRequest, eventually } from '../test/support/fixtures';
 import { startStack, type Stack } from '../test/support/stack';
 import { verificationStateQuery, type VerificationState } from '../workflows/verification.defs';
+import { depositWorkflowId } from '../workflows/deposit-account.defs';
+import { closureStateQuery, closureWorkflowId } from '../workflows/shop-closure.defs';
+import { createShopService } from '../api/shops/service';
+import { depositState, finance, merchantOf, openShop, ops, platformShop, reviewer } from '../test/support/shops';
 
 const HISTORIES_DIR = path.resolve(__dirname, '../test/replay/histories');
 const MINUTE = 60_000;
-const ops: Principal = { sub: 'olga', role: 'ops' };
-const reviewer: Principal = { sub: 'rui', role: 'reviewer' };
-const merchantOf = (merchantId: string): Principal => ({ sub: `u-${merchantId}`, role: 'merchant', merchantId });
 
-type Scenario = (stack: Stack, merchantId: string) => Promise<string>;
+/** Returns the workflow ids to save, by file name (without .json). */
+type Scenario = (stack: Stack, merchantId: string) => Promise<string | Record<string, string>>;
 
 const waitForState = (stack: Stack, workflowId: string, done: (s: VerificationState) => boolean) =>
   eventually(() => stack.env.client.workflow.getHandle(workflowId).query(verificationStateQuery), done, 30_000);
@@ -49,8 +50,8 @@ const scenarios: Record<string, Scenario> = {
   async 'escalated-approved'(stack, merchantId) {
     const now = await stack.env.currentTimeMs();
     const started = await stack.verifications.start(individualRequest(merchantId), merchantOf(merchantId), new Date(now));
-    const planned = await waitForState(stack, started.workflowId, (s) => s.deadline !== null);
-    await stack.env.sleep(Date.parse(planned.deadline as string) - now + MINUTE);
+    const name = await waitForState(stack, started.workflowId, (s) => s.deadline !== null);
+    await stack.env.sleep(Date.parse(name.deadline as string) - now + MINUTE);
     await waitForState(stack, started.workflowId, (s) => s.overdue);
     await stack.verifications.decide(started.caseId, { decision: 'approve', reasons: [] }, reviewer);
     return started.workflowId;
@@ -78,6 +79,42 @@ const scenarios: Record<string, Scenario> = {
     await stack.env.sleep(MINUTE);
     return started.workflowId;
   },
+
+  /**
+   * A shop's life: approval opens its deposit account; a deduction walks the whole ladder;
+   * a top-up restores it; the merchant closes the shop and both deposits are refunded.
+   */
+  async 'shop-lifecycle'(stack, merchantId) {
+    const { shopId } = await openShop(stack, merchantId);
+    const shops = createShopService({ db: stack.db, temporal: stack.env.client, taskQueue: stack.config.TEMPORAL_TASK_QUEUE });
+    const me = merchantOf(merchantId);
+    await shops.topUp(shopId, { account: 'deposit', amountFen: 50_000, paymentReference: 'pay-1' }, me);
+    await shops.topUp(shopId, { account: 'promotion_deposit', amountFen: 50_000, paymentReference: 'pay-2' }, me);
+    platformShop(stack, shopId).availableProceedsFen = 5_000;
+    await shops.deduct(shopId, { account: 'deposit', amountFen: 20_000, reason: 'fine', reference: 'fine-1' }, finance);
+    await stack.env.sleep('16 days');
+    await depositState(stack, shopId, (s) => s.episode?.stepsDone.length === 6);
+    await shops.topUp(shopId, { account: 'deposit', amountFen: 15_000, paymentReference: 'pay-3' }, me);
+    await depositState(stack, shopId, (s) => s.episode === null);
+    await shops.requestClosure(shopId, me);
+    await closedHandle(stack, closureWorkflowId(shopId));
+    return {
+      'verification-approved-opens-deposit': `verification:${merchantId}`,
+      'deposit-account-ladder-restored-closed': depositWorkflowId(shopId),
+      'shop-closure-refunded': closureWorkflowId(shopId),
+    };
+  },
+
+  /** A closure waiting on an open order, cancelled by the merchant. */
+  async 'closure-cancelled'(stack, merchantId) {
+    const { shopId } = await openShop(stack, merchantId);
+    const shops = createShopService({ db: stack.db, temporal: stack.env.client, taskQueue: stack.config.TEMPORAL_TASK_QUEUE });
+    platformShop(stack, shopId).orders = [{ orderId: 'o-1', status: 'open', receiptConfirmedAt: null }];
+    await shops.requestClosure(shopId, merchantOf(merchantId));
+    await eventually(() => stack.env.client.workflow.getHandle(closureWorkflowId(shopId)).query(closureStateQuery), (s) => s.blockers !== null, 30_000);
+    await shops.cancelClosure(shopId, merchantOf(merchantId));
+    return { 'shop-closure-cancelled': closureWorkflowId(shopId) };
+  },
 };
 
 async function bundleWorkflows(): Promise<string> {
@@ -91,20 +128,37 @@ async function bundleWorkflows(): Promise<string> {
   return bundlePath;
 }
 
+/** The files a multi-workflow scenario writes (single-workflow ones write verification-<name>). */
+const FILES_OF: Record<string, string[]> = {
+  'shop-lifecycle': ['verification-approved-opens-deposit', 'deposit-account-ladder-restored-closed', 'shop-closure-refunded'],
+  'closure-cancelled': ['shop-closure-cancelled'],
+};
+
+const force = process.argv.includes('--force');
+
 async function main(): Promise<void> {
   process.env.MERCHANT_OPS_WORKFLOW_BUNDLE = await bundleWorkflows();
   fs.mkdirSync(HISTORIES_DIR, { recursive: true });
   const stack = await startStack();
   try {
     for (const [name, run] of Object.entries(scenarios)) {
-      const workflowId = await run(stack, `m-replay-${name}`);
-      const handle = await closedHandle(stack, workflowId);
-      const history = await handle.fetchHistory();
-      // Re-indented so a re-recording shows up as a readable diff.
-      const json = `${JSON.stringify(JSON.parse(historyToJSON(history)), null, 1)}\n`;
-      const file = path.join(HISTORIES_DIR, `verification-${name}.json`);
-      fs.writeFileSync(file, json);
-      console.log(`${path.relative(process.cwd(), file)}: ${history.events?.length} events, ${json.length} bytes`);
+      const target = (file: string) => path.join(HISTORIES_DIR, `${file}.json`);
+      const wanted = FILES_OF[name] ?? [`verification-${name}`];
+      // Histories recorded before a change are what prove the change replay-safe: keep them.
+      if (!force && wanted.every((f) => fs.existsSync(target(f)))) {
+        console.log(`${name}: kept (npm run record-histories -- --force re-records)`);
+        continue;
+      }
+      const result = await run(stack, `m-replay-${name}`);
+      const workflowIds = typeof result === 'string' ? { [`verification-${name}`]: result } : result;
+      for (const [file, workflowId] of Object.entries(workflowIds)) {
+        const handle = await closedHandle(stack, workflowId);
+        const history = await handle.fetchHistory();
+        // Re-indented so a re-recording shows up as a readable diff.
+        const json = `${JSON.stringify(JSON.parse(historyToJSON(history)), null, 1)}\n`;
+        fs.writeFileSync(target(file), json);
+        console.log(`${path.relative(process.cwd(), target(file))}: ${history.events?.length} events, ${json.length} bytes`);
+      }
     }
   } finally {
     await stack.teardown();
