@@ -1,0 +1,40 @@
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { ensureSchedules, REASSESSMENT_SCHEDULE_SPEC } from '../../worker/schedules';
+import { REASSESSMENT_SCHEDULE_ID } from '../../workflows/deposit-reassessment.defs';
+import { ensureSearchAttributes } from '../../worker/search-attributes';
+import { temporalCliPath } from '../support/temporal';
+
+// Schedules need a real Temporal server: the time-skipping one has none. The dev server
+// from the temporal CLI starts in a few seconds, in memory.
+describe('the monthly deposit re-assessment schedule', () => {
+  let env: TestWorkflowEnvironment;
+  beforeAll(async () => {
+    env = await TestWorkflowEnvironment.createLocal({
+      server: { executable: { type: 'existing-path', path: temporalCliPath() }, ui: false, extraArgs: ['--log-level', 'error'] },
+    });
+    await ensureSearchAttributes(env.connection, env.namespace ?? 'default');
+  });
+  afterAll(async () => {
+    await env?.teardown();
+  });
+
+  test('fires at 03:00 on the 1st, Shanghai time, skips overlaps and catches up a day; creating it twice is harmless', async () => {
+    await ensureSchedules(env.client, 'merchant-ops');
+    await ensureSchedules(env.client, 'merchant-ops');
+    const described = await env.client.schedule.getHandle(REASSESSMENT_SCHEDULE_ID).describe();
+
+    expect(described.spec.timezone).toBe('Asia/Shanghai');
+    expect(REASSESSMENT_SCHEDULE_SPEC.calendars).toEqual([{ dayOfMonth: 1, hour: 3, minute: 0 }]);
+    expect(described.policies.overlap).toBe('SKIP');
+    expect(described.policies.catchupWindow).toBe(24 * 60 * 60 * 1000);
+    expect(described.action).toMatchObject({ type: 'startWorkflow', workflowType: 'depositReassessment', taskQueue: 'merchant-ops' });
+
+    const next = described.info.nextActionTimes.map((d) => d.toISOString());
+    expect(next.length).toBeGreaterThanOrEqual(2);
+    for (const at of next) {
+      // 03:00 on the 1st in Shanghai is 19:00 UTC on the last day of the month before.
+      const shanghai = new Date(Date.parse(at) + 8 * 60 * 60 * 1000);
+      expect([shanghai.getUTCDate(), shanghai.getUTCHours(), shanghai.getUTCMinutes()]).toEqual([1, 3, 0]);
+    }
+  });
+});
