@@ -1,6 +1,7 @@
 import type { Db } from '../db/connection';
 import { createLedger, deduction } from '../db/repositories/ledger';
 import { payOutOnce } from './payouts';
+import { liftOwnRestrictions } from './restrictions';
 import { createDepositRepository } from '../db/repositories/deposits';
 import { closureWaitUntil } from '../domain/deposit';
 import type { DepositPolicy } from '../domain/deposit-policy';
@@ -53,12 +54,12 @@ export function createClosureActivities({ db, platform, policy, finalSettlement 
     },
 
     async cancelClosure(input: { closureId: string; shopId: string; merchantId: string; actor: string }) {
-      await platform.setRestrictions(
-        input.shopId,
-        { action: 'lift', restrictions: [...CLOSURE_RESTRICTIONS], reason: 'shop closure cancelled' },
-        `closure:${input.closureId}:cancel`,
-      );
-      await deposits.liftRestrictions(input.shopId, 'all', 'closure');
+      await liftOwnRestrictions(deposits, platform, {
+        shopId: input.shopId,
+        source: 'closure',
+        idempotencyKey: `closure:${input.closureId}:cancel`,
+        reason: 'shop closure cancelled',
+      });
       await deposits.setShopStatus(input.shopId, 'open');
       await deposits.updateClosure(input.closureId, { cancelledAt: new Date(), details: { cancelledBy: input.actor } });
       await platform.notify(

@@ -4,10 +4,10 @@ import type { Client } from '@temporalio/client';
 import type { Db } from '../db/connection';
 import { createLedger, deduction, InsufficientBalanceError, LedgerKeyConflictError, proceedsTransfer, topUp } from '../db/repositories/ledger';
 import { payOutOnce } from './payouts';
+import { liftOwnRestrictions } from './restrictions';
 import { createDepositRepository } from '../db/repositories/deposits';
 import { excessPromotionWithdrawal, formatCny, ladderSchedule, lastNaturalMonth, requiredDeposit } from '../domain/deposit';
 import type { DepositPolicy, LadderStep, Restriction } from '../domain/deposit-policy';
-import { RESTRICTIONS } from '../domain/deposit-policy';
 import { ErrorType } from '../domain/errors';
 import type { EntityType } from '../domain/verification';
 import type { PlatformClient } from '../platform/types';
@@ -122,11 +122,12 @@ export function createDepositActivities({ db, platform, policy, temporal }: Depo
 
     async endEpisode(input: { shopId: string; merchantId: string; episodeId: string; reason: string; balanceFen: number }) {
       const { shopId, episodeId } = input;
-      const inForce = (await deposits.restrictionsOf(shopId)).filter((r) => r.source === 'deposit').map((r) => r.restriction as Restriction);
-      if (inForce.length > 0) {
-        await platform.setRestrictions(shopId, { action: 'lift', restrictions: [...RESTRICTIONS], reason: `deposit episode ended: ${input.reason}` }, `deposit:${episodeId}:lift`);
-        await deposits.liftRestrictions(shopId, 'all', 'deposit');
-      }
+      await liftOwnRestrictions(deposits, platform, {
+        shopId,
+        source: 'deposit',
+        idempotencyKey: `deposit:${episodeId}:lift`,
+        reason: `deposit episode ended: ${input.reason}`,
+      });
       await deposits.closeEpisode(episodeId, new Date(), input.reason);
       if (input.reason === 'restored') {
         await platform.notify({ recipient: 'merchant', merchantId: input.merchantId, template: 'deposit_restored', data: { shopId } }, `deposit:${episodeId}:restored`);

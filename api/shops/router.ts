@@ -22,9 +22,10 @@ export function createShopRouter({ service, registry, limitMutations }: ShopRout
   const { 400: bad, 401: unauth, 403: denied, 404: missing, 409: clash, 429: limited } = errorResponses;
   const mutationErrors = { 400: bad, 401: unauth, 403: denied, 404: missing, 409: clash, 429: limited };
 
-  // Every refusal on a shop is audited under that shop.
+  // Every refusal on a shop is audited under that shop. Only a well-formed id is copied:
+  // anything else (a NUL byte, say) could make the audit insert itself fail.
   router.param('shopId', (_req, res, next, shopId: string) => {
-    res.locals.audit = { ...(res.locals.audit ?? {}), target: `shop:${shopId}` };
+    if (shopIdParams.safeParse({ shopId }).success) res.locals.audit = { ...(res.locals.audit ?? {}), target: `shop:${shopId}` };
     next();
   });
 

@@ -13,7 +13,7 @@ import {
   withdrawPromotionExcessUpdate,
   type PromotionOutcome,
 } from '../../workflows/deposit-account.defs';
-import { cancelClosureUpdate, CLOSURE_PROCESS, CLOSURE_WORKFLOW_TYPE, closureWorkflowId } from '../../workflows/shop-closure.defs';
+import { cancelClosureUpdate, CLOSURE_PROCESS, CLOSURE_WORKFLOW_TYPE, closureStateQuery, closureWorkflowId } from '../../workflows/shop-closure.defs';
 import { MERCHANT_ID, PROCESS_TYPE, STATUS } from '../../workflows/search-attributes';
 import { assertMayActFor, type Principal } from '../auth';
 import { conflict, notFound } from '../errors';
@@ -33,7 +33,8 @@ async function refusalsAreConflicts<T>(what: string, run: () => Promise<T>): Pro
   try {
     return await run();
   } catch (err) {
-    if (err instanceof WorkflowUpdateFailedError) throw conflict(rootCause(err) ?? err.message);
+    // The client's error only says "Workflow Update failed"; the refusal is in its cause chain.
+    if (err instanceof WorkflowUpdateFailedError) throw conflict(rootCause(err.cause) ?? err.message);
     if (err instanceof WorkflowNotFoundError) throw conflict(`${what} has no running process`);
     throw err;
   }
@@ -64,6 +65,21 @@ export function createShopService({ db, temporal, taskQueue }: ShopServiceDeps) 
     return shop;
   }
   const depositHandle = (shopId: string) => temporal.workflow.getHandle(depositWorkflowId(shopId));
+  /**
+   * A closure process answers a cancellation before it has ended, so a request right after
+   * one meets it still running. Once its own state says cancelled or closed it has only
+   * bookkeeping left: wait briefly for it to end. False when it is a live closure.
+   */
+  const previousClosureEnded = async (workflowId: string): Promise<boolean> => {
+    const handle = temporal.workflow.getHandle(workflowId);
+    const state = await handle.query(closureStateQuery).catch(() => undefined);
+    if (state?.status !== 'cancelled' && state?.status !== 'closed') return false;
+    for (let attempt = 0; attempt < 50; attempt += 1) {
+      if ((await handle.describe()).status.name !== 'RUNNING') return true;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    return false;
+  };
   const promotion = async (shopId: string, principal: Principal, run: () => Promise<PromotionOutcome>) => {
     await loadShop(shopId, principal);
     const outcome = await refusalsAreConflicts(`shop ${shopId}`, run);
@@ -141,8 +157,8 @@ export function createShopService({ db, temporal, taskQueue }: ShopServiceDeps) 
         if (err instanceof ClosureConflictError) throw conflict(`shop ${shopId} already has a closure in progress`, { closureId: err.activeClosureId });
         throw err;
       }
-      try {
-        await temporal.workflow.start(CLOSURE_WORKFLOW_TYPE, {
+      const start = () =>
+        temporal.workflow.start(CLOSURE_WORKFLOW_TYPE, {
           workflowId,
           taskQueue,
           args: [{ closureId, shopId, merchantId: shop.merchant_id, requestedBy: actorOf(principal) }],
@@ -153,6 +169,11 @@ export function createShopService({ db, temporal, taskQueue }: ShopServiceDeps) 
             { key: PROCESS_TYPE, value: CLOSURE_PROCESS },
             { key: STATUS, value: 'waiting' },
           ],
+        });
+      try {
+        await start().catch(async (err: unknown) => {
+          if (err instanceof WorkflowExecutionAlreadyStartedError && (await previousClosureEnded(workflowId))) return start();
+          throw err;
         });
       } catch (err) {
         await deposits.updateClosure(closureId, { status: 'cancelled', cancelledAt: new Date(), details: { error: 'the closure process could not start' } });
@@ -167,6 +188,9 @@ export function createShopService({ db, temporal, taskQueue }: ShopServiceDeps) 
       const state = await refusalsAreConflicts(`shop ${shopId}'s closure`, () =>
         temporal.workflow.getHandle(closureWorkflowId(shopId)).executeUpdate(cancelClosureUpdate, { args: [{ actor: actorOf(principal) }] }),
       );
+      // The process answers once it has cancelled but before it records so; record it now so
+      // that a GET right after this answer agrees (the process then writes the same status).
+      if (state.status === 'cancelled') await deposits.updateClosure(state.closureId, { status: 'cancelled' });
       return state;
     },
 

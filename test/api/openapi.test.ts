@@ -5,7 +5,15 @@ import { apiFor, staff, type Api } from './http';
 
 /** The routes the API serves; the document must list exactly these. */
 const V1_ROUTES = [
+  'GET /v1/shops/{shopId}/closure',
+  'GET /v1/shops/{shopId}/deposit',
   'GET /v1/verifications/{id}',
+  'POST /v1/shops/{shopId}/closure',
+  'POST /v1/shops/{shopId}/closure/cancel',
+  'POST /v1/shops/{shopId}/deposit/deductions',
+  'POST /v1/shops/{shopId}/deposit/top-ups',
+  'POST /v1/shops/{shopId}/promotion/closure',
+  'POST /v1/shops/{shopId}/promotion/excess-withdrawal',
   'POST /v1/verifications',
   'POST /v1/verifications/{id}/decision',
   'POST /v1/verifications/{id}/resubmission',
