@@ -79,7 +79,7 @@ export function requireRole(...roles: Role[]): RequestHandler {
 /** A merchant acts on its own merchant only; staff roles on any. */
 export function assertMayActFor(principal: Principal, merchantId: string): void {
   if (principal.role === 'merchant' && principal.merchantId !== merchantId) {
-    throw forbidden('a merchant may only act on its own cases');
+    throw forbidden('a merchant may only act on its own cases and shops');
   }
 }
 

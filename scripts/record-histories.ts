@@ -115,6 +115,12 @@ const scenarios: Record<string, Scenario> = {
     await shops.cancelClosure(shopId, merchantOf(merchantId));
     return { 'shop-closure-cancelled': closureWorkflowId(shopId) };
   },
+
+  /** The same, recorded after the cancel update began to answer once the cancellation is saved. */
+  async 'closure-cancelled-after-record'(stack, merchantId) {
+    const { 'shop-closure-cancelled': workflowId } = (await scenarios['closure-cancelled']!(stack, merchantId)) as Record<string, string>;
+    return { 'shop-closure-cancelled-after-record': workflowId! };
+  },
 };
 
 async function bundleWorkflows(): Promise<string> {
@@ -132,6 +138,7 @@ async function bundleWorkflows(): Promise<string> {
 const FILES_OF: Record<string, string[]> = {
   'shop-lifecycle': ['verification-approved-opens-deposit', 'deposit-account-ladder-restored-closed', 'shop-closure-refunded'],
   'closure-cancelled': ['shop-closure-cancelled'],
+  'closure-cancelled-after-record': ['shop-closure-cancelled-after-record'],
 };
 
 const force = process.argv.includes('--force');

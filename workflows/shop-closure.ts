@@ -1,4 +1,12 @@
-import { allHandlersFinished, condition, getExternalWorkflowHandle, proxyActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import {
+  allHandlersFinished,
+  condition,
+  getExternalWorkflowHandle,
+  patched,
+  proxyActivities,
+  setHandler,
+  upsertSearchAttributes,
+} from '@temporalio/workflow';
 import type { ClosureActivities } from '../activities/closure';
 import { ErrorType } from '../domain/errors';
 import { closureSignal, depositWorkflowId } from './deposit-account.defs';
@@ -24,6 +32,7 @@ export async function shopClosure(input: ClosureInput): Promise<ClosureState> {
   const { closureId, shopId, merchantId } = input;
   const state: ClosureState = { closureId, shopId, status: 'waiting', blockers: null, owedFen: null, refundedFen: null };
   let cancelledBy: string | undefined;
+  let cancellationRecorded = false;
   const deposit = getExternalWorkflowHandle(depositWorkflowId(shopId));
   const tellDeposit = async (event: 'started' | 'cancelled' | 'closed', balances?: { balanceFen: number; promotionBalanceFen: number }) => {
     // The deposit process may be gone (already closed); the closure does not depend on it.
@@ -40,7 +49,10 @@ export async function shopClosure(input: ClosureInput): Promise<ClosureState> {
     cancelClosureUpdate,
     async ({ actor }) => {
       cancelledBy = actor;
-      await condition(() => state.status === 'cancelled');
+      // Answer once the cancellation is recorded, so a read right after agrees with it.
+      // Runs from before that change answered as soon as the status flipped.
+      const afterRecord = patched('cancel-answers-after-record');
+      await condition(() => (afterRecord ? cancellationRecorded : state.status === 'cancelled'));
       return state;
     },
     {
@@ -69,6 +81,7 @@ export async function shopClosure(input: ClosureInput): Promise<ClosureState> {
     await act.cancelClosure({ closureId, shopId, merchantId, actor: cancelledBy });
     await tellDeposit('cancelled');
     await setStatus('cancelled');
+    cancellationRecorded = true;
     await condition(allHandlersFinished);
     return state;
   }

@@ -66,9 +66,9 @@ export function createShopService({ db, temporal, taskQueue }: ShopServiceDeps) 
   }
   const depositHandle = (shopId: string) => temporal.workflow.getHandle(depositWorkflowId(shopId));
   /**
-   * A closure process answers a cancellation before it has ended, so a request right after
-   * one meets it still running. Once its own state says cancelled or closed it has only
-   * bookkeeping left: wait briefly for it to end. False when it is a live closure.
+   * A closure process answers a cancellation just before it ends, so a request right after
+   * one may meet it still running. Once its own state says cancelled or closed it has only
+   * its last workflow task left: wait briefly for it to end. False for a live closure.
    */
   const previousClosureEnded = async (workflowId: string): Promise<boolean> => {
     const handle = temporal.workflow.getHandle(workflowId);
@@ -188,9 +188,6 @@ export function createShopService({ db, temporal, taskQueue }: ShopServiceDeps) 
       const state = await refusalsAreConflicts(`shop ${shopId}'s closure`, () =>
         temporal.workflow.getHandle(closureWorkflowId(shopId)).executeUpdate(cancelClosureUpdate, { args: [{ actor: actorOf(principal) }] }),
       );
-      // The process answers once it has cancelled but before it records so; record it now so
-      // that a GET right after this answer agrees (the process then writes the same status).
-      if (state.status === 'cancelled') await deposits.updateClosure(state.closureId, { status: 'cancelled' });
       return state;
     },
 

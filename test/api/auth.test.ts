@@ -42,7 +42,7 @@ describe('API authentication and roles', () => {
     test('a merchant may not start a review for another merchant', async () => {
       const res = await api.start(merchant('m-intruder'), individualRequest('m-victim'));
       expect(res.status).toBe(403);
-      expect(res.body).toMatchObject({ error: 'forbidden', message: 'a merchant may only act on its own cases' });
+      expect(res.body).toMatchObject({ error: 'forbidden', message: 'a merchant may only act on its own cases and shops' });
       await api.expectNothingStartedFor('m-victim');
       await api.expectNothingStartedFor('m-intruder');
     });
@@ -74,7 +74,7 @@ describe('API authentication and roles', () => {
     test('another merchant may not read the case, and learns nothing of it', async () => {
       const res = await api.view(caseId, merchant('m-someone-else'));
       expect(res.status).toBe(403);
-      expect(res.body).toEqual({ error: 'forbidden', message: 'a merchant may only act on its own cases', requestId: expect.any(String) });
+      expect(res.body).toEqual({ error: 'forbidden', message: 'a merchant may only act on its own cases and shops', requestId: expect.any(String) });
     });
   });
 

@@ -67,6 +67,7 @@ describe('recorded histories', () => {
         'deposit-account-ladder-restored-closed.json',
         'shop-closure-refunded.json',
         'shop-closure-cancelled.json',
+        'shop-closure-cancelled-after-record.json',
       ]),
     );
   });
