@@ -38,6 +38,8 @@ export interface DepositAccountInput {
   merchantId: string;
   shopType: EntityType;
   carried?: DepositCarriedState;
+  /** History length after which the process continues as new; a default suits production. */
+  continueAsNewAfterEvents?: number;
 }
 
 export interface TopUpRequest {

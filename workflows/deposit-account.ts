@@ -55,7 +55,17 @@ const CONTINUE_AS_NEW_AFTER_EVENTS = 5_000;
  */
 export async function depositAccount(input: DepositAccountInput): Promise<{ status: 'closed' }> {
   const { shopId, merchantId } = input;
-  const state: DepositCarriedState = input.carried ?? (await openAccount(input));
+  // Handlers are set before the first await: an update that arrives with the start would
+  // otherwise find no handler and be refused.
+  const state: DepositCarriedState = input.carried ?? {
+    balanceFen: 0,
+    promotionBalanceFen: 0,
+    requiredFen: 0,
+    episode: null,
+    status: 'open',
+    funded: false,
+    promotionClosed: false,
+  };
   let dirty = false;
   let lastShownStatus = '';
   const wake = () => {
@@ -138,6 +148,19 @@ export async function depositAccount(input: DepositAccountInput): Promise<{ stat
     wake();
   });
 
+  if (!input.carried) {
+    const opened = await ledger.openDepositAccount({
+      shopId,
+      merchantId,
+      shopType: input.shopType,
+      asOf: new Date().toISOString(),
+    });
+    // Movements may already have landed while the account was being opened.
+    state.requiredFen = opened.requiredFen;
+    state.balanceFen = opened.balanceFen;
+    state.promotionBalanceFen = opened.promotionBalanceFen;
+  }
+
   for (;;) {
     dirty = false;
     const short = state.balanceFen < state.requiredFen;
@@ -180,7 +203,8 @@ export async function depositAccount(input: DepositAccountInput): Promise<{ stat
       lastShownStatus = shownStatus;
     }
 
-    if (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > CONTINUE_AS_NEW_AFTER_EVENTS) {
+    const limit = input.continueAsNewAfterEvents ?? CONTINUE_AS_NEW_AFTER_EVENTS;
+    if (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > limit) {
       await condition(allHandlersFinished);
       await continueAsNew<typeof depositAccount>({ ...input, carried: { ...state } });
     }
@@ -190,16 +214,6 @@ export async function depositAccount(input: DepositAccountInput): Promise<{ stat
 
   await condition(allHandlersFinished);
   return { status: 'closed' };
-}
-
-async function openAccount(input: DepositAccountInput): Promise<DepositCarriedState> {
-  const opened = await ledger.openDepositAccount({
-    shopId: input.shopId,
-    merchantId: input.merchantId,
-    shopType: input.shopType,
-    asOf: new Date().toISOString(),
-  });
-  return { ...opened, episode: null, status: 'open', funded: false, promotionClosed: false };
 }
 
 function assertOpen(ok: boolean, message: string, amountFen?: number): void {

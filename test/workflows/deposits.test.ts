@@ -1,6 +1,6 @@
 import { Client } from '@temporalio/client';
 import { lastNaturalMonth } from '../../domain/deposit';
-import { depositWorkflowId } from '../../workflows/deposit-account.defs';
+import { depositWorkflowId, topUpUpdate } from '../../workflows/deposit-account.defs';
 import { REASSESSMENT_WORKFLOW_TYPE } from '../../workflows/deposit-reassessment.defs';
 import { STATUS } from '../../workflows/search-attributes';
 import { depositState, expectLedgerWhole, finance, merchantOf, openShop, platformShop } from '../support/shops';
@@ -119,6 +119,40 @@ describe('deposit account workflow (time-skipping)', () => {
     const view = await shops.deposit(shopId, finance);
     expect(view.requirement).toMatchObject({ requiredFen: 250_000, assessedForMonth: month, parts: { baseFen: 50_000, gmvTierFen: 200_000 } });
     expect(view.shortfallFen).toBe(200_000);
+    await expectLedgerWhole(stack, shopId);
+  });
+});
+
+describe('deposit account history (time-skipping)', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack();
+  });
+  afterAll(async () => {
+    await stack?.teardown();
+  });
+
+  test('continues as new once its history passes the limit, carrying balances, requirement and status', async () => {
+    const shopId = 'shop-m-long-lived';
+    await stack.db('merchants').insert({ id: 'm-long-lived', entity_type: 'individual', legal_name: '王五', verification_status: 'verified' });
+    await stack.db('shops').insert({ id: shopId, merchant_id: 'm-long-lived', shop_type: 'individual', opened_by_case_id: 'vc_test' });
+    const handle = await stack.env.client.workflow.start('depositAccount', {
+      workflowId: depositWorkflowId(shopId),
+      taskQueue: stack.config.TEMPORAL_TASK_QUEUE,
+      args: [{ shopId, merchantId: 'm-long-lived', shopType: 'individual', continueAsNewAfterEvents: 40 }],
+    });
+    const firstRunId = handle.firstExecutionRunId;
+    for (let i = 1; i <= 8; i++) {
+      await stack.env.client.workflow
+        .getHandle(depositWorkflowId(shopId))
+        .executeUpdate(topUpUpdate, { args: [{ account: 'deposit', amountFen: 10_000, paymentReference: `p-${i}`, actor: 'test' }] });
+    }
+    const state = await depositState(stack, shopId, (s) => s.balanceFen === 80_000);
+    expect(state).toMatchObject({ requiredFen: REQUIRED, funded: true, status: 'open', episode: null });
+    const latest = await stack.env.client.workflow.getHandle(depositWorkflowId(shopId)).describe();
+    expect(latest.runId).not.toBe(firstRunId);
+    expect(latest.status.name).toBe('RUNNING');
+    expect(latest.historyLength).toBeLessThan(60);
     await expectLedgerWhole(stack, shopId);
   });
 });
