@@ -4,6 +4,8 @@ import type {
   MonthlySales,
   NotificationAccepted,
   NotificationInput,
+  PayoutInput,
+  PayoutIssued,
   PlatformClient,
   PlatformClientOptions,
   PlatformRejectionDetails,
@@ -86,6 +88,8 @@ export function createPlatformClient(options: PlatformClientOptions): PlatformCl
       request<ProceedsTransfer>('POST', shopPath(shopId, 'proceeds-transfers'), input, idempotencyKey),
     refund: (input: RefundInput, idempotencyKey: string) =>
       request<RefundIssued>('POST', '/v1/payments/refunds', input, idempotencyKey),
+    payout: (input: PayoutInput, idempotencyKey: string) =>
+      request<PayoutIssued>('POST', '/v1/payments/payouts', input, idempotencyKey),
     monthlySales: (shopId: string, month: string) =>
       request<MonthlySales>('GET', `${shopPath(shopId, 'sales')}?month=${encodeURIComponent(month)}`),
     shopOrders: (shopId: string) => request<ShopOrders>('GET', shopPath(shopId, 'orders')),

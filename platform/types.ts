@@ -59,6 +59,18 @@ export interface RefundIssued {
   amountFen: number;
 }
 
+export interface PayoutInput {
+  merchantId: string;
+  /** The settlement period, `YYYY-MM`. */
+  period: string;
+  amountFen: number;
+}
+
+export interface PayoutIssued {
+  payoutId: string;
+  amountFen: number;
+}
+
 export interface MonthlySales {
   shopId: string;
   /** `YYYY-MM`. */
@@ -90,6 +102,8 @@ export interface PlatformClient {
   transferProceeds(shopId: string, input: ProceedsTransferInput, idempotencyKey: string): Promise<ProceedsTransfer>;
   /** Pays out of a deposit account; the key is what makes a closure's refund happen exactly once. */
   refund(input: RefundInput, idempotencyKey: string): Promise<RefundIssued>;
+  /** Pays a merchant its settled commission; keyed `settle:<merchant>:<period>`. */
+  payout(input: PayoutInput, idempotencyKey: string): Promise<PayoutIssued>;
   /** `month` is `YYYY-MM`; a month without sales answers 0 and `{}`. */
   monthlySales(shopId: string, month: string): Promise<MonthlySales>;
   shopOrders(shopId: string): Promise<ShopOrders>;

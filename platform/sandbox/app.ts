@@ -3,6 +3,7 @@ import { requireBearerToken } from './auth';
 import { callLogRouter, recordCalls } from './call-log';
 import { notificationsRouter } from './notifications';
 import { proceedsTransfersRouter } from './proceeds-transfers';
+import { payoutsRouter } from './payouts';
 import { refundsRouter } from './refunds';
 import { restrictionsRouter } from './restrictions';
 import { salesAndOrdersRouter } from './sales-and-orders';
@@ -42,6 +43,7 @@ export function createSandboxPlatform(options: SandboxPlatformOptions): SandboxP
     restrictionsRouter(state),
     proceedsTransfersRouter(state),
     refundsRouter(state),
+    payoutsRouter(state),
     salesAndOrdersRouter(state),
   );
 

@@ -1,4 +1,4 @@
-import type { DepositAccount, NotificationInput, Restriction, RestrictionsChange, ShopOrder } from '../types';
+import type { DepositAccount, NotificationInput, PayoutInput, PayoutIssued, Restriction, RestrictionsChange, ShopOrder } from '../types';
 import type { IdempotencyStore } from './idempotency';
 
 export interface SandboxSettings {
@@ -69,10 +69,11 @@ export interface SandboxState {
   idempotency: IdempotencyStore;
   notifications: SandboxNotification[];
   shops: Map<string, SandboxShop>;
+  payouts: Array<PayoutInput & PayoutIssued & { at: string }>;
 }
 
 export function createSandboxState(settings: SandboxSettings): SandboxState {
-  return { settings: { ...settings }, calls: [], nextCallSeq: 1, idempotency: new Map(), notifications: [], shops: new Map() };
+  return { settings: { ...settings }, calls: [], nextCallSeq: 1, idempotency: new Map(), notifications: [], shops: new Map(), payouts: [] };
 }
 
 /** The shop's state, created empty on first write: the sandbox knows every shop id. */

@@ -79,6 +79,7 @@ function fakePlatform() {
     refund: unused,
     monthlySales: unused,
     shopOrders: unused,
+    payout: unused,
   };
   return { platform, calls };
 }
