@@ -1,0 +1,324 @@
+/**
+ * Monthly commission settlement (佣金结算, DOMAIN.md section 3): the fee table, the fees of
+ * an order line, the settlement period, and a merchant's statement for one period.
+ *
+ * The merchant sells Taobao goods through Kuaishou and EARNS commission on them; Taobao
+ * Union's technical service fee and Kuaishou's channel share are DEDUCTED from it. Both
+ * fees are rates on the line's amount. Money is integer fen (safe integers), rates are
+ * basis points (1% = 100 bp).
+ *
+ * Pure: no clock, no I/O, no Node built-ins, so workflow code may import it. The caller
+ * passes instants in; the settlement activity decides when it runs.
+ */
+import { shanghaiDate, startOfShanghaiDay } from './calendar';
+import { requireIsoDate } from './civil-date';
+import { lastNaturalMonth } from './deposit';
+
+const BP_PER_UNIT = 10_000;
+const CNY = 100;
+
+function requireFen(name: string, value: number, { allowNegative = false } = {}): void {
+  if (!Number.isSafeInteger(value) || (!allowNegative && value < 0)) {
+    const kind = allowNegative ? 'a safe integer' : 'a non-negative safe integer';
+    throw new Error(`${name} must be ${kind} number of fen, got ${value}`);
+  }
+}
+
+/**
+ * terms summed left to right, each partial sum checked: a sum of two safe integers is
+ * exact whenever it is itself safe, so no rounding can slip into the result.
+ */
+function sumFen(name: string, ...terms: number[]): number {
+  let sum = 0;
+  for (const term of terms) {
+    sum += term;
+    requireFen(name, sum, { allowNegative: true });
+  }
+  return sum;
+}
+
+function requireBp(name: string, value: number): void {
+  if (!Number.isInteger(value) || value < 0 || value > BP_PER_UNIT) {
+    throw new Error(`${name} must be a whole number of basis points from 0 to ${BP_PER_UNIT}, got ${value}`);
+  }
+}
+
+// A full timestamp with its offset: a bare date would be read as UTC midnight, 8 h off.
+const ISO_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
+
+function parseInstant(name: string, iso: string): Date {
+  const ms = ISO_TIMESTAMP.test(iso) ? Date.parse(iso) : NaN;
+  if (Number.isNaN(ms)) throw new Error(`${name} is not an ISO timestamp: ${JSON.stringify(iso)}`);
+  return new Date(ms);
+}
+
+// ---------------------------------------------------------------------------------------
+// Fee table
+
+export interface FeeRate {
+  category: string;
+  /** Taobao Union's technical service fee, on the line amount. */
+  unionFeeBp: number;
+  /** Kuaishou's channel share, on the line amount. */
+  channelShareBp: number;
+  /** 'YYYY-MM-DD', Asia/Shanghai: the first day of receipt this version applies to. */
+  effectiveFrom: string;
+}
+
+/** [src] seed table (DOMAIN.md section 3); effectiveFrom is [default]. */
+export const DEFAULT_FEE_RATES: FeeRate[] = [
+  // 服装鞋包: 10% + 3% = 13%
+  { category: 'apparel', unionFeeBp: 1_000, channelShareBp: 300, effectiveFrom: '2020-01-01' },
+  // 美妆个护: 15% + 4% = 19%
+  { category: 'beauty', unionFeeBp: 1_500, channelShareBp: 400, effectiveFrom: '2020-01-01' },
+  // 数码家电: 8% + 2% = 10%
+  { category: 'digital', unionFeeBp: 800, channelShareBp: 200, effectiveFrom: '2020-01-01' },
+];
+
+/**
+ * A category without a rate on the day stops that merchant's statement: charging a zero
+ * fee would silently overpay the merchant, and money paid out is hard to get back.
+ */
+export class MissingFeeRateError extends Error {
+  constructor(
+    public readonly category: string,
+    public readonly onDate: string,
+  ) {
+    super(
+      `no fee rate for category ${JSON.stringify(category)} effective on ${onDate}; ` +
+        'add one to the fee table before settling (a missing rate is never taken as zero)',
+    );
+    this.name = 'MissingFeeRateError';
+  }
+}
+
+/**
+ * The version of the category's rate in force on onDate: the one with the latest
+ * effectiveFrom on or before it. Two versions from the same day are refused as ambiguous.
+ */
+export function rateFor(rates: FeeRate[], category: string, onDate: string): FeeRate {
+  requireIsoDate(onDate);
+  let found: FeeRate | undefined;
+  for (const rate of rates) {
+    if (rate.category !== category) continue;
+    requireIsoDate(rate.effectiveFrom);
+    requireBp(`${category} unionFeeBp`, rate.unionFeeBp);
+    requireBp(`${category} channelShareBp`, rate.channelShareBp);
+    if (found && rate.effectiveFrom === found.effectiveFrom) {
+      throw new Error(`two fee rates for ${JSON.stringify(category)} are effective from ${rate.effectiveFrom}`);
+    }
+    // 'YYYY-MM-DD' strings (checked above) compare like the dates they name.
+    if (rate.effectiveFrom <= onDate && (!found || rate.effectiveFrom > found.effectiveFrom)) found = rate;
+  }
+  if (!found) throw new MissingFeeRateError(category, onDate);
+  return found;
+}
+
+/**
+ * amountFen × bp / 10,000, rounded HALF-UP to the fen; a negative amount rounds half AWAY
+ * FROM ZERO, so feeOf(-a, bp) === -feeOf(a, bp) and reversing a line reverses its fee
+ * exactly. Integer arithmetic only: |amount| × bp + 5,000 must be a safe integer (below
+ * 2^53), otherwise the product would already be inexact, so larger inputs throw.
+ */
+export function feeOf(amountFen: number, bp: number): number {
+  requireFen('amountFen', amountFen, { allowNegative: true });
+  requireBp('bp', bp);
+  const scaled = Math.abs(amountFen) * bp + BP_PER_UNIT / 2;
+  if (!Number.isSafeInteger(scaled)) {
+    throw new Error(`feeOf(${amountFen}, ${bp}): amount × rate exceeds 2^53 and would not be exact`);
+  }
+  // Exact: scaled is a safe integer and so is scaled minus its remainder.
+  const rounded = (scaled - (scaled % BP_PER_UNIT)) / BP_PER_UNIT;
+  // 0 - 0 is +0, so a zero fee never comes out as -0.
+  return amountFen < 0 ? 0 - rounded : rounded;
+}
+
+export interface SettlementLine {
+  /** What the buyer paid for the line, after any refund before settlement. */
+  amountFen: number;
+  category: string;
+  /** ISO timestamp with offset of 确认收货. */
+  receiptConfirmedAt: string;
+}
+
+export interface LineFees {
+  unionFeeFen: number;
+  channelFeeFen: number;
+}
+
+/**
+ * The fees of one order line, at the rate in force on the Shanghai date of receipt.
+ * [default] Fees are rounded per line and a statement sums its lines (totalLineFees).
+ */
+export function lineFees(line: SettlementLine, rates: FeeRate[]): LineFees {
+  requireFen('amountFen', line.amountFen);
+  const receipt = parseInstant('receiptConfirmedAt', line.receiptConfirmedAt);
+  const rate = rateFor(rates, line.category, shanghaiDate(receipt));
+  return {
+    unionFeeFen: feeOf(line.amountFen, rate.unionFeeBp),
+    channelFeeFen: feeOf(line.amountFen, rate.channelShareBp),
+  };
+}
+
+/** Sums of the lines' amounts and of their per-line rounded fees. */
+export function totalLineFees(lines: SettlementLine[], rates: FeeRate[]): LineFees & { gmvFen: number } {
+  let gmvFen = 0;
+  let unionFeeFen = 0;
+  let channelFeeFen = 0;
+  for (const line of lines) {
+    const fees = lineFees(line, rates);
+    gmvFen = sumFen('total gmvFen', gmvFen, line.amountFen);
+    unionFeeFen = sumFen('total unionFeeFen', unionFeeFen, fees.unionFeeFen);
+    channelFeeFen = sumFen('total channelFeeFen', channelFeeFen, fees.channelFeeFen);
+  }
+  return { gmvFen, unionFeeFen, channelFeeFen };
+}
+
+// ---------------------------------------------------------------------------------------
+// Settlement period
+
+export interface SettlementPeriod {
+  /** 'YYYY-MM' */
+  period: string;
+  /** 00:00 Shanghai time on the 1st. */
+  start: Date;
+  /** Exclusive: 00:00 Shanghai time on the 1st of the next month. */
+  end: Date;
+}
+
+/** [src] A run settles receipts confirmed in the previous natural month (Asia/Shanghai). */
+export function settlementPeriod(runAt: Date): SettlementPeriod {
+  const { month, start, end } = lastNaturalMonth(runAt);
+  return { period: month, start, end };
+}
+
+const PERIOD = /^(\d{4})-(0[1-9]|1[0-2])$/;
+
+/** [start, end) of a 'YYYY-MM' period in Shanghai time. */
+export function periodBounds(period: string): { start: Date; end: Date } {
+  const match = PERIOD.exec(period);
+  if (!match) throw new Error(`not a settlement period in YYYY-MM form: ${JSON.stringify(period)}`);
+  const year = Number(match[1]);
+  const month = Number(match[2]);
+  const [nextYear, nextMonth] = month === 12 ? [year + 1, 1] : [year, month + 1];
+  return {
+    start: startOfShanghaiDay(`${period}-01`),
+    end: startOfShanghaiDay(`${String(nextYear).padStart(4, '0')}-${String(nextMonth).padStart(2, '0')}-01`),
+  };
+}
+
+/** The 'YYYY-MM' period an instant (e.g. a receipt confirmation) falls in, Shanghai time. */
+export function periodOf(instant: Date): string {
+  return shanghaiDate(instant).slice(0, 7);
+}
+
+// ---------------------------------------------------------------------------------------
+// Statement
+
+export interface StatementInput {
+  /** Sum of the period's line amounts. Shown on the statement; no figure depends on it. */
+  gmvFen: number;
+  /** ≥ 0: commission the merchant earned on the period's lines (the caller sums per line). */
+  commissionFen: number;
+  /** ≥ 0: sum of the lines' union fees (lineFees, rounded per line). */
+  unionFeeFen: number;
+  /** ≥ 0: sum of the lines' channel fees (lineFees, rounded per line). */
+  channelFeeFen: number;
+  /**
+   * ≥ 0: what is taken back for lines settled in an earlier statement and refunded since:
+   * [default] a negative line in the next statement.
+   */
+  refundsOfSettledFen: number;
+  /** The previous statement's carryForwardFen (0 for the first); negative when owed back. */
+  carriedForwardFen: number;
+  /** [src] False advertising (虚假宣传) forfeits all unsettled commission. */
+  forfeited: boolean;
+}
+
+/**
+ * [src] Both Taobao Union's and the shop's thresholds must be met ("usually ≥ 100 CNY"),
+ * so the higher one applies.
+ */
+export interface SettlementThresholds {
+  unionFen: number;
+  shopFen: number;
+}
+
+export const DEFAULT_SETTLEMENT_THRESHOLDS: SettlementThresholds = { unionFen: 100 * CNY, shopFen: 100 * CNY };
+
+/**
+ * Every figure is integer fen. The inputs are echoed; the rest is derived:
+ *
+ *   periodNetFen    = commissionFen − unionFeeFen − channelFeeFen   (may be negative)
+ *   forfeitedFen    = forfeited ? max(0, periodNetFen) : 0
+ *   netPayableFen   = periodNetFen − forfeitedFen − refundsOfSettledFen + carriedForwardFen
+ *   thresholdFen    = max(thresholds.unionFen, thresholds.shopFen)
+ *   payoutFen       = netPayableFen > 0 and ≥ thresholdFen ? netPayableFen : 0
+ *   carryForwardFen = netPayableFen − payoutFen
+ *
+ * so payoutFen + carryForwardFen === netPayableFen, and exactly one of them is non-zero
+ * unless both are 0.
+ */
+export interface Statement {
+  gmvFen: number;
+  commissionFen: number;
+  unionFeeFen: number;
+  channelFeeFen: number;
+  /** This period's own result: commission less both fees. */
+  periodNetFen: number;
+  /**
+   * What false advertising cost: this period's net, when positive. [default] "Unsettled"
+   * means not yet stated: an amount carried forward was settled in an earlier statement
+   * (only its payout waited for the threshold) and stays. A negative period net is not
+   * forfeited (the fees stay owed), nor are refunds of settled lines (they are owed back).
+   */
+  forfeitedFen: number;
+  refundsOfSettledFen: number;
+  carriedForwardFen: number;
+  /** What the merchant is owed after everything; negative when the merchant owes. */
+  netPayableFen: number;
+  /** The threshold applied: the higher of the union's and the shop's. */
+  thresholdFen: number;
+  /** Paid out now: the whole net payable once it reaches the threshold, else 0. */
+  payoutFen: number;
+  /** Carried into the next statement's carriedForwardFen: below threshold or negative. */
+  carryForwardFen: number;
+}
+
+/** A merchant's statement for one period; see Statement for how each figure is defined. */
+export function computeStatement(
+  input: StatementInput,
+  thresholds: SettlementThresholds = DEFAULT_SETTLEMENT_THRESHOLDS,
+): Statement {
+  const { gmvFen, commissionFen, unionFeeFen, channelFeeFen, refundsOfSettledFen, carriedForwardFen } = input;
+  requireFen('gmvFen', gmvFen);
+  requireFen('commissionFen', commissionFen);
+  requireFen('unionFeeFen', unionFeeFen);
+  requireFen('channelFeeFen', channelFeeFen);
+  requireFen('refundsOfSettledFen', refundsOfSettledFen);
+  requireFen('carriedForwardFen', carriedForwardFen, { allowNegative: true });
+  requireFen('thresholds.unionFen', thresholds.unionFen);
+  requireFen('thresholds.shopFen', thresholds.shopFen);
+  if (typeof input.forfeited !== 'boolean') throw new Error(`forfeited must be a boolean, got ${input.forfeited}`);
+
+  const periodNetFen = sumFen('periodNetFen', commissionFen, -unionFeeFen, -channelFeeFen);
+  const forfeitedFen = input.forfeited ? Math.max(0, periodNetFen) : 0;
+  const netPayableFen = sumFen('netPayableFen', periodNetFen, -forfeitedFen, -refundsOfSettledFen, carriedForwardFen);
+
+  const thresholdFen = Math.max(thresholds.unionFen, thresholds.shopFen);
+  const payoutFen = netPayableFen > 0 && netPayableFen >= thresholdFen ? netPayableFen : 0;
+  return {
+    gmvFen,
+    commissionFen,
+    unionFeeFen,
+    channelFeeFen,
+    periodNetFen,
+    forfeitedFen,
+    refundsOfSettledFen,
+    carriedForwardFen,
+    netPayableFen,
+    thresholdFen,
+    payoutFen,
+    carryForwardFen: netPayableFen - payoutFen,
+  };
+}
