@@ -62,6 +62,9 @@ export const configSchema = z
       .refine((k) => Buffer.from(k, 'base64').length === 32, 'must be base64 of exactly 32 bytes'),
 
     CALENDAR_EXTRA_PATH: z.string().optional(),
+    // [src] both the union's and the shop's settlement thresholds must be met, usually 100 CNY.
+    SETTLEMENT_UNION_THRESHOLD_FEN: int(10_000),
+    SETTLEMENT_SHOP_THRESHOLD_FEN: int(10_000),
     VERIFICATION_SLA_INDIVIDUAL_WORKING_DAYS: int(3),
     VERIFICATION_SLA_ENTERPRISE_WORKING_DAYS: int(5),
     VERIFICATION_RESUBMIT_WINDOW_DAYS: int(7),

@@ -6,6 +6,8 @@ import type { Client } from '@temporalio/client';
 import { createVerificationActivities } from '../activities/verification';
 import { createDepositActivities } from '../activities/deposits';
 import { createClosureActivities } from '../activities/closure';
+import { createSettlementActivities } from '../activities/settlement';
+import type { SettlementThresholds } from '../domain/settlement';
 import { DEFAULT_DEPOSIT_POLICY, parseDepositPolicy, type DepositPolicy } from '../domain/deposit-policy';
 import { createWorkingDayCalendar, shanghaiDate, type WorkingDayCalendar } from '../domain/calendar';
 import { loadCalendarFile } from '../domain/calendar-file';
@@ -56,6 +58,7 @@ export interface ActivityDeps {
   calendar: WorkingDayCalendar;
   policy: ReviewPolicy;
   depositPolicy: DepositPolicy;
+  settlementThresholds: SettlementThresholds;
   /** For activities that signal other processes (the monthly re-assessment). */
   temporal?: Client;
 }
@@ -68,6 +71,7 @@ export function activityDepsFrom(config: AppConfig, db: Db, temporal?: Client): 
     calendar: calendarFrom(config),
     policy: reviewPolicyFrom(config),
     depositPolicy: depositPolicyFrom(config),
+    settlementThresholds: { unionFen: config.SETTLEMENT_UNION_THRESHOLD_FEN, shopFen: config.SETTLEMENT_SHOP_THRESHOLD_FEN },
     temporal,
   };
 }
@@ -84,5 +88,6 @@ export function createActivities(deps: ActivityDeps) {
     }),
     ...createDepositActivities({ db: deps.db, platform: deps.platform, policy: deps.depositPolicy, temporal: deps.temporal }),
     ...createClosureActivities({ db: deps.db, platform: deps.platform, policy: deps.depositPolicy }),
+    ...createSettlementActivities({ db: deps.db, platform: deps.platform, thresholds: deps.settlementThresholds }),
   };
 }

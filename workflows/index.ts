@@ -3,3 +3,4 @@ export { verificationReview } from './verification';
 export { depositAccount } from './deposit-account';
 export { shopClosure } from './shop-closure';
 export { depositReassessment } from './deposit-reassessment';
+export { monthlySettlement } from './settlement';

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import * as foundation from './001_foundation';
 import * as deposits from './002_deposits';
+import * as settlement from './003_settlement';
 
 interface Migration {
   up(db: Knex): Promise<void>;
@@ -12,6 +13,7 @@ interface Migration {
 const MIGRATIONS: Array<readonly [string, Migration]> = [
   ['001_foundation', foundation],
   ['002_deposits', deposits],
+  ['003_settlement', settlement],
 ];
 
 export const migrationSource: Knex.MigrationSource<readonly [string, Migration]> = {

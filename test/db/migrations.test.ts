@@ -14,7 +14,8 @@ const DEPOSIT_TABLES = [
   'violation_cases',
   'shop_categories',
 ];
-const TABLES = [...FOUNDATION_TABLES, ...DEPOSIT_TABLES];
+const SETTLEMENT_TABLES = ['orders', 'fee_rates', 'settlement_runs', 'statements', 'payouts', 'merchant_flags'];
+const TABLES = [...FOUNDATION_TABLES, ...DEPOSIT_TABLES, ...SETTLEMENT_TABLES];
 
 async function existingTables(t: TestDb): Promise<string[]> {
   const found: string[] = [];

@@ -1,12 +1,13 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { ensureSchedules, REASSESSMENT_SCHEDULE_SPEC } from '../../worker/schedules';
 import { REASSESSMENT_SCHEDULE_ID } from '../../workflows/deposit-reassessment.defs';
+import { SETTLEMENT_SCHEDULE_ID } from '../../workflows/settlement.defs';
 import { ensureSearchAttributes } from '../../worker/search-attributes';
 import { temporalCliPath } from '../support/temporal';
 
 // Schedules need a real Temporal server: the time-skipping one has none. The dev server
 // from the temporal CLI starts in a few seconds, in memory.
-describe('the monthly deposit re-assessment schedule', () => {
+describe('the monthly schedules', () => {
   let env: TestWorkflowEnvironment;
   beforeAll(async () => {
     env = await TestWorkflowEnvironment.createLocal({
@@ -35,6 +36,18 @@ describe('the monthly deposit re-assessment schedule', () => {
       // 03:00 on the 1st in Shanghai is 19:00 UTC on the last day of the month before.
       const shanghai = new Date(Date.parse(at) + 8 * 60 * 60 * 1000);
       expect([shanghai.getUTCDate(), shanghai.getUTCHours(), shanghai.getUTCMinutes()]).toEqual([1, 3, 0]);
+    }
+  });
+
+  test('settlement fires at 02:00 on the 20th, Shanghai time, skips overlaps and catches up missed runs within a week', async () => {
+    await ensureSchedules(env.client, 'merchant-ops');
+    const described = await env.client.schedule.getHandle(SETTLEMENT_SCHEDULE_ID).describe();
+    expect(described.spec.timezone).toBe('Asia/Shanghai');
+    expect(described.policies).toMatchObject({ overlap: 'SKIP', catchupWindow: 7 * 24 * 60 * 60 * 1000 });
+    expect(described.action).toMatchObject({ type: 'startWorkflow', workflowType: 'monthlySettlement' });
+    for (const at of described.info.nextActionTimes) {
+      const shanghai = new Date(at.getTime() + 8 * 60 * 60 * 1000);
+      expect([shanghai.getUTCDate(), shanghai.getUTCHours(), shanghai.getUTCMinutes()]).toEqual([20, 2, 0]);
     }
   });
 });

@@ -1,0 +1,101 @@
+import { Context } from '@temporalio/activity';
+import type { Db } from '../db/connection';
+import { createSettlementRepository, payoutKey, type MissingRate, type SettlementTotals } from '../db/repositories/settlement';
+import type { SettlementThresholds } from '../domain/settlement';
+import type { PlatformClient } from '../platform/types';
+
+export interface SettlementActivityDeps {
+  db: Db;
+  platform: PlatformClient;
+  thresholds: SettlementThresholds;
+}
+
+// A range is one INSERT … SELECT over its merchants' orders: big enough to amortise the
+// round trip, small enough that a retry redoes little.
+const MERCHANTS_PER_RANGE = 500;
+// A batch (one activity) settles this many merchants before handing back to the workflow.
+const MERCHANTS_PER_BATCH = 5_000;
+// Payouts in flight at once: the platform API is the bottleneck, not the database.
+const PAYOUT_CONCURRENCY = 16;
+
+interface BatchCursor {
+  after: string;
+  merchantsDone: number;
+  statements: number;
+  missingRate: MissingRate[];
+  totals: Partial<SettlementTotals>;
+}
+
+const addTotals = (a: Partial<SettlementTotals>, b: SettlementTotals): Partial<SettlementTotals> =>
+  Object.fromEntries(Object.entries(b).map(([k, v]) => [k, (a[k as keyof SettlementTotals] ?? 0) + v]));
+
+export function createSettlementActivities({ db, platform, thresholds }: SettlementActivityDeps) {
+  const settlement = createSettlementRepository(db);
+
+  return {
+    async startRun(input: { period: string }) {
+      const { started, run } = await settlement.startRun(input.period, { workflowId: Context.current().info.workflowExecution?.workflowId });
+      return { alreadySettled: !started && run.status === 'completed', merchantsDone: run.merchantsDone, totals: run.totals };
+    },
+
+    /**
+     * Settles merchant ranges after `after` until a batch is done. The heartbeat carries
+     * the last merchant settled, so a retried attempt (a crashed worker) resumes there; and
+     * a range settled twice inserts nothing the second time.
+     */
+    async settleBatch(input: { period: string; after: string; merchantsDone: number; totals: Partial<SettlementTotals> }) {
+      const cursor: BatchCursor = (Context.current().info.heartbeatDetails as BatchCursor | undefined) ?? {
+        after: input.after,
+        merchantsDone: input.merchantsDone,
+        statements: 0,
+        missingRate: [],
+        totals: input.totals,
+      };
+      const batchStart = cursor.merchantsDone;
+      while (cursor.merchantsDone - batchStart < MERCHANTS_PER_BATCH) {
+        const merchants = await settlement.merchantsToSettle(input.period, cursor.after, MERCHANTS_PER_RANGE);
+        if (merchants.length === 0) return { ...cursor, done: true };
+        const last = merchants[merchants.length - 1]!;
+        const result = await settlement.settleMerchantRange(input.period, cursor.after, last, thresholds);
+        cursor.after = last;
+        cursor.merchantsDone += merchants.length;
+        cursor.statements += result.statements;
+        cursor.missingRate.push(...result.missingRate);
+        cursor.totals = addTotals(cursor.totals, result.totals);
+        await settlement.recordProgress(input.period, { merchantsDone: cursor.merchantsDone, totals: cursor.totals });
+        Context.current().heartbeat(cursor);
+      }
+      return { ...cursor, done: false };
+    },
+
+    /** Pays every payable statement of the period once: the key is the merchant and period. */
+    async payOutStatements(input: { period: string }) {
+      let after = (Context.current().info.heartbeatDetails as { after: string } | undefined)?.after ?? '';
+      let payouts = 0;
+      for (;;) {
+        const payable = await settlement.payableWithoutPayout(input.period, after, 200);
+        if (payable.length === 0) return { payouts };
+        for (let i = 0; i < payable.length; i += PAYOUT_CONCURRENCY) {
+          await Promise.all(
+            payable.slice(i, i + PAYOUT_CONCURRENCY).map(async (s) => {
+              const key = payoutKey(s.merchantId, input.period);
+              const { payout } = await settlement.recordPayoutRequested(s.merchantId, input.period);
+              const paid = await platform.payout({ merchantId: s.merchantId, period: input.period, amountFen: payout.amountFen }, key);
+              await settlement.markPayoutPaid(key, { platformPayoutId: paid.payoutId, paidAt: new Date() });
+            }),
+          );
+        }
+        payouts += payable.length;
+        after = payable[payable.length - 1]!.merchantId;
+        Context.current().heartbeat({ after });
+      }
+    },
+
+    /** Merchants left without a statement (a category with no rate) are the run's failures. */
+    async completeRun(input: { period: string; missingRate: MissingRate[] }) {
+      await settlement.completeRun(input.period, { failures: input.missingRate.map((m) => ({ ...m, reason: 'no fee rate for the category' })) });
+    },
+  };
+}
+
+export type SettlementActivities = ReturnType<typeof createSettlementActivities>;

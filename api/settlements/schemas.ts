@@ -1,0 +1,36 @@
+import { z } from 'zod';
+
+export const periodSchema = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'a month as YYYY-MM');
+
+export const runSettlementBody = z.object({ period: periodSchema }).strict();
+export const periodParams = z.object({ period: periodSchema }).strict();
+export const merchantParams = z.object({ merchantId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'not a merchant id') }).strict();
+
+export const settlementStarted = z.object({ period: z.string(), workflowId: z.string(), status: z.enum(['started', 'running']) });
+
+export const settlementProgress = z.object({
+  period: z.string(),
+  status: z.string(),
+  merchantsTotal: z.number().int().nullable(),
+  merchantsDone: z.number().int(),
+  totals: z.record(z.string(), z.number()),
+  failures: z.array(z.unknown()),
+  startedAt: z.string().nullable(),
+  completedAt: z.string().nullable(),
+});
+
+export const statementSchema = z.object({
+  merchantId: z.string(),
+  period: z.string(),
+  gmvFen: z.number().int(),
+  unionFeeFen: z.number().int(),
+  channelFeeFen: z.number().int(),
+  refundsFen: z.number().int(),
+  carriedInFen: z.number().int(),
+  forfeitedFen: z.number().int(),
+  netFen: z.number().int(),
+  payoutFen: z.number().int(),
+  carriedOutFen: z.number().int(),
+  lineCount: z.number().int(),
+  status: z.string(),
+});

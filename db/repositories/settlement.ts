@@ -1,0 +1,612 @@
+import type { Knex } from 'knex';
+
+/**
+ * Monthly commission settlement (DOMAIN.md section 3), set-based: a range of merchants is
+ * settled by one INSERT ... SELECT ... GROUP BY and one UPDATE, never one query per order.
+ *
+ * Rules, as the SQL below applies them:
+ * - A period is a natural month in Asia/Shanghai ('YYYY-MM'). Its statement takes every
+ *   receipt-confirmed order confirmed before the period's end and not yet settled, so an
+ *   order that reached us after its own month was settled is paid next time, not lost.
+ * - Fees use the rate of the order's category effective on the Shanghai date of receipt,
+ *   and are rounded half-up to the fen per line: (amount_fen * bp + 5000) / 10000.
+ * - A settled order refunded before the period's end comes back as a negative line: its
+ *   amount minus the fees it was settled with (rates are never edited, only added).
+ * - Carried in is the previous statement's carried_out_fen. A merchant flagged
+ *   'forfeit_unsettled' (false advertising) forfeits this period's net, not what it carries in.
+ * - Net at or above both thresholds (union and shop, 100 CNY by default) is paid out;
+ *   anything less, and any negative net, carries forward.
+ * - A merchant with a line in a category without a rate gets no statement and keeps its
+ *   orders unsettled until a rate exists.
+ * - The statements primary key makes each (merchant, period) statement exist once; orders
+ *   are marked only for statements inserted by the same call, in the same statement.
+ * - Periods are settled in order: a merchant with a statement for a later period is skipped,
+ *   so a carried balance is never carried twice.
+ */
+
+export type StatementStatus = 'payable' | 'carried' | 'paid';
+export type RunStatus = 'running' | 'completed' | 'failed';
+export type PayoutStatus = 'requested' | 'paid';
+
+export interface Thresholds {
+  /** Taobao Union's settlement threshold. */
+  unionFen: number;
+  /** The Kuaishou shop's settlement threshold. */
+  shopFen: number;
+}
+
+export interface Statement {
+  merchantId: string;
+  period: string;
+  gmvFen: number;
+  unionFeeFen: number;
+  channelFeeFen: number;
+  /** Refunds of orders settled earlier, as a positive number shown as a negative line. */
+  refundsFen: number;
+  carriedInFen: number;
+  forfeitedFen: number;
+  netFen: number;
+  payoutFen: number;
+  carriedOutFen: number;
+  lineCount: number;
+  status: StatementStatus;
+  payoutId: string | null;
+  createdAt: Date;
+}
+
+export interface SettlementTotals {
+  statements: number;
+  lineCount: number;
+  gmvFen: number;
+  unionFeeFen: number;
+  channelFeeFen: number;
+  refundsFen: number;
+  carriedInFen: number;
+  forfeitedFen: number;
+  netFen: number;
+  payoutFen: number;
+  carriedOutFen: number;
+  payableCount: number;
+}
+
+export interface MissingRate {
+  merchantId: string;
+  category: string;
+}
+
+export interface SettleRangeResult {
+  /** Statements inserted by this call (0 when the range was already settled). */
+  statements: number;
+  /** Orders marked settled plus refunds marked carried by this call. */
+  linesMarked: number;
+  /** Merchants left without a statement because a line's category has no rate. */
+  missingRate: MissingRate[];
+  totals: SettlementTotals;
+}
+
+export interface SettlementRun {
+  period: string;
+  status: RunStatus;
+  startedAt: Date;
+  completedAt: Date | null;
+  merchantsTotal: number | null;
+  merchantsDone: number;
+  failures: unknown[];
+  totals: Record<string, unknown>;
+  workflowId: string | null;
+}
+
+export interface Payout {
+  idempotencyKey: string;
+  merchantId: string;
+  period: string;
+  amountFen: number;
+  platformPayoutId: string | null;
+  status: PayoutStatus;
+  createdAt: Date;
+  paidAt: Date | null;
+}
+
+export interface PayableStatement {
+  merchantId: string;
+  period: string;
+  payoutFen: number;
+  idempotencyKey: string;
+}
+
+export class SettlementValidationError extends Error {
+  constructor(message: string) {
+    super(`settlement: ${message}`);
+    this.name = 'SettlementValidationError';
+  }
+}
+
+export class SettlementRecordNotFoundError extends Error {
+  constructor(what: string) {
+    super(`settlement: ${what} not found`);
+    this.name = 'SettlementRecordNotFoundError';
+  }
+}
+
+/** The statement has nothing to pay out (carried, or already handled otherwise). */
+export class NothingPayableError extends Error {
+  constructor(
+    readonly merchantId: string,
+    readonly period: string,
+  ) {
+    super(`settlement: statement ${merchantId} ${period} has no payout`);
+    this.name = 'NothingPayableError';
+  }
+}
+
+/** The business key of a payout (STYLE.md habit 3); payouts.idempotency_key checks the same form. */
+export const payoutKey = (merchantId: string, period: string): string => `settle:${merchantId}:${period}`;
+
+const PERIOD = /^\d{4}-(0[1-9]|1[0-2])$/;
+
+export function assertPeriod(period: string): string {
+  if (!PERIOD.test(period)) throw new SettlementValidationError(`period must be YYYY-MM, got ${JSON.stringify(period)}`);
+  return period;
+}
+
+function thresholdOf(t: Thresholds): number {
+  for (const value of [t.unionFen, t.shopFen]) {
+    if (!Number.isSafeInteger(value) || value < 0) throw new SettlementValidationError(`thresholds must be whole fen ≥ 0, got ${value}`);
+  }
+  return Math.max(t.unionFen, t.shopFen);
+}
+
+// The first instant after the period, Shanghai time. Bound as 'YYYY-MM-01'.
+const PERIOD_END = `((CAST(:monthStart AS date) + interval '1 month') AT TIME ZONE 'Asia/Shanghai')`;
+const SHANGHAI_DATE = (column: string) => `(${column} AT TIME ZONE 'Asia/Shanghai')::date`;
+/** No statement for this period or a later one: the merchant is still to be settled. */
+const NOT_SETTLED_FOR = (alias: string) =>
+  `NOT EXISTS (SELECT 1 FROM statements done WHERE done.merchant_id = ${alias}.merchant_id AND done.period >= :period)`;
+
+const TOTAL_COLUMNS = {
+  gmvFen: 'gmv_fen',
+  unionFeeFen: 'union_fee_fen',
+  channelFeeFen: 'channel_fee_fen',
+  refundsFen: 'refunds_fen',
+  carriedInFen: 'carried_in_fen',
+  forfeitedFen: 'forfeited_fen',
+  netFen: 'net_fen',
+  payoutFen: 'payout_fen',
+  carriedOutFen: 'carried_out_fen',
+  lineCount: 'line_count',
+} as const;
+
+const totalsJson = Object.entries(TOTAL_COLUMNS)
+  .map(([key, column]) => `'${key}', COALESCE(SUM(${column}), 0)`)
+  .join(', ');
+
+/**
+ * One statement: the lines of the range, priced; the merchants blocked by a missing rate;
+ * the sums per merchant with what they carry in and forfeit; the INSERT of the statements;
+ * the UPDATE marking exactly the lines of the inserted statements. Data-modifying CTEs
+ * share one snapshot, so the lines marked are the lines summed.
+ */
+function settleRangeSql(rangeOf: (column: string) => string): string {
+  return `
+WITH rates AS (
+  SELECT category, effective_from, union_fee_bp, channel_share_bp,
+         lead(effective_from) OVER (PARTITION BY category ORDER BY effective_from) AS effective_until
+    FROM fee_rates
+),
+lines AS (
+  SELECT o.id, o.merchant_id, o.category, o.amount_fen, o.receipt_confirmed_at, false AS is_refund
+    FROM orders o
+   WHERE o.settled_period IS NULL AND o.status = 'receipt_confirmed'
+     AND o.receipt_confirmed_at < ${PERIOD_END} AND ${rangeOf('o.merchant_id')}
+  UNION ALL
+  SELECT o.id, o.merchant_id, o.category, o.amount_fen, o.receipt_confirmed_at, true AS is_refund
+    FROM orders o
+   WHERE o.settled_period IS NOT NULL AND o.refund_settled_period IS NULL
+     AND o.refunded_at < ${PERIOD_END} AND o.settled_period < :period AND ${rangeOf('o.merchant_id')}
+),
+priced AS (
+  SELECT l.id, l.merchant_id, l.category, l.amount_fen, l.is_refund,
+         r.category IS NOT NULL AS rated,
+         (l.amount_fen * r.union_fee_bp + 5000) / 10000 AS union_fee_fen,
+         (l.amount_fen * r.channel_share_bp + 5000) / 10000 AS channel_fee_fen
+    FROM lines l
+    LEFT JOIN rates r
+      ON r.category = l.category
+     AND r.effective_from <= ${SHANGHAI_DATE('l.receipt_confirmed_at')}
+     AND (r.effective_until IS NULL OR ${SHANGHAI_DATE('l.receipt_confirmed_at')} < r.effective_until)
+   WHERE ${NOT_SETTLED_FOR('l')}
+),
+missing AS (
+  SELECT DISTINCT merchant_id, category FROM priced WHERE NOT rated
+),
+sums AS (
+  SELECT merchant_id,
+         COALESCE(SUM(amount_fen) FILTER (WHERE NOT is_refund), 0)::bigint AS gmv_fen,
+         COALESCE(SUM(union_fee_fen) FILTER (WHERE NOT is_refund), 0)::bigint AS union_fee_fen,
+         COALESCE(SUM(channel_fee_fen) FILTER (WHERE NOT is_refund), 0)::bigint AS channel_fee_fen,
+         COALESCE(SUM(amount_fen - union_fee_fen - channel_fee_fen) FILTER (WHERE is_refund), 0)::bigint AS refunds_fen,
+         COUNT(*)::int AS line_count
+    FROM priced
+   GROUP BY merchant_id
+),
+carried AS (
+  SELECT s.merchant_id, s.carried_out_fen
+    FROM statements s
+   WHERE s.period < :period AND s.carried_out_fen <> 0 AND ${rangeOf('s.merchant_id')}
+     AND NOT EXISTS (SELECT 1 FROM statements later WHERE later.merchant_id = s.merchant_id AND later.period > s.period)
+),
+flagged AS (
+  SELECT DISTINCT merchant_id FROM merchant_flags
+   WHERE flag = 'forfeit_unsettled' AND since <= now() AND (until IS NULL OR until > now())
+     AND ${rangeOf('merchant_id')}
+),
+merchants AS (
+  SELECT COALESCE(x.merchant_id, c.merchant_id) AS merchant_id,
+         COALESCE(x.gmv_fen, 0) AS gmv_fen,
+         COALESCE(x.union_fee_fen, 0) AS union_fee_fen,
+         COALESCE(x.channel_fee_fen, 0) AS channel_fee_fen,
+         COALESCE(x.refunds_fen, 0) AS refunds_fen,
+         COALESCE(c.carried_out_fen, 0) AS carried_in_fen,
+         COALESCE(x.line_count, 0) AS line_count
+    FROM sums x
+    FULL JOIN carried c ON c.merchant_id = x.merchant_id
+),
+figures AS (
+  SELECT m.*,
+         CASE WHEN f.merchant_id IS NULL THEN 0
+              ELSE GREATEST(m.gmv_fen - m.union_fee_fen - m.channel_fee_fen - m.refunds_fen, 0) END AS forfeited_fen
+    FROM merchants m
+    LEFT JOIN flagged f ON f.merchant_id = m.merchant_id
+   WHERE NOT EXISTS (SELECT 1 FROM missing b WHERE b.merchant_id = m.merchant_id)
+),
+nets AS (
+  SELECT f.*, f.gmv_fen - f.union_fee_fen - f.channel_fee_fen - f.refunds_fen + f.carried_in_fen - f.forfeited_fen AS net_fen
+    FROM figures f
+),
+decided AS (
+  SELECT n.*, CASE WHEN n.net_fen >= :threshold AND n.net_fen > 0 THEN n.net_fen ELSE 0 END AS payout_fen
+    FROM nets n
+),
+inserted AS (
+  INSERT INTO statements (merchant_id, period, gmv_fen, union_fee_fen, channel_fee_fen, refunds_fen, carried_in_fen,
+                          forfeited_fen, net_fen, payout_fen, carried_out_fen, line_count, status)
+  SELECT p.merchant_id, :period, p.gmv_fen, p.union_fee_fen, p.channel_fee_fen, p.refunds_fen, p.carried_in_fen,
+         p.forfeited_fen, p.net_fen, p.payout_fen, p.net_fen - p.payout_fen, p.line_count,
+         CASE WHEN p.payout_fen > 0 THEN 'payable' ELSE 'carried' END
+    FROM decided p
+  ON CONFLICT (merchant_id, period) DO NOTHING
+  RETURNING *
+),
+marked AS (
+  UPDATE orders o
+     SET settled_period = CASE WHEN p.is_refund THEN o.settled_period ELSE :period END,
+         refund_settled_period = CASE WHEN p.is_refund THEN :period ELSE o.refund_settled_period END
+    FROM priced p
+    JOIN inserted i ON i.merchant_id = p.merchant_id
+   WHERE o.id = p.id
+     AND CASE WHEN p.is_refund THEN o.refund_settled_period IS NULL ELSE o.settled_period IS NULL END
+  RETURNING o.id
+)
+SELECT (SELECT COUNT(*) FROM marked)::int AS lines_marked,
+       (SELECT COALESCE(json_agg(json_build_object('merchantId', merchant_id, 'category', category)
+                                 ORDER BY merchant_id, category), '[]'::json) FROM missing) AS missing_rate,
+       (SELECT json_build_object('statements', COUNT(*), 'payableCount', COUNT(*) FILTER (WHERE status = 'payable'), ${totalsJson})
+          FROM inserted) AS totals`;
+}
+
+interface StatementRow {
+  merchant_id: string;
+  period: string;
+  gmv_fen: number;
+  union_fee_fen: number;
+  channel_fee_fen: number;
+  refunds_fen: number;
+  carried_in_fen: number;
+  forfeited_fen: number;
+  net_fen: number;
+  payout_fen: number;
+  carried_out_fen: number;
+  line_count: number;
+  status: StatementStatus;
+  payout_id: string | null;
+  created_at: Date;
+}
+
+interface RunRow {
+  period: string;
+  status: RunStatus;
+  started_at: Date;
+  completed_at: Date | null;
+  merchants_total: number | null;
+  merchants_done: number;
+  failures: unknown[];
+  totals: Record<string, unknown>;
+  workflow_id: string | null;
+}
+
+interface PayoutRow {
+  idempotency_key: string;
+  merchant_id: string;
+  period: string;
+  amount_fen: number;
+  platform_payout_id: string | null;
+  status: PayoutStatus;
+  created_at: Date;
+  paid_at: Date | null;
+}
+
+// int8 arrives as a number from both drivers (see connection.ts); Number() also covers
+// the sums that come back inside json.
+const toStatement = (r: StatementRow): Statement => ({
+  merchantId: r.merchant_id,
+  period: r.period,
+  gmvFen: Number(r.gmv_fen),
+  unionFeeFen: Number(r.union_fee_fen),
+  channelFeeFen: Number(r.channel_fee_fen),
+  refundsFen: Number(r.refunds_fen),
+  carriedInFen: Number(r.carried_in_fen),
+  forfeitedFen: Number(r.forfeited_fen),
+  netFen: Number(r.net_fen),
+  payoutFen: Number(r.payout_fen),
+  carriedOutFen: Number(r.carried_out_fen),
+  lineCount: r.line_count,
+  status: r.status,
+  payoutId: r.payout_id,
+  createdAt: r.created_at,
+});
+
+const toRun = (r: RunRow): SettlementRun => ({
+  period: r.period,
+  status: r.status,
+  startedAt: r.started_at,
+  completedAt: r.completed_at,
+  merchantsTotal: r.merchants_total,
+  merchantsDone: r.merchants_done,
+  failures: r.failures,
+  totals: r.totals,
+  workflowId: r.workflow_id,
+});
+
+const toPayout = (r: PayoutRow): Payout => ({
+  idempotencyKey: r.idempotency_key,
+  merchantId: r.merchant_id,
+  period: r.period,
+  amountFen: Number(r.amount_fen),
+  platformPayoutId: r.platform_payout_id,
+  status: r.status,
+  createdAt: r.created_at,
+  paidAt: r.paid_at,
+});
+
+function toTotals(json: Record<string, unknown>): SettlementTotals {
+  const keys = ['statements', 'payableCount', ...Object.keys(TOTAL_COLUMNS)] as Array<keyof SettlementTotals>;
+  return Object.fromEntries(keys.map((k) => [k, Number(json[k] ?? 0)])) as unknown as SettlementTotals;
+}
+
+function positiveLimit(limit: number): number {
+  if (!Number.isSafeInteger(limit) || limit <= 0) throw new SettlementValidationError(`limit must be a positive integer, got ${limit}`);
+  return limit;
+}
+
+export function createSettlementRepository(db: Knex) {
+  async function findRun(period: string, q: Knex = db): Promise<SettlementRun | undefined> {
+    const row = await q<RunRow>('settlement_runs').where({ period }).first();
+    return row ? toRun(row) : undefined;
+  }
+
+  async function findPayout(idempotencyKey: string, q: Knex = db): Promise<Payout | undefined> {
+    const row = await q<PayoutRow>('payouts').where({ idempotency_key: idempotencyKey }).first();
+    return row ? toPayout(row) : undefined;
+  }
+
+  return {
+    /**
+     * Merchants with something to settle for the period, ordered by id, after the cursor
+     * (exclusive; '' starts at the beginning): unsettled receipt-confirmed orders, refunds
+     * of settled orders not yet on a statement, or a balance carried by their latest
+     * statement. Merchants already settled for this period (or a later one) are left out.
+     */
+    async merchantsToSettle(period: string, afterMerchantId: string, limit: number): Promise<string[]> {
+      assertPeriod(period);
+      // Each branch stops after `limit` merchants in index order; the union of three such
+      // pages holds the first `limit` merchants of the whole set.
+      const { rows } = (await db.raw(
+        `
+        SELECT merchant_id FROM (
+          (SELECT DISTINCT o.merchant_id FROM orders o
+            WHERE o.settled_period IS NULL AND o.status = 'receipt_confirmed' AND o.receipt_confirmed_at < ${PERIOD_END}
+              AND o.merchant_id > :after AND ${NOT_SETTLED_FOR('o')}
+            ORDER BY o.merchant_id LIMIT :limit)
+          UNION
+          (SELECT DISTINCT o.merchant_id FROM orders o
+            WHERE o.settled_period IS NOT NULL AND o.refund_settled_period IS NULL AND o.refunded_at < ${PERIOD_END}
+              AND o.settled_period < :period AND o.merchant_id > :after AND ${NOT_SETTLED_FOR('o')}
+            ORDER BY o.merchant_id LIMIT :limit)
+          UNION
+          (SELECT s.merchant_id FROM statements s
+            WHERE s.period < :period AND s.carried_out_fen <> 0 AND s.merchant_id > :after
+              AND NOT EXISTS (SELECT 1 FROM statements later WHERE later.merchant_id = s.merchant_id AND later.period > s.period)
+            ORDER BY s.merchant_id LIMIT :limit)
+        ) m
+        ORDER BY merchant_id
+        LIMIT :limit`,
+        { period, monthStart: `${period}-01`, after: afterMerchantId, limit: positiveLimit(limit) },
+      )) as { rows: Array<{ merchant_id: string }> };
+      return rows.map((r) => r.merchant_id);
+    },
+
+    /**
+     * Settles every merchant with an id in (fromMerchantIdExclusive, toMerchantIdInclusive]
+     * (null: no upper bound) that has no statement for the period yet, in one transaction.
+     * Safe to repeat: a settled merchant is skipped, so a second call inserts and marks nothing.
+     */
+    async settleMerchantRange(
+      period: string,
+      fromMerchantIdExclusive: string,
+      toMerchantIdInclusive: string | null,
+      thresholds: Thresholds,
+    ): Promise<SettleRangeResult> {
+      assertPeriod(period);
+      const threshold = thresholdOf(thresholds);
+      if (toMerchantIdInclusive !== null && toMerchantIdInclusive <= fromMerchantIdExclusive) {
+        throw new SettlementValidationError(`empty merchant range (${fromMerchantIdExclusive}, ${toMerchantIdInclusive}]`);
+      }
+      const rangeOf = (column: string) =>
+        toMerchantIdInclusive === null ? `${column} > :fromId` : `${column} > :fromId AND ${column} <= :toId`;
+      const bindings = {
+        period,
+        monthStart: `${period}-01`,
+        fromId: fromMerchantIdExclusive,
+        threshold,
+        ...(toMerchantIdInclusive === null ? {} : { toId: toMerchantIdInclusive }),
+      };
+      return db.transaction(async (trx) => {
+        const { rows } = (await trx.raw(settleRangeSql(rangeOf), bindings)) as {
+          rows: Array<{ lines_marked: number; missing_rate: MissingRate[]; totals: Record<string, unknown> }>;
+        };
+        const [row] = rows;
+        const totals = toTotals(row.totals);
+        // Only a concurrent writer settling the same orders for another period could make
+        // these differ; rolling back keeps statements and marks in step.
+        if (row.lines_marked !== totals.lineCount) {
+          throw new Error(`settlement: ${totals.lineCount} lines summed but ${row.lines_marked} marked for ${period}; rolled back`);
+        }
+        return { statements: totals.statements, linesMarked: row.lines_marked, missingRate: row.missing_rate, totals };
+      });
+    },
+
+    /** The merchant's statements, newest period first. */
+    async statementsOf(merchantId: string): Promise<Statement[]> {
+      const rows = await db<StatementRow>('statements').where({ merchant_id: merchantId }).orderBy('period', 'desc');
+      return rows.map(toStatement);
+    },
+
+    async statement(merchantId: string, period: string): Promise<Statement | undefined> {
+      const row = await db<StatementRow>('statements').where({ merchant_id: merchantId, period }).first();
+      return row ? toStatement(row) : undefined;
+    },
+
+    /**
+     * Opens the run of a period once (`started: false` when it exists); a failed run is
+     * reopened, keeping its progress so a new attempt resumes instead of restarting.
+     */
+    async startRun(period: string, opts: { workflowId?: string; merchantsTotal?: number } = {}): Promise<{ started: boolean; run: SettlementRun }> {
+      assertPeriod(period);
+      return db.transaction(async (trx) => {
+        const inserted = await trx('settlement_runs')
+          .insert({ period, status: 'running', workflow_id: opts.workflowId ?? null, merchants_total: opts.merchantsTotal ?? null })
+          .onConflict('period')
+          .ignore()
+          .returning('period');
+        const reopened =
+          inserted.length === 0
+            ? await trx('settlement_runs')
+                .where({ period, status: 'failed' })
+                .update({ status: 'running', completed_at: null, ...(opts.workflowId ? { workflow_id: opts.workflowId } : {}) })
+            : 0;
+        const run = await findRun(period, trx);
+        if (!run) throw new SettlementRecordNotFoundError(`settlement run ${period}`);
+        return { started: inserted.length > 0 || reopened > 0, run };
+      });
+    },
+
+    /** Cumulative progress as the caller counts it; writing the same values again changes nothing. */
+    async recordProgress(
+      period: string,
+      progress: { merchantsDone: number; totals?: Record<string, unknown>; failures?: unknown[]; merchantsTotal?: number },
+    ): Promise<SettlementRun> {
+      const update: Record<string, unknown> = { merchants_done: progress.merchantsDone };
+      if (progress.totals !== undefined) update.totals = JSON.stringify(progress.totals);
+      if (progress.failures !== undefined) update.failures = JSON.stringify(progress.failures);
+      if (progress.merchantsTotal !== undefined) update.merchants_total = progress.merchantsTotal;
+      const changed = await db('settlement_runs').where({ period }).update(update);
+      if (changed === 0) throw new SettlementRecordNotFoundError(`settlement run ${period}`);
+      return (await findRun(period))!;
+    },
+
+    /** Ends the run once; a repeated call keeps the first completion time. */
+    async completeRun(
+      period: string,
+      outcome: { status?: Exclude<RunStatus, 'running'>; totals?: Record<string, unknown>; failures?: unknown[] } = {},
+    ): Promise<SettlementRun> {
+      const update: Record<string, unknown> = {
+        status: outcome.status ?? 'completed',
+        completed_at: db.raw('COALESCE(completed_at, now())'),
+      };
+      if (outcome.totals !== undefined) update.totals = JSON.stringify(outcome.totals);
+      if (outcome.failures !== undefined) update.failures = JSON.stringify(outcome.failures);
+      const changed = await db('settlement_runs').where({ period }).update(update);
+      if (changed === 0) throw new SettlementRecordNotFoundError(`settlement run ${period}`);
+      return (await findRun(period))!;
+    },
+
+    run: (period: string) => findRun(period),
+
+    /**
+     * Records the payout of a payable statement before the platform is asked to pay it.
+     * The amount comes from the statement; the key `settle:<merchant>:<period>` makes a
+     * repeated call answer `created: false` with the payout already recorded.
+     */
+    async recordPayoutRequested(merchantId: string, period: string, platformPayoutId?: string): Promise<{ created: boolean; payout: Payout }> {
+      const key = payoutKey(merchantId, assertPeriod(period));
+      return db.transaction(async (trx) => {
+        const statement = await trx<StatementRow>('statements').where({ merchant_id: merchantId, period }).forUpdate().first();
+        if (!statement) throw new SettlementRecordNotFoundError(`statement ${merchantId} ${period}`);
+        if (Number(statement.payout_fen) <= 0) throw new NothingPayableError(merchantId, period);
+        const inserted = await trx('payouts')
+          .insert({
+            idempotency_key: key,
+            merchant_id: merchantId,
+            period,
+            amount_fen: statement.payout_fen,
+            platform_payout_id: platformPayoutId ?? null,
+            status: 'requested',
+          })
+          .onConflict('idempotency_key')
+          .ignore()
+          .returning('idempotency_key');
+        if (inserted.length > 0) await trx('statements').where({ merchant_id: merchantId, period }).update({ payout_id: key });
+        return { created: inserted.length > 0, payout: (await findPayout(key, trx))! };
+      });
+    },
+
+    /** The platform paid: payout and statement become 'paid' once; a repeat keeps the first answer. */
+    async markPayoutPaid(idempotencyKey: string, paid: { platformPayoutId: string; paidAt: Date }): Promise<Payout> {
+      return db.transaction(async (trx) => {
+        const changed = await trx('payouts')
+          .where({ idempotency_key: idempotencyKey, status: 'requested' })
+          .update({
+            status: 'paid',
+            paid_at: paid.paidAt,
+            platform_payout_id: trx.raw('COALESCE(platform_payout_id, ?)', [paid.platformPayoutId]),
+          })
+          .returning<Array<{ merchant_id: string; period: string }>>(['merchant_id', 'period']);
+        for (const r of changed) await trx('statements').where({ merchant_id: r.merchant_id, period: r.period }).update({ status: 'paid' });
+        const payout = await findPayout(idempotencyKey, trx);
+        if (!payout) throw new SettlementRecordNotFoundError(`payout ${idempotencyKey}`);
+        return payout;
+      });
+    },
+
+    findPayout: (idempotencyKey: string) => findPayout(idempotencyKey),
+
+    /** Payable statements of the period with no payout recorded, by merchant id after the cursor. */
+    async payableWithoutPayout(period: string, afterMerchantId: string, limit: number): Promise<PayableStatement[]> {
+      const rows = await db('statements as s')
+        .where({ 's.period': assertPeriod(period), 's.status': 'payable' })
+        .andWhere('s.merchant_id', '>', afterMerchantId)
+        .whereNotExists(db('payouts as p').whereRaw('p.merchant_id = s.merchant_id AND p.period = s.period').select(db.raw('1')))
+        .orderBy('s.merchant_id')
+        .limit(positiveLimit(limit))
+        .select<Array<{ merchant_id: string; payout_fen: number }>>('s.merchant_id', 's.payout_fen');
+      return rows.map((r) => ({
+        merchantId: r.merchant_id,
+        period,
+        payoutFen: Number(r.payout_fen),
+        idempotencyKey: payoutKey(r.merchant_id, period),
+      }));
+    },
+  };
+}
+
+export type SettlementRepository = ReturnType<typeof createSettlementRepository>;
