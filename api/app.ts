@@ -15,6 +15,8 @@ import { authenticate } from './auth';
 import { errorMapper, HttpError, notFoundRoute } from './errors';
 import { createHealthRouter } from './health';
 import { createOpenApiRegistry, generateOpenApiDocument } from './openapi';
+import { createSettlementRouter } from './settlements/router';
+import { createSettlementService } from './settlements/service';
 import { createShopRouter } from './shops/router';
 import { createShopService } from './shops/service';
 import { createVerificationRouter } from './verifications/router';
@@ -82,6 +84,13 @@ export function createApp({ config, db, temporal, logger, vault }: AppDeps): Exp
   v1.use(
     createShopRouter({
       service: createShopService({ db, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE }),
+      registry,
+      limitMutations,
+    }),
+  );
+  v1.use(
+    createSettlementRouter({
+      service: createSettlementService({ db, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE }),
       registry,
       limitMutations,
     }),

@@ -5,9 +5,12 @@ import { apiFor, staff, type Api } from './http';
 
 /** The routes the API serves; the document must list exactly these. */
 const V1_ROUTES = [
+  'GET /v1/merchants/{merchantId}/statements',
+  'GET /v1/settlements/{period}',
   'GET /v1/shops/{shopId}/closure',
   'GET /v1/shops/{shopId}/deposit',
   'GET /v1/verifications/{id}',
+  'POST /v1/settlements',
   'POST /v1/shops/{shopId}/closure',
   'POST /v1/shops/{shopId}/closure/cancel',
   'POST /v1/shops/{shopId}/deposit/deductions',

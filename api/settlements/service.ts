@@ -1,0 +1,71 @@
+import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import type { Knex } from 'knex';
+import { createSettlementRepository, type Statement } from '../../db/repositories/settlement';
+import { PROCESS_TYPE, STATUS } from '../../workflows/search-attributes';
+import { SETTLEMENT_PROCESS, SETTLEMENT_WORKFLOW_TYPE, settlementWorkflowId } from '../../workflows/settlement.defs';
+import { assertMayActFor, type Principal } from '../auth';
+import { notFound } from '../errors';
+
+export interface SettlementServiceDeps {
+  db: Knex;
+  temporal: Client;
+  taskQueue: string;
+}
+
+const iso = (d: Date | null | undefined) => (d ? new Date(d).toISOString() : null);
+
+function statementView(s: Statement) {
+  const { payoutId: _payoutId, createdAt: _createdAt, ...figures } = s;
+  return figures;
+}
+
+/** Runs and reads settlements; the work itself is the monthlySettlement workflow's. */
+export function createSettlementService({ db, temporal, taskQueue }: SettlementServiceDeps) {
+  const settlement = createSettlementRepository(db);
+
+  return {
+    /** Starts (or re-runs) a period; while one runs for it, says so instead of starting another. */
+    async run(period: string) {
+      const workflowId = settlementWorkflowId(period);
+      try {
+        await temporal.workflow.start(SETTLEMENT_WORKFLOW_TYPE, {
+          workflowId,
+          taskQueue,
+          args: [{ period }],
+          workflowIdConflictPolicy: 'FAIL',
+          workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+          typedSearchAttributes: [
+            { key: PROCESS_TYPE, value: SETTLEMENT_PROCESS },
+            { key: STATUS, value: 'running' },
+          ],
+        });
+        return { period, workflowId, status: 'started' as const };
+      } catch (err) {
+        if (err instanceof WorkflowExecutionAlreadyStartedError) return { period, workflowId, status: 'running' as const };
+        throw err;
+      }
+    },
+
+    async progress(period: string) {
+      const run = await settlement.run(period);
+      if (!run) throw notFound(`period ${period} has not been settled`);
+      return {
+        period,
+        status: run.status,
+        merchantsTotal: run.merchantsTotal,
+        merchantsDone: run.merchantsDone,
+        totals: run.totals as Record<string, number>,
+        failures: run.failures,
+        startedAt: iso(run.startedAt),
+        completedAt: iso(run.completedAt),
+      };
+    },
+
+    async statementsOf(merchantId: string, principal: Principal) {
+      assertMayActFor(principal, merchantId);
+      return { merchantId, statements: (await settlement.statementsOf(merchantId)).map(statementView) };
+    },
+  };
+}
+
+export type SettlementService = ReturnType<typeof createSettlementService>;
