@@ -166,6 +166,9 @@ const SALE_LINE = (o: string) =>
 const REFUND_LINE = (o: string) =>
   `${o}.settled_period IS NOT NULL AND ${o}.refund_settled_period IS NULL AND ${o}.refunded_at IS NOT NULL
    AND ${o}.refunded_at < ${PERIOD_END} AND ${o}.settled_period < :period`;
+/** The merchant has a statement for this period or a later one. */
+const SETTLED_FOR = (merchantId: string) =>
+  `EXISTS (SELECT 1 FROM statements done WHERE done.merchant_id = ${merchantId} AND done.period >= :period)`;
 /** No statement for this period or a later one: the merchant is still to be settled. */
 const NOT_SETTLED_FOR = (alias: string) =>
   `NOT EXISTS (SELECT 1 FROM statements done WHERE done.merchant_id = ${alias}.merchant_id AND done.period >= :period)`;
@@ -419,24 +422,27 @@ export function createSettlementRepository(db: Knex) {
       assertPeriod(period);
       // Each branch stops after `limit` merchants in index order; the union of three such
       // pages holds the first `limit` merchants of the whole set. Unsettled orders are many
-      // per merchant, so that branch skips from merchant to merchant through the index
-      // (one probe each) instead of reading every order of the page.
+      // per merchant, so that branch walks from merchant to merchant through the index (one
+      // probe each) instead of reading every order of the page, and asks once per merchant
+      // whether it is settled already: as a join, that check would run once per order.
       const { rows } = (await db.raw(
         `
-        WITH RECURSIVE unsettled AS (
-          (SELECT o.merchant_id, 1 AS n FROM orders o
-            WHERE ${SALE_LINE('o')} AND o.merchant_id > :after AND ${NOT_SETTLED_FOR('o')}
-            ORDER BY o.merchant_id LIMIT 1)
+        WITH RECURSIVE walk (merchant_id, settled, found) AS (
+          SELECT m.merchant_id, ${SETTLED_FOR('m.merchant_id')}, 0
+            FROM (SELECT min(o.merchant_id) AS merchant_id FROM orders o WHERE ${SALE_LINE('o')} AND o.merchant_id > :after) m
           UNION ALL
-          SELECT (SELECT o.merchant_id FROM orders o
-                   WHERE ${SALE_LINE('o')} AND o.merchant_id > u.merchant_id AND ${NOT_SETTLED_FOR('o')}
-                   ORDER BY o.merchant_id LIMIT 1),
-                 u.n + 1
-            FROM unsettled u
-           WHERE u.merchant_id IS NOT NULL AND u.n < :limit
+          SELECT m.merchant_id, ${SETTLED_FOR('m.merchant_id')}, w.found + CASE WHEN w.settled THEN 0 ELSE 1 END
+            FROM walk w
+           CROSS JOIN LATERAL (
+             SELECT min(o.merchant_id) AS merchant_id FROM orders o WHERE ${SALE_LINE('o')} AND o.merchant_id > w.merchant_id
+           ) m
+           WHERE w.merchant_id IS NOT NULL AND w.found + CASE WHEN w.settled THEN 0 ELSE 1 END < :limit
+        ),
+        unsettled AS (
+          SELECT merchant_id FROM walk WHERE merchant_id IS NOT NULL AND NOT settled
         )
         SELECT merchant_id FROM (
-          SELECT merchant_id FROM unsettled WHERE merchant_id IS NOT NULL
+          SELECT merchant_id FROM unsettled
           UNION
           (SELECT DISTINCT o.merchant_id FROM orders o
             WHERE ${REFUND_LINE('o')} AND o.merchant_id > :after AND ${NOT_SETTLED_FOR('o')}

@@ -282,6 +282,16 @@ describe('settlement repository', () => {
     expect(await repo.statementsOf('idem-1')).toHaveLength(1);
     expect(Object.values(await orderMarks(t.db, ids)).every(([settled, refunded]) => settled === '2026-10' && refunded === null)).toBe(true);
 
+    // An October order that reaches us after October was settled waits for November's
+    // statement: the October one is never reopened.
+    const [late] = await addOrders(t.db, [{ merchantId: 'idem-1', amountFen: 90_000, receivedAt: shanghai('2026-10-31T20:00:00') }]);
+    expect(await repo.merchantsToSettle('2026-10', 'idem-', 10)).not.toContain('idem-1');
+    expect(await settle('idem', '2026-10')).toMatchObject({ statements: 0, linesMarked: 0 });
+    expect(await repo.merchantsToSettle('2026-11', 'idem-', 1)).toEqual(['idem-1']);
+    await settle('idem', '2026-11');
+    expect(await repo.statement('idem-1', '2026-11')).toMatchObject({ gmvFen: 90_000, lineCount: 1 });
+    expect((await orderMarks(t.db, [late]))[late]).toEqual(['2026-11', null]);
+
     await addOrders(
       t.db,
       Array.from({ length: 30 }, (_, i) => ({ merchantId: `race-${i % 10}`, amountFen: 30_000, receivedAt: shanghai('2026-10-20T12:00:00') })),
