@@ -64,6 +64,9 @@ export async function up(db: Knex): Promise<void> {
     t.check('channel_share_bp BETWEEN 0 AND 10000', [], 'fee_rates_channel_share_check');
   });
   await db('fee_rates').insert(SEED_RATES.map((r) => ({ ...r, effective_from: '2020-01-01' })));
+  // Without statistics the planner takes this table for ~1,000 rows and may sort a million
+  // order lines to merge-join them; with them it hashes the few rates.
+  await db.raw('ANALYZE fee_rates');
 
   await db.schema.createTable('settlement_runs', (t) => {
     t.text('period').primary();

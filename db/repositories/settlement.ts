@@ -128,6 +128,21 @@ export class SettlementRecordNotFoundError extends Error {
   }
 }
 
+/**
+ * Another transaction changed an order of the range while it was being settled; the
+ * statements and marks were rolled back together. Retrying settles the range afresh.
+ */
+export class SettlementConflictError extends Error {
+  constructor(
+    readonly period: string,
+    readonly linesSummed: number,
+    readonly linesMarked: number,
+  ) {
+    super(`settlement: ${linesSummed} lines summed but ${linesMarked} marked for ${period}; rolled back, safe to retry`);
+    this.name = 'SettlementConflictError';
+  }
+}
+
 /** The statement has nothing to pay out (carried, or already handled otherwise). */
 export class NothingPayableError extends Error {
   constructor(
@@ -206,11 +221,11 @@ WITH rates AS (
     FROM fee_rates
 ),
 lines AS (
-  SELECT o.merchant_id, o.category, o.amount_fen, o.receipt_confirmed_at, false AS is_refund
+  SELECT o.merchant_id, o.category, o.amount_fen, ${SHANGHAI_DATE('o.receipt_confirmed_at')} AS receipt_date, false AS is_refund
     FROM orders o
    WHERE ${SALE_LINE('o')} AND ${rangeOf('o.merchant_id')}
   UNION ALL
-  SELECT o.merchant_id, o.category, o.amount_fen, o.receipt_confirmed_at, true AS is_refund
+  SELECT o.merchant_id, o.category, o.amount_fen, ${SHANGHAI_DATE('o.receipt_confirmed_at')} AS receipt_date, true AS is_refund
     FROM orders o
    WHERE ${REFUND_LINE('o')} AND ${rangeOf('o.merchant_id')}
 ),
@@ -222,12 +237,8 @@ priced AS (
     FROM lines l
     LEFT JOIN rates r
       ON r.category = l.category
-     AND r.effective_from <= ${SHANGHAI_DATE('l.receipt_confirmed_at')}
-     AND (r.effective_until IS NULL OR ${SHANGHAI_DATE('l.receipt_confirmed_at')} < r.effective_until)
-   WHERE ${NOT_SETTLED_FOR('l')}
-),
-missing AS (
-  SELECT DISTINCT merchant_id, category FROM priced WHERE NOT rated
+     AND r.effective_from <= l.receipt_date
+     AND (r.effective_until IS NULL OR l.receipt_date < r.effective_until)
 ),
 sums AS (
   SELECT merchant_id,
@@ -235,9 +246,15 @@ sums AS (
          COALESCE(SUM(union_fee_fen) FILTER (WHERE NOT is_refund), 0)::bigint AS union_fee_fen,
          COALESCE(SUM(channel_fee_fen) FILTER (WHERE NOT is_refund), 0)::bigint AS channel_fee_fen,
          COALESCE(SUM(amount_fen - union_fee_fen - channel_fee_fen) FILTER (WHERE is_refund), 0)::bigint AS refunds_fen,
-         COUNT(*)::int AS line_count
-    FROM priced
-   GROUP BY merchant_id
+         COUNT(*)::int AS line_count,
+         array_agg(category) FILTER (WHERE NOT rated) AS unrated
+    FROM priced p
+   GROUP BY p.merchant_id
+  -- Once per merchant, not per line: settled merchants have (almost) no lines left anyway.
+  HAVING NOT ${SETTLED_FOR('p.merchant_id')}
+),
+missing AS (
+  SELECT DISTINCT merchant_id, unnest(unrated) AS category FROM sums WHERE unrated IS NOT NULL
 ),
 carried AS (
   SELECT s.merchant_id, s.carried_out_fen
@@ -257,7 +274,8 @@ merchants AS (
          COALESCE(x.channel_fee_fen, 0) AS channel_fee_fen,
          COALESCE(x.refunds_fen, 0) AS refunds_fen,
          COALESCE(c.carried_out_fen, 0) AS carried_in_fen,
-         COALESCE(x.line_count, 0) AS line_count
+         COALESCE(x.line_count, 0) AS line_count,
+         x.unrated
     FROM sums x
     FULL JOIN carried c ON c.merchant_id = x.merchant_id
 ),
@@ -267,7 +285,7 @@ figures AS (
               ELSE GREATEST(m.gmv_fen - m.union_fee_fen - m.channel_fee_fen - m.refunds_fen, 0) END AS forfeited_fen
     FROM merchants m
     LEFT JOIN flagged f ON f.merchant_id = m.merchant_id
-   WHERE NOT EXISTS (SELECT 1 FROM missing b WHERE b.merchant_id = m.merchant_id)
+   WHERE m.unrated IS NULL
 ),
 nets AS (
   SELECT f.*, f.gmv_fen - f.union_fee_fen - f.channel_fee_fen - f.refunds_fen + f.carried_in_fen - f.forfeited_fen AS net_fen
@@ -289,14 +307,12 @@ inserted AS (
 ),
 sales_marked AS (
   UPDATE orders o SET settled_period = :period
-    FROM inserted i
-   WHERE o.merchant_id = i.merchant_id AND ${SALE_LINE('o')} AND ${rangeOf('o.merchant_id')}
+   WHERE o.merchant_id = ANY (ARRAY(SELECT merchant_id FROM inserted)) AND ${SALE_LINE('o')} AND ${rangeOf('o.merchant_id')}
   RETURNING 1
 ),
 refunds_marked AS (
   UPDATE orders o SET refund_settled_period = :period
-    FROM inserted i
-   WHERE o.merchant_id = i.merchant_id AND ${REFUND_LINE('o')} AND ${rangeOf('o.merchant_id')}
+   WHERE o.merchant_id = ANY (ARRAY(SELECT merchant_id FROM inserted)) AND ${REFUND_LINE('o')} AND ${rangeOf('o.merchant_id')}
   RETURNING 1
 )
 SELECT ((SELECT COUNT(*) FROM sales_marked) + (SELECT COUNT(*) FROM refunds_marked))::int AS lines_marked,
@@ -486,16 +502,17 @@ export function createSettlementRepository(db: Knex) {
         ...(toMerchantIdInclusive === null ? {} : { toId: toMerchantIdInclusive }),
       };
       return db.transaction(async (trx) => {
+        // One hash-aggregate group per merchant of the range: at the 4 MB default a few
+        // thousand merchants spill to disk.
+        await trx.raw(`SET LOCAL work_mem = '64MB'`);
         const { rows } = (await trx.raw(settleRangeSql(rangeOf), bindings)) as {
           rows: Array<{ lines_marked: number; missing_rate: MissingRate[]; totals: Record<string, unknown> }>;
         };
         const [row] = rows;
         const totals = toTotals(row.totals);
-        // Only a concurrent writer settling the same orders for another period could make
-        // these differ; rolling back keeps statements and marks in step.
-        if (row.lines_marked !== totals.lineCount) {
-          throw new Error(`settlement: ${totals.lineCount} lines summed but ${row.lines_marked} marked for ${period}; rolled back`);
-        }
+        // They differ only when another transaction changed a summed order meanwhile (a
+        // refund arriving, a settlement of another period); throwing rolls both back.
+        if (row.lines_marked !== totals.lineCount) throw new SettlementConflictError(period, totals.lineCount, row.lines_marked);
         return { statements: totals.statements, linesMarked: row.lines_marked, missingRate: row.missing_rate, totals };
       });
     },

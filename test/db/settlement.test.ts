@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import {
   NothingPayableError,
+  SettlementConflictError,
   SettlementValidationError,
   createSettlementRepository,
   payoutKey,
@@ -302,6 +303,36 @@ describe('settlement repository', () => {
     const { rows } = (await t.db.raw(`SELECT COUNT(*)::int AS n FROM statements WHERE merchant_id LIKE 'race-%'`)) as { rows: Array<{ n: number }> };
     expect(rows[0].n).toBe(10);
   });
+
+  // PGlite has one connection, so the two transactions cannot overlap there.
+  (process.env.DATABASE_URL ? test : test.skip)(
+    'an order refunded while its range is being settled rolls the range back instead of paying it',
+    async () => {
+      const [contested] = await addOrders(t.db, [
+        { merchantId: 'cfl-1', amountFen: 50_000, receivedAt: shanghai('2026-10-08T12:00:00') },
+        { merchantId: 'cfl-1', amountFen: 60_000, receivedAt: shanghai('2026-10-09T12:00:00') },
+      ]);
+      const refunding = await t.db.transaction();
+      await refunding('orders').where({ id: contested }).update({ status: 'refunded', refunded_at: shanghai('2026-10-20T12:00:00') });
+      const settling = settle('cfl', '2026-10').then(
+        (r) => r,
+        (e: unknown) => e,
+      );
+      // Commit the refund only once the settlement waits on the refunded order's row lock.
+      for (let waiting = 0; waiting === 0; ) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        const { rows } = (await t.db.raw(
+          `SELECT COUNT(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+        )) as { rows: Array<{ n: number }> };
+        waiting = rows[0].n;
+      }
+      await refunding.commit();
+      expect(await settling).toBeInstanceOf(SettlementConflictError);
+      expect(await repo.statement('cfl-1', '2026-10')).toBeUndefined();
+
+      expect(await settle('cfl', '2026-10')).toMatchObject({ statements: 1, linesMarked: 1, totals: { gmvFen: 60_000 } });
+    },
+  );
 
   test('a payout is recorded once per statement and paid once', async () => {
     await addOrders(t.db, [
