@@ -1,6 +1,6 @@
 import { Context } from '@temporalio/activity';
 import type { Db } from '../db/connection';
-import { createSettlementRepository, payoutKey, type MissingRate, type SettlementTotals } from '../db/repositories/settlement';
+import { createSettlementRepository, type MissingRate, type SettlementTotals } from '../db/repositories/settlement';
 import type { SettlementThresholds } from '../domain/settlement';
 import type { PlatformClient } from '../platform/types';
 
@@ -15,8 +15,8 @@ export interface SettlementActivityDeps {
 const MERCHANTS_PER_RANGE = 500;
 // A batch (one activity) settles this many merchants before handing back to the workflow.
 const MERCHANTS_PER_BATCH = 5_000;
-// Payouts in flight at once: the platform API is the bottleneck, not the database.
-const PAYOUT_CONCURRENCY = 16;
+// Payouts per batch call: the payment API takes up to 1,000 items.
+const PAYOUTS_PER_PAGE = 500;
 
 interface BatchCursor {
   after: string;
@@ -68,25 +68,28 @@ export function createSettlementActivities({ db, platform, thresholds }: Settlem
       return { ...cursor, done: false };
     },
 
-    /** Pays every payable statement of the period once: the key is the merchant and period. */
+    /**
+     * Pays every payable statement of the period once, a page at a time: the payout rows are
+     * recorded set-based, the platform pays the page in one batch call in which each item
+     * carries its key `settle:<merchant>:<period>`, and the page is marked paid in one
+     * UPDATE. A retry redoes at most the page it was in, and the keys make that harmless.
+     */
     async payOutStatements(input: { period: string }) {
       let after = (Context.current().info.heartbeatDetails as { after: string } | undefined)?.after ?? '';
       let payouts = 0;
       for (;;) {
-        const payable = await settlement.payableWithoutPayout(input.period, after, 200);
-        if (payable.length === 0) return { payouts };
-        for (let i = 0; i < payable.length; i += PAYOUT_CONCURRENCY) {
-          await Promise.all(
-            payable.slice(i, i + PAYOUT_CONCURRENCY).map(async (s) => {
-              const key = payoutKey(s.merchantId, input.period);
-              const { payout } = await settlement.recordPayoutRequested(s.merchantId, input.period);
-              const paid = await platform.payout({ merchantId: s.merchantId, period: input.period, amountFen: payout.amountFen }, key);
-              await settlement.markPayoutPaid(key, { platformPayoutId: paid.payoutId, paidAt: new Date() });
-            }),
+        const page = await settlement.requestPayoutPage(input.period, after, PAYOUTS_PER_PAGE);
+        if (page.lastMerchantId === null) return { payouts };
+        if (page.payouts.length > 0) {
+          const answer = await platform.payoutBatch(
+            page.payouts.map((p) => ({ idempotencyKey: p.idempotencyKey, merchantId: p.merchantId, period: p.period, amountFen: p.amountFen })),
+          );
+          payouts += await settlement.markPayoutsPaid(
+            answer.payouts.map((a) => ({ idempotencyKey: a.idempotencyKey, platformPayoutId: a.payoutId })),
+            new Date(),
           );
         }
-        payouts += payable.length;
-        after = payable[payable.length - 1]!.merchantId;
+        after = page.lastMerchantId;
         Context.current().heartbeat({ after });
       }
     },

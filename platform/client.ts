@@ -4,6 +4,8 @@ import type {
   MonthlySales,
   NotificationAccepted,
   NotificationInput,
+  PayoutBatchAnswer,
+  PayoutBatchItem,
   PayoutInput,
   PayoutIssued,
   PlatformClient,
@@ -90,6 +92,8 @@ export function createPlatformClient(options: PlatformClientOptions): PlatformCl
       request<RefundIssued>('POST', '/v1/payments/refunds', input, idempotencyKey),
     payout: (input: PayoutInput, idempotencyKey: string) =>
       request<PayoutIssued>('POST', '/v1/payments/payouts', input, idempotencyKey),
+    payoutBatch: (items: PayoutBatchItem[]) =>
+      request<{ payouts: PayoutBatchAnswer[] }>('POST', '/v1/payments/payouts/batch', { payouts: items }),
     monthlySales: (shopId: string, month: string) =>
       request<MonthlySales>('GET', `${shopPath(shopId, 'sales')}?month=${encodeURIComponent(month)}`),
     shopOrders: (shopId: string) => request<ShopOrders>('GET', shopPath(shopId, 'orders')),

@@ -71,6 +71,15 @@ export interface PayoutIssued {
   amountFen: number;
 }
 
+export interface PayoutBatchItem extends PayoutInput {
+  idempotencyKey: string;
+}
+
+export interface PayoutBatchAnswer extends PayoutIssued {
+  idempotencyKey: string;
+  replayed: boolean;
+}
+
 export interface MonthlySales {
   shopId: string;
   /** `YYYY-MM`. */
@@ -104,6 +113,8 @@ export interface PlatformClient {
   refund(input: RefundInput, idempotencyKey: string): Promise<RefundIssued>;
   /** Pays a merchant its settled commission; keyed `settle:<merchant>:<period>`. */
   payout(input: PayoutInput, idempotencyKey: string): Promise<PayoutIssued>;
+  /** Many payouts in one call, each idempotent on its own key. */
+  payoutBatch(items: PayoutBatchItem[]): Promise<{ payouts: PayoutBatchAnswer[] }>;
   /** `month` is `YYYY-MM`; a month without sales answers 0 and `{}`. */
   monthlySales(shopId: string, month: string): Promise<MonthlySales>;
   shopOrders(shopId: string): Promise<ShopOrders>;

@@ -633,6 +633,68 @@ export function createSettlementRepository(db: Knex) {
     findPayout: (idempotencyKey: string) => findPayout(idempotencyKey),
 
     /** Payable statements of the period with no payout recorded, by merchant id after the cursor. */
+    /**
+     * The next page of payable (not yet paid) statements after a merchant, with their payout
+     * rows recorded first, set-based and idempotently: one INSERT … SELECT per page. A
+     * payout left `requested` by a crash stays in its statement's page until it is paid.
+     */
+    async requestPayoutPage(period: string, afterMerchantId: string, limit: number): Promise<{ lastMerchantId: string | null; payouts: Payout[] }> {
+      assertPeriod(period);
+      return db.transaction(async (trx) => {
+        const page = await trx('statements')
+          .where({ period, status: 'payable' })
+          .andWhere('merchant_id', '>', afterMerchantId)
+          .orderBy('merchant_id')
+          .limit(positiveLimit(limit))
+          .pluck('merchant_id');
+        if (page.length === 0) return { lastMerchantId: null, payouts: [] };
+        const last = page[page.length - 1] as string;
+        await trx.raw(
+          `INSERT INTO payouts (idempotency_key, merchant_id, period, amount_fen, status)
+           SELECT 'settle:' || s.merchant_id || ':' || s.period, s.merchant_id, s.period, s.payout_fen, 'requested'
+             FROM statements s
+            WHERE s.period = ? AND s.status = 'payable' AND s.merchant_id > ? AND s.merchant_id <= ?
+           ON CONFLICT (idempotency_key) DO NOTHING`,
+          [period, afterMerchantId, last],
+        );
+        await trx.raw(
+          `UPDATE statements SET payout_id = 'settle:' || merchant_id || ':' || period
+            WHERE period = ? AND status = 'payable' AND merchant_id > ? AND merchant_id <= ? AND payout_id IS NULL`,
+          [period, afterMerchantId, last],
+        );
+        const rows = await trx<PayoutRow>('payouts')
+          .where({ period, status: 'requested' })
+          .andWhere('merchant_id', '>', afterMerchantId)
+          .andWhere('merchant_id', '<=', last)
+          .orderBy('merchant_id');
+        return { lastMerchantId: last, payouts: rows.map(toPayout) };
+      });
+    },
+
+    /** Marks a page of payouts paid, and their statements, in one UPDATE each; the first answer stands. */
+    async markPayoutsPaid(paid: Array<{ idempotencyKey: string; platformPayoutId: string }>, paidAt: Date): Promise<number> {
+      if (paid.length === 0) return 0;
+      return db.transaction(async (trx) => {
+        const values = paid.map(() => '(?, ?)').join(', ');
+        const bindings = paid.flatMap((p) => [p.idempotencyKey, p.platformPayoutId]);
+        const changed = await trx.raw(
+          `UPDATE payouts p SET status = 'paid', paid_at = ?, platform_payout_id = COALESCE(p.platform_payout_id, v.pid)
+             FROM (VALUES ${values}) AS v(key, pid)
+            WHERE p.idempotency_key = v.key AND p.status = 'requested'
+           RETURNING p.merchant_id, p.period`,
+          [paidAt, ...bindings],
+        );
+        const rows = (changed as { rows: Array<{ merchant_id: string; period: string }> }).rows;
+        if (rows.length > 0) {
+          await trx('statements')
+            .where({ period: rows[0]!.period })
+            .whereIn('merchant_id', rows.map((r) => r.merchant_id))
+            .update({ status: 'paid' });
+        }
+        return rows.length;
+      });
+    },
+
     async payableWithoutPayout(period: string, afterMerchantId: string, limit: number): Promise<PayableStatement[]> {
       const rows = await db('statements as s')
         .where({ 's.period': assertPeriod(period), 's.status': 'payable' })

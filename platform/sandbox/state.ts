@@ -70,10 +70,12 @@ export interface SandboxState {
   notifications: SandboxNotification[];
   shops: Map<string, SandboxShop>;
   payouts: Array<PayoutInput & PayoutIssued & { at: string }>;
+  /** Batch payout items by their own idempotency key. */
+  payoutsByKey: Map<string, PayoutIssued>;
 }
 
 export function createSandboxState(settings: SandboxSettings): SandboxState {
-  return { settings: { ...settings }, calls: [], nextCallSeq: 1, idempotency: new Map(), notifications: [], shops: new Map(), payouts: [] };
+  return { settings: { ...settings }, calls: [], nextCallSeq: 1, idempotency: new Map(), notifications: [], shops: new Map(), payouts: [], payoutsByKey: new Map() };
 }
 
 /** The shop's state, created empty on first write: the sandbox knows every shop id. */

@@ -80,6 +80,7 @@ function fakePlatform() {
     monthlySales: unused,
     shopOrders: unused,
     payout: unused,
+    payoutBatch: unused,
   };
   return { platform, calls };
 }

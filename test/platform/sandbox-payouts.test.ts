@@ -28,4 +28,19 @@ describe('sandbox settlement payouts', () => {
     const client = createPlatformClient({ baseUrl: sandbox.url, token: 't', timeoutMs: 5_000 });
     await expect(client.payout(input as never, `k-${_name}`)).rejects.toMatchObject({ type: 'PlatformRejected', nonRetryable: true });
   });
+
+  test('a batch pays each item once by its own key: a retried batch pays only what it had not', async () => {
+    const client = createPlatformClient({ baseUrl: sandbox.url, token: 't', timeoutMs: 5_000 });
+    const item = (merchantId: string, amountFen: number) => ({ idempotencyKey: `settle:${merchantId}:2026-09`, merchantId, period: '2026-09', amountFen });
+    const first = await client.payoutBatch([item('m-a', 100), item('m-b', 200)]);
+    expect(first.payouts.map((p) => p.replayed)).toEqual([false, false]);
+    const retried = await client.payoutBatch([item('m-a', 100), item('m-b', 200), item('m-c', 300)]);
+    expect(retried.payouts.map((p) => [p.idempotencyKey, p.replayed])).toEqual([
+      ['settle:m-a:2026-09', true],
+      ['settle:m-b:2026-09', true],
+      ['settle:m-c:2026-09', false],
+    ]);
+    expect(retried.payouts[0]!.payoutId).toBe(first.payouts[0]!.payoutId);
+    expect(sandbox.state.payouts.filter((p) => p.period === '2026-09').map((p) => p.merchantId)).toEqual(['m-a', 'm-b', 'm-c']);
+  });
 });
