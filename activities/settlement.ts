@@ -10,9 +10,11 @@ export interface SettlementActivityDeps {
   thresholds: SettlementThresholds;
 }
 
-// A range is one INSERT … SELECT over its merchants' orders: big enough to amortise the
-// round trip, small enough that a retry redoes little.
-const MERCHANTS_PER_RANGE = 500;
+// A range is one INSERT … SELECT over its merchants' orders. Orders are stored in arrival
+// order, so any range touches most of the table's pages: fewer, larger ranges cost less
+// (1M orders / 10k merchants: ranges of 500 took 14 s, of 2,500 under 10 s), and a retry
+// still redoes at most one range of a couple of seconds.
+const MERCHANTS_PER_RANGE = 2_500;
 // A batch (one activity) settles this many merchants before handing back to the workflow.
 const MERCHANTS_PER_BATCH = 5_000;
 // Payouts per batch call: the payment API takes up to 1,000 items.
