@@ -1,17 +1,7 @@
-import { ApplicationFailure } from '@temporalio/common';
 import { createPlatformClient } from '../../platform/client';
 import { startSandboxPlatform, type RunningSandbox } from '../../platform/sandbox';
 import type { PlatformClient, PlatformRejectionDetails, RefundInput } from '../../platform/types';
-import { aProceedsTransfer, aRefund, aRestrictionsChange, TOKEN } from './sandbox-fixtures';
-
-async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!(err instanceof ApplicationFailure)) throw new Error(`expected an ApplicationFailure, got ${String(err)}`);
-  return err;
-}
+import { aProceedsTransfer, aRefund, aRestrictionsChange, failureOf, TOKEN } from './sandbox-fixtures';
 
 describe('platform client: shop and payment calls against a running sandbox', () => {
   let sandbox: RunningSandbox;

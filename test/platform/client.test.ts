@@ -1,17 +1,7 @@
-import { ApplicationFailure } from '@temporalio/common';
 import { createPlatformClient } from '../../platform/client';
 import { startSandboxPlatform, type RunningSandbox } from '../../platform/sandbox';
 import type { NotificationInput, PlatformRejectionDetails } from '../../platform/types';
-import { aNotification, TOKEN } from './sandbox-fixtures';
-
-async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!(err instanceof ApplicationFailure)) throw new Error(`expected an ApplicationFailure, got ${String(err)}`);
-  return err;
-}
+import { aNotification, failureOf, TOKEN } from './sandbox-fixtures';
 
 describe('platform client against a running sandbox', () => {
   let sandbox: RunningSandbox;

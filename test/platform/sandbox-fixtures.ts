@@ -1,3 +1,4 @@
+import { ApplicationFailure } from '@temporalio/common';
 import type { Express } from 'express';
 import request from 'supertest';
 import type { ShopFixtures } from '../../platform/sandbox';
@@ -31,4 +32,14 @@ export function aRefund(overrides: Partial<RefundInput> = {}): RefundInput {
 /** Sets a shop's fixtures through the control route, failing the test if the sandbox refuses. */
 export async function putShop(app: Express, shopId: string, fixtures: ShopFixtures): Promise<void> {
   await request(app).put(`/v1/_shops/${encodeURIComponent(shopId)}`).set(AUTH).send(fixtures).expect(200);
+}
+
+/** The ApplicationFailure a client call rejects with (anything else fails the test). */
+export async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
+  const err = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  if (!(err instanceof ApplicationFailure)) throw new Error(`expected an ApplicationFailure, got ${String(err)}`);
+  return err;
 }
