@@ -10,24 +10,26 @@ import type { DepositAccountKind } from '../workflows/deposit-account.defs';
 import type { ClosureBlockers, ClosureStatus } from '../workflows/shop-closure.defs';
 
 /**
- * The final commission settlement of a closing shop. The settlement process (DOMAIN.md
- * section 3) provides the real one; until a shop has commission to settle it owes nothing.
+ * The final commission settlement of a closing shop's merchant, as of the closure's time
+ * (activities/settlement.ts createFinalSettlement): what was paid out and what is owed.
  */
-export type FinalSettlement = (input: { shopId: string; merchantId: string; closureId: string }) => Promise<{ owedFen: number }>;
-
-export const nothingToSettle: FinalSettlement = async () => ({ owedFen: 0 });
+export type FinalSettlement = (input: { shopId: string; merchantId: string; closureId: string; asOf: string }) => Promise<{
+  owedFen: number;
+  period: string;
+  payoutFen: number;
+}>;
 
 export interface ClosureActivityDeps {
   db: Db;
   platform: PlatformClient;
   policy: DepositPolicy;
-  finalSettlement?: FinalSettlement;
+  finalSettlement: FinalSettlement;
 }
 
 // Closure stops new business at once; its restrictions are its own, apart from the ladder's.
 const CLOSURE_RESTRICTIONS = ['stop_listing', 'stop_sales'] as const;
 
-export function createClosureActivities({ db, platform, policy, finalSettlement = nothingToSettle }: ClosureActivityDeps) {
+export function createClosureActivities({ db, platform, policy, finalSettlement }: ClosureActivityDeps) {
   const ledger = createLedger(db);
   const deposits = createDepositRepository(db);
 
@@ -68,8 +70,9 @@ export function createClosureActivities({ db, platform, policy, finalSettlement 
       );
     },
 
-    async finalSettlement(input: { closureId: string; shopId: string; merchantId: string }) {
-      return finalSettlement(input);
+    /** `asOf` is absent only in closures started before it was passed: they settle as of now. */
+    async finalSettlement(input: { closureId: string; shopId: string; merchantId: string; asOf?: string }) {
+      return finalSettlement({ ...input, asOf: input.asOf ?? new Date().toISOString() });
     },
 
     /** What the shop owes comes out of its deposit, as far as the deposit goes. */

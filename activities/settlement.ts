@@ -1,7 +1,9 @@
-import { Context } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Db } from '../db/connection';
 import { createSettlementRepository, type MissingRate, type SettlementTotals } from '../db/repositories/settlement';
-import type { SettlementThresholds } from '../domain/settlement';
+import { periodOf, type SettlementThresholds } from '../domain/settlement';
+import { ErrorType } from '../domain/errors';
+import type { FinalSettlement } from './closure';
 import type { PlatformClient } from '../platform/types';
 
 export interface SettlementActivityDeps {
@@ -104,3 +106,27 @@ export function createSettlementActivities({ db, platform, thresholds }: Settlem
 }
 
 export type SettlementActivities = ReturnType<typeof createSettlementActivities>;
+
+/**
+ * The shop-closure flow's final settlement, through the monthly run's statement code: the
+ * merchant's final statement for the month the closure settles in, and its payout through
+ * the same batch payment call under the same key `settle:<merchant>:<period>`, so the
+ * month's run (which finds the statement there) can never pay it a second time.
+ */
+export function createFinalSettlement({ db, platform }: Pick<SettlementActivityDeps, 'db' | 'platform'>): FinalSettlement {
+  const settlement = createSettlementRepository(db);
+  return async ({ merchantId, asOf }) => {
+    const period = periodOf(new Date(asOf));
+    const { statement, missingRate } = await settlement.settleMerchantFinal(merchantId, period);
+    if (!statement) {
+      const categories = missingRate.map((m) => m.category).join(', ');
+      throw ApplicationFailure.retryable(`merchant ${merchantId} sold in categories without a fee rate (${categories})`, ErrorType.MissingFeeRate, { missingRate });
+    }
+    if (statement.payoutFen > 0 && statement.status !== 'paid') {
+      const { payout } = await settlement.recordPayoutRequested(merchantId, period);
+      const answer = await platform.payoutBatch([{ idempotencyKey: payout.idempotencyKey, merchantId, period, amountFen: payout.amountFen }]);
+      await settlement.markPayoutsPaid(answer.payouts.map((a) => ({ idempotencyKey: a.idempotencyKey, platformPayoutId: a.payoutId })), new Date());
+    }
+    return { owedFen: statement.owedFen, period, payoutFen: statement.payoutFen };
+  };
+}

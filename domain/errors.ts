@@ -15,6 +15,11 @@ export const ErrorType = {
   InsufficientBalance: 'InsufficientBalance',
   /** An idempotency key reused for a different movement. */
   LedgerKeyConflict: 'LedgerKeyConflict',
+  /**
+   * An order's category has no fee rate: that merchant cannot be settled until finance adds
+   * one. Retryable, so a waiting process resumes once the rate exists.
+   */
+  MissingFeeRate: 'MissingFeeRate',
   /** A record the process depends on is missing. */
   RecordNotFound: 'RecordNotFound',
 } as const;

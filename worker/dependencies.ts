@@ -6,7 +6,7 @@ import type { Client } from '@temporalio/client';
 import { createVerificationActivities } from '../activities/verification';
 import { createDepositActivities } from '../activities/deposits';
 import { createClosureActivities } from '../activities/closure';
-import { createSettlementActivities } from '../activities/settlement';
+import { createFinalSettlement, createSettlementActivities } from '../activities/settlement';
 import type { SettlementThresholds } from '../domain/settlement';
 import { DEFAULT_DEPOSIT_POLICY, parseDepositPolicy, type DepositPolicy } from '../domain/deposit-policy';
 import { createWorkingDayCalendar, shanghaiDate, type WorkingDayCalendar } from '../domain/calendar';
@@ -87,7 +87,12 @@ export function createActivities(deps: ActivityDeps) {
       policy: deps.policy,
     }),
     ...createDepositActivities({ db: deps.db, platform: deps.platform, policy: deps.depositPolicy, temporal: deps.temporal }),
-    ...createClosureActivities({ db: deps.db, platform: deps.platform, policy: deps.depositPolicy }),
+    ...createClosureActivities({
+      db: deps.db,
+      platform: deps.platform,
+      policy: deps.depositPolicy,
+      finalSettlement: createFinalSettlement({ db: deps.db, platform: deps.platform }),
+    }),
     ...createSettlementActivities({ db: deps.db, platform: deps.platform, thresholds: deps.settlementThresholds }),
   };
 }

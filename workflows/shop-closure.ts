@@ -87,7 +87,8 @@ export async function shopClosure(input: ClosureInput): Promise<ClosureState> {
   }
 
   await setStatus('settling');
-  const { owedFen } = await act.finalSettlement({ closureId, shopId, merchantId });
+  // As of the workflow's time: the statement's period must not depend on when the activity runs.
+  const { owedFen } = await act.finalSettlement({ closureId, shopId, merchantId, asOf: new Date().toISOString() });
   state.owedFen = owedFen;
   if (owedFen > 0) await act.deductOwed({ closureId, shopId, owedFen });
 

@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import * as foundation from './001_foundation';
 import * as deposits from './002_deposits';
 import * as settlement from './003_settlement';
+import * as finalStatements from './004_final_statements';
 
 interface Migration {
   up(db: Knex): Promise<void>;
@@ -14,6 +15,7 @@ const MIGRATIONS: Array<readonly [string, Migration]> = [
   ['001_foundation', foundation],
   ['002_deposits', deposits],
   ['003_settlement', settlement],
+  ['004_final_statements', finalStatements],
 ];
 
 export const migrationSource: Knex.MigrationSource<readonly [string, Migration]> = {

@@ -25,6 +25,8 @@ import type { Knex } from 'knex';
  */
 
 export type StatementStatus = 'payable' | 'carried' | 'paid';
+/** 'final': a closing shop's merchant settled at once; it pays any positive net and carries nothing. */
+export type StatementKind = 'monthly' | 'final';
 export type RunStatus = 'running' | 'completed' | 'failed';
 export type PayoutStatus = 'requested' | 'paid';
 
@@ -48,6 +50,9 @@ export interface Statement {
   netFen: number;
   payoutFen: number;
   carriedOutFen: number;
+  /** What a final statement's negative net leaves the merchant owing (always 0 on a monthly one). */
+  owedFen: number;
+  kind: StatementKind;
   lineCount: number;
   status: StatementStatus;
   payoutId: string | null;
@@ -105,13 +110,6 @@ export interface Payout {
   status: PayoutStatus;
   createdAt: Date;
   paidAt: Date | null;
-}
-
-export interface PayableStatement {
-  merchantId: string;
-  period: string;
-  payoutFen: number;
-  idempotencyKey: string;
 }
 
 export class SettlementValidationError extends Error {
@@ -213,7 +211,15 @@ const totalsJson = Object.entries(TOTAL_COLUMNS)
  * transaction changed meanwhile fails the UPDATE's recheck, and the caller rolls back
  * when the count marked differs from the count summed.
  */
-function settleRangeSql(rangeOf: (column: string) => string): string {
+function settleRangeSql(rangeOf: (column: string) => string, kind: StatementKind): string {
+  // Monthly: the whole net is paid once it reaches the threshold, else carried forward.
+  // Final: a positive net is paid whatever its size, a negative one is owed; nothing carries.
+  const decided =
+    kind === 'monthly'
+      ? `CASE WHEN n.net_fen >= :threshold AND n.net_fen > 0 THEN n.net_fen ELSE 0 END AS payout_fen,
+         CASE WHEN n.net_fen >= :threshold AND n.net_fen > 0 THEN 0 ELSE n.net_fen END AS carried_out_fen,
+         0 AS owed_fen`
+      : `GREATEST(n.net_fen, 0) AS payout_fen, 0 AS carried_out_fen, GREATEST(-n.net_fen, 0) AS owed_fen`;
   return `
 WITH rates AS (
   SELECT category, effective_from, union_fee_bp, channel_share_bp,
@@ -292,14 +298,14 @@ nets AS (
     FROM figures f
 ),
 decided AS (
-  SELECT n.*, CASE WHEN n.net_fen >= :threshold AND n.net_fen > 0 THEN n.net_fen ELSE 0 END AS payout_fen
+  SELECT n.*, ${decided}
     FROM nets n
 ),
 inserted AS (
   INSERT INTO statements (merchant_id, period, gmv_fen, union_fee_fen, channel_fee_fen, refunds_fen, carried_in_fen,
-                          forfeited_fen, net_fen, payout_fen, carried_out_fen, line_count, status)
+                          forfeited_fen, net_fen, payout_fen, carried_out_fen, owed_fen, kind, line_count, status)
   SELECT p.merchant_id, :period, p.gmv_fen, p.union_fee_fen, p.channel_fee_fen, p.refunds_fen, p.carried_in_fen,
-         p.forfeited_fen, p.net_fen, p.payout_fen, p.net_fen - p.payout_fen, p.line_count,
+         p.forfeited_fen, p.net_fen, p.payout_fen, p.carried_out_fen, p.owed_fen, '${kind}', p.line_count,
          CASE WHEN p.payout_fen > 0 THEN 'payable' ELSE 'carried' END
     FROM decided p
   ON CONFLICT (merchant_id, period) DO NOTHING
@@ -334,6 +340,8 @@ interface StatementRow {
   net_fen: number;
   payout_fen: number;
   carried_out_fen: number;
+  owed_fen: number;
+  kind: StatementKind;
   line_count: number;
   status: StatementStatus;
   payout_id: string | null;
@@ -377,6 +385,8 @@ const toStatement = (r: StatementRow): Statement => ({
   netFen: Number(r.net_fen),
   payoutFen: Number(r.payout_fen),
   carriedOutFen: Number(r.carried_out_fen),
+  owedFen: Number(r.owed_fen),
+  kind: r.kind,
   lineCount: r.line_count,
   status: r.status,
   payoutId: r.payout_id,
@@ -425,6 +435,29 @@ export function createSettlementRepository(db: Knex) {
   async function findPayout(idempotencyKey: string, q: Knex = db): Promise<Payout | undefined> {
     const row = await q<PayoutRow>('payouts').where({ idempotency_key: idempotencyKey }).first();
     return row ? toPayout(row) : undefined;
+  }
+
+  /** One settleRangeSql in one transaction; see its comment for why the counts must agree. */
+  async function settle(
+    period: string,
+    kind: StatementKind,
+    rangeOf: (column: string) => string,
+    bindings: Record<string, string | number>,
+  ): Promise<SettleRangeResult> {
+    return db.transaction(async (trx) => {
+      // One hash-aggregate group per merchant of the range: at the 4 MB default a few
+      // thousand merchants spill to disk.
+      await trx.raw(`SET LOCAL work_mem = '64MB'`);
+      const { rows } = (await trx.raw(settleRangeSql(rangeOf, kind), { period, monthStart: `${period}-01`, ...bindings })) as {
+        rows: Array<{ lines_marked: number; missing_rate: MissingRate[]; totals: Record<string, unknown> }>;
+      };
+      const [row] = rows;
+      const totals = toTotals(row.totals);
+      // They differ only when another transaction changed a summed order meanwhile (a
+      // refund arriving, a settlement of another period); throwing rolls both back.
+      if (row.lines_marked !== totals.lineCount) throw new SettlementConflictError(period, totals.lineCount, row.lines_marked);
+      return { statements: totals.statements, linesMarked: row.lines_marked, missingRate: row.missing_rate, totals };
+    });
   }
 
   return {
@@ -494,27 +527,21 @@ export function createSettlementRepository(db: Knex) {
       }
       const rangeOf = (column: string) =>
         toMerchantIdInclusive === null ? `${column} > :fromId` : `${column} > :fromId AND ${column} <= :toId`;
-      const bindings = {
-        period,
-        monthStart: `${period}-01`,
-        fromId: fromMerchantIdExclusive,
-        threshold,
-        ...(toMerchantIdInclusive === null ? {} : { toId: toMerchantIdInclusive }),
-      };
-      return db.transaction(async (trx) => {
-        // One hash-aggregate group per merchant of the range: at the 4 MB default a few
-        // thousand merchants spill to disk.
-        await trx.raw(`SET LOCAL work_mem = '64MB'`);
-        const { rows } = (await trx.raw(settleRangeSql(rangeOf), bindings)) as {
-          rows: Array<{ lines_marked: number; missing_rate: MissingRate[]; totals: Record<string, unknown> }>;
-        };
-        const [row] = rows;
-        const totals = toTotals(row.totals);
-        // They differ only when another transaction changed a summed order meanwhile (a
-        // refund arriving, a settlement of another period); throwing rolls both back.
-        if (row.lines_marked !== totals.lineCount) throw new SettlementConflictError(period, totals.lineCount, row.lines_marked);
-        return { statements: totals.statements, linesMarked: row.lines_marked, missingRate: row.missing_rate, totals };
-      });
+      const range = { fromId: fromMerchantIdExclusive, ...(toMerchantIdInclusive === null ? {} : { toId: toMerchantIdInclusive }) };
+      return settle(period, 'monthly', rangeOf, { ...range, threshold });
+    },
+
+    /**
+     * The final statement of a merchant whose shop closes: the same statement as a monthly
+     * run's, under the period `asOf` falls in, paying a positive net whatever the threshold
+     * and owing a negative one. Answers the statement already there when called again (a
+     * monthly statement of that period counts: its lines are settled already).
+     */
+    async settleMerchantFinal(merchantId: string, period: string): Promise<{ statement: Statement | undefined; missingRate: MissingRate[] }> {
+      assertPeriod(period);
+      const { missingRate } = await settle(period, 'final', (column) => `${column} = :merchantId`, { merchantId, threshold: 0 });
+      const row = await db<StatementRow>('statements').where({ merchant_id: merchantId, period }).first();
+      return { statement: row ? toStatement(row) : undefined, missingRate };
     },
 
     /** The merchant's statements, newest period first. */
@@ -632,7 +659,6 @@ export function createSettlementRepository(db: Knex) {
 
     findPayout: (idempotencyKey: string) => findPayout(idempotencyKey),
 
-    /** Payable statements of the period with no payout recorded, by merchant id after the cursor. */
     /**
      * The next page of payable (not yet paid) statements after a merchant, with their payout
      * rows recorded first, set-based and idempotently: one INSERT … SELECT per page. A
@@ -693,22 +719,6 @@ export function createSettlementRepository(db: Knex) {
         }
         return rows.length;
       });
-    },
-
-    async payableWithoutPayout(period: string, afterMerchantId: string, limit: number): Promise<PayableStatement[]> {
-      const rows = await db('statements as s')
-        .where({ 's.period': assertPeriod(period), 's.status': 'payable' })
-        .andWhere('s.merchant_id', '>', afterMerchantId)
-        .whereNotExists(db('payouts as p').whereRaw('p.merchant_id = s.merchant_id AND p.period = s.period').select(db.raw('1')))
-        .orderBy('s.merchant_id')
-        .limit(positiveLimit(limit))
-        .select<Array<{ merchant_id: string; payout_fen: number }>>('s.merchant_id', 's.payout_fen');
-      return rows.map((r) => ({
-        merchantId: r.merchant_id,
-        period,
-        payoutFen: Number(r.payout_fen),
-        idempotencyKey: payoutKey(r.merchant_id, period),
-      }));
     },
   };
 }

@@ -241,6 +241,38 @@ describe('settlement repository', () => {
     expect(await repo.statement('ref-1', '2026-12')).toMatchObject({ refundsFen: 0, carriedInFen: -26_100, netFen: 87_000 - 26_100, status: 'payable' });
   });
 
+  test('a closing merchant’s final statement pays a net below the threshold, owes a negative one, and carries nothing', async () => {
+    // fin-1: 5,220 fen carried from October, 6,000 more confirmed in November before closing.
+    await addOrders(t.db, [{ merchantId: 'fin-1', amountFen: 6_000, receivedAt: shanghai('2026-10-10T12:00:00') }]);
+    await settle('fin', '2026-10');
+    await addOrders(t.db, [{ merchantId: 'fin-1', amountFen: 6_000, receivedAt: shanghai('2026-11-03T12:00:00') }]);
+    const paid = await repo.settleMerchantFinal('fin-1', '2026-11');
+    expect(paid).toEqual({ missingRate: [], statement: expect.objectContaining({ kind: 'final', carriedInFen: 5_220, netFen: 10_440, payoutFen: 10_440, carriedOutFen: 0, owedFen: 0, status: 'payable' }) });
+    // Called again (a retried activity), it answers the same statement and settles nothing more.
+    expect(await repo.settleMerchantFinal('fin-1', '2026-11')).toEqual(paid);
+
+    // fin-2: a settled order refunded after its statement, and nothing left to sell.
+    const [sold] = await addOrders(t.db, [{ merchantId: 'fin-2', amountFen: 50_000, receivedAt: shanghai('2026-10-10T12:00:00') }]);
+    await settle('fin', '2026-10');
+    await refund(t.db, sold!, shanghai('2026-11-04T12:00:00'));
+    expect((await repo.settleMerchantFinal('fin-2', '2026-11')).statement).toMatchObject({
+      kind: 'final',
+      refundsFen: 43_500,
+      netFen: -43_500,
+      payoutFen: 0,
+      carriedOutFen: 0,
+      owedFen: 43_500,
+      status: 'carried',
+    });
+
+    // The month's run finds both settled already, and nothing is carried into December.
+    expect(await repo.merchantsToSettle('2026-11', 'fin-', 10)).toEqual([]);
+    expect(await settle('fin', '2026-11')).toMatchObject({ statements: 0 });
+    expect(await repo.merchantsToSettle('2026-12', 'fin-', 10)).toEqual([]);
+    // The database refuses an owed amount on a monthly statement and a carry on a final one.
+    await expect(t.db('statements').where({ merchant_id: 'fin-2', period: '2026-11' }).update({ kind: 'monthly' })).rejects.toThrow(/statements_balance_check/);
+  });
+
   test('false advertising forfeits the period’s net but not the balance carried in; an ended flag forfeits nothing', async () => {
     await addOrders(t.db, [
       { merchantId: 'ff-1', amountFen: 6_000, receivedAt: shanghai('2026-10-10T12:00:00') },
@@ -341,16 +373,16 @@ describe('settlement repository', () => {
       { merchantId: 'pay-3', amountFen: 1_000, receivedAt: shanghai('2026-10-08T12:00:00') },
     ]);
     await settle('pay', '2026-10');
-    expect((await repo.payableWithoutPayout('2026-10', 'pay-', 10)).filter((p) => p.merchantId.startsWith('pay-'))).toEqual([
-      { merchantId: 'pay-1', period: '2026-10', payoutFen: 87_000, idempotencyKey: 'settle:pay-1:2026-10' },
-      { merchantId: 'pay-2', period: '2026-10', payoutFen: 87_000, idempotencyKey: 'settle:pay-2:2026-10' },
+    const payable = () => t.db('statements').where({ period: '2026-10', status: 'payable' }).whereLike('merchant_id', 'pay-%').whereNull('payout_id').orderBy('merchant_id');
+    expect((await payable()).map((r) => [r.merchant_id, Number(r.payout_fen)])).toEqual([
+      ['pay-1', 87_000],
+      ['pay-2', 87_000],
     ]);
-    expect(await repo.payableWithoutPayout('2026-10', 'pay-1', 1)).toEqual([expect.objectContaining({ merchantId: 'pay-2' })]);
 
     const requested = await repo.recordPayoutRequested('pay-1', '2026-10');
     expect(requested).toMatchObject({ created: true, payout: { idempotencyKey: payoutKey('pay-1', '2026-10'), amountFen: 87_000, status: 'requested' } });
     expect(await repo.recordPayoutRequested('pay-1', '2026-10')).toMatchObject({ created: false, payout: { amountFen: 87_000 } });
-    expect((await repo.payableWithoutPayout('2026-10', 'pay-', 2)).map((p) => p.merchantId)).toEqual(['pay-2', 'race-0']);
+    expect((await payable()).map((r) => r.merchant_id)).toEqual(['pay-2']);
     await expect(repo.recordPayoutRequested('pay-3', '2026-10')).rejects.toThrow(NothingPayableError);
 
     const paidAt = new Date('2026-11-20T02:00:00Z');
