@@ -10,17 +10,27 @@ export interface SettlementActivityDeps {
   db: Db;
   platform: PlatformClient;
   thresholds: SettlementThresholds;
+  /** Chunk sizes; the defaults are the measured ones (tests make them small to cut a run into many chunks). */
+  sizes?: Partial<SettlementChunkSizes>;
 }
 
-// A range is one INSERT … SELECT over its merchants' orders. Orders are stored in arrival
-// order, so any range touches most of the table's pages: fewer, larger ranges cost less
-// (1M orders / 10k merchants: ranges of 500 took 14 s, of 2,500 under 10 s), and a retry
-// still redoes at most one range of a couple of seconds.
-const MERCHANTS_PER_RANGE = 2_500;
-// A batch (one activity) settles this many merchants before handing back to the workflow.
-const MERCHANTS_PER_BATCH = 5_000;
-// Payouts per batch call: the payment API takes up to 1,000 items.
-const PAYOUTS_PER_PAGE = 500;
+export interface SettlementChunkSizes {
+  merchantsPerRange: number;
+  merchantsPerBatch: number;
+  payoutsPerPage: number;
+}
+
+const DEFAULT_SIZES: SettlementChunkSizes = {
+  // A range is one INSERT … SELECT over its merchants' orders. Orders are stored in arrival
+  // order, so any range touches most of the table's pages: fewer, larger ranges cost less
+  // (1M orders / 10k merchants: ranges of 500 took 14 s, of 2,500 under 10 s), and a retry
+  // still redoes at most one range of a couple of seconds.
+  merchantsPerRange: 2_500,
+  // A batch (one activity) settles this many merchants before handing back to the workflow.
+  merchantsPerBatch: 5_000,
+  // Payouts per batch call: the payment API takes up to 1,000 items.
+  payoutsPerPage: 500,
+};
 
 interface BatchCursor {
   after: string;
@@ -33,8 +43,9 @@ interface BatchCursor {
 const addTotals = (a: Partial<SettlementTotals>, b: SettlementTotals): Partial<SettlementTotals> =>
   Object.fromEntries(Object.entries(b).map(([k, v]) => [k, (a[k as keyof SettlementTotals] ?? 0) + v]));
 
-export function createSettlementActivities({ db, platform, thresholds }: SettlementActivityDeps) {
+export function createSettlementActivities({ db, platform, thresholds, sizes }: SettlementActivityDeps) {
   const settlement = createSettlementRepository(db);
+  const { merchantsPerRange, merchantsPerBatch, payoutsPerPage } = { ...DEFAULT_SIZES, ...sizes };
 
   return {
     async startRun(input: { period: string }) {
@@ -56,8 +67,8 @@ export function createSettlementActivities({ db, platform, thresholds }: Settlem
         totals: input.totals,
       };
       const batchStart = cursor.merchantsDone;
-      while (cursor.merchantsDone - batchStart < MERCHANTS_PER_BATCH) {
-        const merchants = await settlement.merchantsToSettle(input.period, cursor.after, MERCHANTS_PER_RANGE);
+      while (cursor.merchantsDone - batchStart < merchantsPerBatch) {
+        const merchants = await settlement.merchantsToSettle(input.period, cursor.after, merchantsPerRange);
         if (merchants.length === 0) return { ...cursor, done: true };
         const last = merchants[merchants.length - 1]!;
         const result = await settlement.settleMerchantRange(input.period, cursor.after, last, thresholds);
@@ -79,10 +90,12 @@ export function createSettlementActivities({ db, platform, thresholds }: Settlem
      * UPDATE. A retry redoes at most the page it was in, and the keys make that harmless.
      */
     async payOutStatements(input: { period: string }) {
-      let after = (Context.current().info.heartbeatDetails as { after: string } | undefined)?.after ?? '';
-      let payouts = 0;
+      // The cursor and the count travel together, so a retry counts the pages before its cursor once.
+      const resumed = Context.current().info.heartbeatDetails as { after: string; payouts: number } | undefined;
+      let after = resumed?.after ?? '';
+      let payouts = resumed?.payouts ?? 0;
       for (;;) {
-        const page = await settlement.requestPayoutPage(input.period, after, PAYOUTS_PER_PAGE);
+        const page = await settlement.requestPayoutPage(input.period, after, payoutsPerPage);
         if (page.lastMerchantId === null) return { payouts };
         if (page.payouts.length > 0) {
           const answer = await platform.payoutBatch(
@@ -94,7 +107,7 @@ export function createSettlementActivities({ db, platform, thresholds }: Settlem
           );
         }
         after = page.lastMerchantId;
-        Context.current().heartbeat({ after });
+        Context.current().heartbeat({ after, payouts });
       }
     },
 

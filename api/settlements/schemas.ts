@@ -31,6 +31,9 @@ export const statementSchema = z.object({
   netFen: z.number().int(),
   payoutFen: z.number().int(),
   carriedOutFen: z.number().int(),
+  /** A final statement's negative net, deducted from the deposit of the closing shop. */
+  owedFen: z.number().int(),
+  kind: z.enum(['monthly', 'final']),
   lineCount: z.number().int(),
   status: z.string(),
 });

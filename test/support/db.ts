@@ -5,6 +5,8 @@ import { migrateToLatest } from '../../db/migrations';
 
 export interface TestDb {
   db: Db;
+  /** The database's URL when it is on a PostgreSQL server (other processes can reach it); absent for PGlite. */
+  url?: string;
   destroy(): Promise<void>;
 }
 
@@ -28,6 +30,7 @@ export async function createTestDb(): Promise<TestDb> {
   await migrateToLatest(db);
   return {
     db,
+    url: url.toString(),
     async destroy() {
       await db.destroy();
       await admin.raw(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
