@@ -22,6 +22,8 @@ export const ErrorType = {
   MissingFeeRate: 'MissingFeeRate',
   /** A record the process depends on is missing. */
   RecordNotFound: 'RecordNotFound',
+  /** The platform's order feed sent an event we cannot store; the same page would fail again. */
+  OrderFeedInvalid: 'OrderFeedInvalid',
 } as const;
 
 export type ErrorType = (typeof ErrorType)[keyof typeof ErrorType];

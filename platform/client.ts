@@ -4,6 +4,7 @@ import type {
   MonthlySales,
   NotificationAccepted,
   NotificationInput,
+  OrderFeedPage,
   PayoutBatchAnswer,
   PayoutBatchItem,
   PayoutInput,
@@ -97,6 +98,8 @@ export function createPlatformClient(options: PlatformClientOptions): PlatformCl
     monthlySales: (shopId: string, month: string) =>
       request<MonthlySales>('GET', `${shopPath(shopId, 'sales')}?month=${encodeURIComponent(month)}`),
     shopOrders: (shopId: string) => request<ShopOrders>('GET', shopPath(shopId, 'orders')),
+    orderFeed: (after: number, limit: number) =>
+      request<OrderFeedPage>('GET', `/v1/orders/feed?after=${encodeURIComponent(after)}&limit=${encodeURIComponent(limit)}`),
   };
 }
 

@@ -100,6 +100,35 @@ export interface ShopOrders {
   orders: ShopOrder[];
 }
 
+export type FeedOrderStatus = 'paid' | 'receipt_confirmed' | 'refunded';
+
+/** An order's full state as the platform's order feed carries it after each change. */
+export interface FeedOrder {
+  orderId: string;
+  merchantId: string;
+  shopId: string;
+  category: string;
+  amountFen: number;
+  status: FeedOrderStatus;
+  /** ISO-8601 instants. */
+  paidAt: string;
+  receiptConfirmedAt: string | null;
+  refundedAt: string | null;
+}
+
+export interface OrderFeedEvent {
+  /** Position in the feed; strictly increasing, never reused. */
+  seq: number;
+  order: FeedOrder;
+}
+
+export interface OrderFeedPage {
+  events: OrderFeedEvent[];
+  /** The seq to read after next: the page's last event's, or `after` itself when the page is empty. */
+  lastSeq: number;
+  hasMore: boolean;
+}
+
 /**
  * Every mutating method takes an `idempotencyKey` that must come from the business request
  * (e.g. `notify:<merchant>:<case>`, `refund:<shop>:<account>`), so a retried activity replays
@@ -118,6 +147,8 @@ export interface PlatformClient {
   /** `month` is `YYYY-MM`; a month without sales answers 0 and `{}`. */
   monthlySales(shopId: string, month: string): Promise<MonthlySales>;
   shopOrders(shopId: string): Promise<ShopOrders>;
+  /** Up to `limit` events of the order feed with a seq above `after`, oldest first. */
+  orderFeed(after: number, limit: number): Promise<OrderFeedPage>;
 }
 
 export interface PlatformClientOptions {

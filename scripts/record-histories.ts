@@ -27,6 +27,10 @@ import { depositWorkflowId } from '../workflows/deposit-account.defs';
 import { closureStateQuery, closureWorkflowId } from '../workflows/shop-closure.defs';
 import { createShopService } from '../api/shops/service';
 import { depositState, finance, merchantOf, openShop, ops, platformShop, reviewer } from '../test/support/shops';
+import { seedOrders } from './seed-orders';
+import { settlementWorkflowId, SETTLEMENT_WORKFLOW_TYPE } from '../workflows/settlement.defs';
+import { ORDER_IMPORT_WORKFLOW_TYPE, orderImportWorkflowId } from '../workflows/order-import.defs';
+import type { FeedOrder } from '../platform/types';
 
 const HISTORIES_DIR = path.resolve(__dirname, '../test/replay/histories');
 const MINUTE = 60_000;
@@ -123,6 +127,46 @@ const scenarios: Record<string, Scenario> = {
   },
 };
 
+/** Order states appended to the sandbox's feed through its control path. */
+async function appendToFeed(stack: Stack, orders: FeedOrder[]): Promise<void> {
+  const res = await fetch(`${stack.sandbox.url}/v1/_orders`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${stack.config.PLATFORM_API_TOKEN}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ orders }),
+  });
+  if (res.status !== 201) throw new Error(`feed append answered ${res.status}`);
+}
+
+const feedOrder = (orderId: string, merchantId: string, status: FeedOrder['status']): FeedOrder => ({
+  orderId,
+  merchantId,
+  shopId: `shop-${merchantId}`,
+  category: 'apparel',
+  amountFen: 25_000,
+  status,
+  paidAt: '2026-10-02T02:00:00.000Z',
+  receiptConfirmedAt: status === 'paid' ? null : '2026-10-06T02:00:00.000Z',
+  refundedAt: status === 'refunded' ? '2026-10-09T02:00:00.000Z' : null,
+});
+
+/** Settlement and the order import: a period settled from seeded and fed orders, then re-run. */
+const settlementScenarios: Record<string, Scenario> = {
+  async 'settlement-and-import'(stack) {
+    const period = '2026-10';
+    const client = new Client({ connection: stack.env.connection });
+    await appendToFeed(stack, [feedOrder('rec-1', 'm-rec-1', 'paid'), feedOrder('rec-2', 'm-rec-2', 'receipt_confirmed')]);
+    await client.workflow.execute(ORDER_IMPORT_WORKFLOW_TYPE, { workflowId: orderImportWorkflowId(), taskQueue: stack.config.TEMPORAL_TASK_QUEUE, args: [{}] });
+    await appendToFeed(stack, [feedOrder('rec-1', 'm-rec-1', 'receipt_confirmed'), feedOrder('rec-3', 'm-rec-3', 'refunded')]);
+    await seedOrders(stack.db, { orders: 600, merchants: 12, period, seed: 3 });
+    const first = `${settlementWorkflowId(period)}`;
+    await client.workflow.execute(SETTLEMENT_WORKFLOW_TYPE, { workflowId: first, taskQueue: stack.config.TEMPORAL_TASK_QUEUE, args: [{ period }] });
+    const rerun = `${settlementWorkflowId(period)}:rerun`;
+    await client.workflow.execute(SETTLEMENT_WORKFLOW_TYPE, { workflowId: rerun, taskQueue: stack.config.TEMPORAL_TASK_QUEUE, args: [{ period }] });
+    return { 'order-import-drained': orderImportWorkflowId(), 'monthly-settlement-paid': first, 'monthly-settlement-rerun': rerun };
+  },
+};
+Object.assign(scenarios, settlementScenarios);
+
 async function bundleWorkflows(): Promise<string> {
   const quiet = () => undefined;
   const { code } = await bundleWorkflowCode({
@@ -139,6 +183,7 @@ const FILES_OF: Record<string, string[]> = {
   'shop-lifecycle': ['verification-approved-opens-deposit', 'deposit-account-ladder-restored-closed', 'shop-closure-refunded'],
   'closure-cancelled': ['shop-closure-cancelled'],
   'closure-cancelled-after-record': ['shop-closure-cancelled-after-record'],
+  'settlement-and-import': ['order-import-drained', 'monthly-settlement-paid', 'monthly-settlement-rerun'],
 };
 
 const force = process.argv.includes('--force');

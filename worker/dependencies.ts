@@ -7,6 +7,7 @@ import { createVerificationActivities } from '../activities/verification';
 import { createDepositActivities } from '../activities/deposits';
 import { createClosureActivities } from '../activities/closure';
 import { createFinalSettlement, createSettlementActivities } from '../activities/settlement';
+import { createOrderImportActivities } from '../activities/order-import';
 import type { SettlementThresholds } from '../domain/settlement';
 import { DEFAULT_DEPOSIT_POLICY, parseDepositPolicy, type DepositPolicy } from '../domain/deposit-policy';
 import { createWorkingDayCalendar, shanghaiDate, type WorkingDayCalendar } from '../domain/calendar';
@@ -94,5 +95,6 @@ export function createActivities(deps: ActivityDeps) {
       finalSettlement: createFinalSettlement({ db: deps.db, platform: deps.platform }),
     }),
     ...createSettlementActivities({ db: deps.db, platform: deps.platform, thresholds: deps.settlementThresholds }),
+    ...createOrderImportActivities({ db: deps.db, platform: deps.platform }),
   };
 }

@@ -1,7 +1,8 @@
-import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, type Client } from '@temporalio/client';
+import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, type Client, type ScheduleSpec } from '@temporalio/client';
 import { PROCESS_TYPE } from '../workflows/search-attributes';
 import { REASSESSMENT_SCHEDULE_ID, REASSESSMENT_WORKFLOW_TYPE } from '../workflows/deposit-reassessment.defs';
 import { SETTLEMENT_PROCESS, SETTLEMENT_SCHEDULE_ID, SETTLEMENT_WORKFLOW_TYPE } from '../workflows/settlement.defs';
+import { ORDER_IMPORT_PROCESS, ORDER_IMPORT_SCHEDULE_ID, ORDER_IMPORT_WORKFLOW_TYPE, orderImportWorkflowId } from '../workflows/order-import.defs';
 
 /** The monthly deposit re-assessment: 03:00 on the 1st, Shanghai time. */
 export const REASSESSMENT_SCHEDULE_SPEC = {
@@ -15,14 +16,19 @@ export const SETTLEMENT_SCHEDULE_SPEC = {
   timezone: 'Asia/Shanghai',
 };
 
+/** The order import: every 5 minutes, so settlement reads orders a few minutes old at most. */
+export const ORDER_IMPORT_SCHEDULE_SPEC: ScheduleSpec = {
+  intervals: [{ every: '5 minutes' }],
+};
+
 interface ScheduleDefinition {
   scheduleId: string;
-  spec: typeof REASSESSMENT_SCHEDULE_SPEC;
+  spec: ScheduleSpec;
   workflowType: string;
   workflowId: string;
   processType: string;
   /** How late a missed run (the cluster was down) may still be caught up. */
-  catchupWindow: '1 day' | '7 days';
+  catchupWindow: '5 minutes' | '1 day' | '7 days';
 }
 
 const SCHEDULES: ScheduleDefinition[] = [
@@ -42,6 +48,15 @@ const SCHEDULES: ScheduleDefinition[] = [
     workflowId: 'settlement-scheduled',
     processType: SETTLEMENT_PROCESS,
     catchupWindow: '7 days',
+  },
+  {
+    scheduleId: ORDER_IMPORT_SCHEDULE_ID,
+    spec: ORDER_IMPORT_SCHEDULE_SPEC,
+    workflowType: ORDER_IMPORT_WORKFLOW_TYPE,
+    workflowId: orderImportWorkflowId(),
+    processType: ORDER_IMPORT_PROCESS,
+    // Each run drains the whole feed: after an outage one run catches up, not one per missed slot.
+    catchupWindow: '5 minutes',
   },
 ];
 

@@ -4,3 +4,4 @@ export { depositAccount } from './deposit-account';
 export { shopClosure } from './shop-closure';
 export { depositReassessment } from './deposit-reassessment';
 export { monthlySettlement } from './settlement';
+export { orderImport } from './order-import';

@@ -1,5 +1,6 @@
 import { continueAsNew, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { SettlementActivities } from '../activities/settlement';
+import type { OrderImportActivities } from '../activities/order-import';
 import { settlementPeriod } from '../domain/settlement';
 import { ErrorType } from '../domain/errors';
 import { settlementProgressQuery, type SettlementInput, type SettlementProgress, type SettlementResult } from './settlement.defs';
@@ -15,6 +16,14 @@ const batches = proxyActivities<SettlementActivities>({
 const bookkeeping = proxyActivities<SettlementActivities>({
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
+});
+
+// The order feed, drained before a run starts (the scheduled import may run beside it: the
+// feed's cursor is locked per page, so each event is applied once).
+const feed = proxyActivities<OrderImportActivities>({
+  startToCloseTimeout: '1 hour',
+  heartbeatTimeout: '1 minute',
+  retry: { initialInterval: '2 seconds', maximumInterval: '1 minute', nonRetryableErrorTypes: [ErrorType.PlatformRejected, ErrorType.OrderFeedInvalid] },
 });
 
 // A batch costs about 6 history events; far below the limits, but a run over millions of
@@ -33,6 +42,8 @@ export async function monthlySettlement(input: SettlementInput = {}): Promise<Se
   let after = input.after ?? '';
   setHandler(settlementProgressQuery, () => ({ ...progress, period, after }));
 
+  // Orders confirmed or refunded up to the run belong in it: bring the feed up to date first.
+  if (input.after === undefined) await feed.importOrders({});
   const run = input.after === undefined ? await bookkeeping.startRun({ period }) : undefined;
   let merchantsDone = progress.merchantsDone ?? run?.merchantsDone ?? 0;
   let totals = progress.totals ?? {};

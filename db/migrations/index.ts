@@ -3,6 +3,7 @@ import * as foundation from './001_foundation';
 import * as deposits from './002_deposits';
 import * as settlement from './003_settlement';
 import * as finalStatements from './004_final_statements';
+import * as orderFeed from './005_order_feed';
 
 interface Migration {
   up(db: Knex): Promise<void>;
@@ -16,6 +17,7 @@ const MIGRATIONS: Array<readonly [string, Migration]> = [
   ['002_deposits', deposits],
   ['003_settlement', settlement],
   ['004_final_statements', finalStatements],
+  ['005_order_feed', orderFeed],
 ];
 
 export const migrationSource: Knex.MigrationSource<readonly [string, Migration]> = {

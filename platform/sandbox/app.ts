@@ -2,6 +2,7 @@ import express, { Router, type ErrorRequestHandler } from 'express';
 import { requireBearerToken } from './auth';
 import { callLogRouter, recordCalls } from './call-log';
 import { notificationsRouter } from './notifications';
+import { orderFeedFixturesRouter, orderFeedRouter } from './order-feed';
 import { proceedsTransfersRouter } from './proceeds-transfers';
 import { payoutsRouter } from './payouts';
 import { refundsRouter } from './refunds';
@@ -36,7 +37,7 @@ export function createSandboxPlatform(options: SandboxPlatformOptions): SandboxP
   const v1 = Router();
   v1.use(recordCalls(state));
   v1.use(requireBearerToken(options.token));
-  v1.use(settingsRouter(state.settings), callLogRouter(state), shopFixturesRouter(state));
+  v1.use(settingsRouter(state.settings), callLogRouter(state), shopFixturesRouter(state), orderFeedFixturesRouter(state));
   v1.use(injectFailures(state.settings, options.random ?? Math.random));
   v1.use(
     notificationsRouter(state),
@@ -45,6 +46,7 @@ export function createSandboxPlatform(options: SandboxPlatformOptions): SandboxP
     refundsRouter(state),
     payoutsRouter(state),
     salesAndOrdersRouter(state),
+    orderFeedRouter(state),
   );
 
   const app = express();

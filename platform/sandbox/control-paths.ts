@@ -8,9 +8,17 @@ export const CALLS_PATH = '/calls';
 /** Shop fixtures (proceeds, sales, orders) that tests and dev set up. */
 export const SHOP_FIXTURES_PATH = '/_shops/:shopId';
 
+/** Appends order states to the order feed, as the platform would after each change. */
+export const ORDER_FEED_FIXTURES_PATH = '/_orders';
+
 const SHOP_FIXTURES_PATTERN = /^\/_shops\/[^/]+$/;
 
 export function isControlPath(path: string): boolean {
   const normalised = path.length > 1 ? path.replace(/\/+$/, '') : path;
-  return normalised === SETTINGS_PATH || normalised === CALLS_PATH || SHOP_FIXTURES_PATTERN.test(normalised);
+  return (
+    normalised === SETTINGS_PATH ||
+    normalised === CALLS_PATH ||
+    normalised === ORDER_FEED_FIXTURES_PATH ||
+    SHOP_FIXTURES_PATTERN.test(normalised)
+  );
 }

@@ -1,4 +1,4 @@
-import type { DepositAccount, NotificationInput, PayoutInput, PayoutIssued, Restriction, RestrictionsChange, ShopOrder } from '../types';
+import type { DepositAccount, NotificationInput, OrderFeedEvent, PayoutInput, PayoutIssued, Restriction, RestrictionsChange, ShopOrder } from '../types';
 import type { IdempotencyStore } from './idempotency';
 
 export interface SandboxSettings {
@@ -72,10 +72,12 @@ export interface SandboxState {
   payouts: Array<PayoutInput & PayoutIssued & { at: string }>;
   /** Batch payout items by their own idempotency key. */
   payoutsByKey: Map<string, PayoutIssued>;
+  /** The order feed, appended through `POST /v1/_orders`; event `seq` is its index + 1. */
+  orderFeed: OrderFeedEvent[];
 }
 
 export function createSandboxState(settings: SandboxSettings): SandboxState {
-  return { settings: { ...settings }, calls: [], nextCallSeq: 1, idempotency: new Map(), notifications: [], shops: new Map(), payouts: [], payoutsByKey: new Map() };
+  return { settings: { ...settings }, calls: [], nextCallSeq: 1, idempotency: new Map(), notifications: [], shops: new Map(), payouts: [], payoutsByKey: new Map(), orderFeed: [] };
 }
 
 /** The shop's state, created empty on first write: the sandbox knows every shop id. */

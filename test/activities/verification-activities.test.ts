@@ -81,6 +81,7 @@ function fakePlatform() {
     shopOrders: unused,
     payout: unused,
     payoutBatch: unused,
+    orderFeed: unused,
   };
   return { platform, calls };
 }

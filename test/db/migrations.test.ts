@@ -15,7 +15,8 @@ const DEPOSIT_TABLES = [
   'shop_categories',
 ];
 const SETTLEMENT_TABLES = ['orders', 'fee_rates', 'settlement_runs', 'statements', 'payouts', 'merchant_flags'];
-const TABLES = [...FOUNDATION_TABLES, ...DEPOSIT_TABLES, ...SETTLEMENT_TABLES];
+const ORDER_FEED_TABLES = ['order_feed_cursors'];
+const TABLES = [...FOUNDATION_TABLES, ...DEPOSIT_TABLES, ...SETTLEMENT_TABLES, ...ORDER_FEED_TABLES];
 
 async function existingTables(t: TestDb): Promise<string[]> {
   const found: string[] = [];
@@ -51,6 +52,21 @@ describe('migrations', () => {
 
     await t.db.migrate.latest(migratorConfig);
     expect(await existingTables(t)).toEqual(TABLES);
+  });
+
+  test('the order feed migration rolls back on its own: the cursors go, the orders stay without feed_seq', async () => {
+    await t.db('orders').insert({
+      id: 'o-mig', merchant_id: 'm-mig', shop_id: 'shop-m-mig', category: 'apparel', amount_fen: 100, status: 'paid', paid_at: new Date(), feed_seq: 7,
+    });
+    expect(await t.db.migrate.currentVersion(migratorConfig)).toBe('005');
+    await t.db.migrate.down(migratorConfig);
+    expect(await t.db.schema.hasTable('order_feed_cursors')).toBe(false);
+    expect(await t.db.schema.hasColumn('orders', 'feed_seq')).toBe(false);
+    expect(await t.db('orders').where({ id: 'o-mig' }).first()).toMatchObject({ amount_fen: 100 });
+
+    await t.db.migrate.latest(migratorConfig);
+    expect(await t.db.schema.hasColumn('orders', 'feed_seq')).toBe(true);
+    await t.db('orders').where({ id: 'o-mig' }).delete();
   });
 
   test('the audit log is append-only in the database itself', async () => {

@@ -134,6 +134,7 @@ describe('platform client: requests for shop and payment calls', () => {
     ['refund', (c) => c.refund(aRefund(), 'k-p'), 'POST', '/v1/payments/refunds', 'k-p', aRefund()],
     ['monthlySales', (c) => c.monthlySales('s-1', '2025-02'), 'GET', '/v1/shops/s-1/sales?month=2025-02', undefined, undefined],
     ['shopOrders', (c) => c.shopOrders('s-1'), 'GET', '/v1/shops/s-1/orders', undefined, undefined],
+    ['orderFeed', (c) => c.orderFeed(1200, 1000), 'GET', '/v1/orders/feed?after=1200&limit=1000', undefined, undefined],
   ])('%s sends %s %s with the right key and body', async (_name, call, method, path, key, body) => {
     const { client, seen } = recordingClient();
     await call(client);

@@ -52,6 +52,8 @@ const WORKFLOW_TYPE_OF_PREFIX: Record<string, string> = {
   'verification-': 'verificationReview',
   'deposit-account-': 'depositAccount',
   'shop-closure-': 'shopClosure',
+  'monthly-settlement-': 'monthlySettlement',
+  'order-import-': 'orderImport',
 };
 const verificationFiles = historyFiles.filter((f) => f.startsWith('verification-'));
 
@@ -68,6 +70,9 @@ describe('recorded histories', () => {
         'shop-closure-refunded.json',
         'shop-closure-cancelled.json',
         'shop-closure-cancelled-after-record.json',
+        'monthly-settlement-paid.json',
+        'monthly-settlement-rerun.json',
+        'order-import-drained.json',
       ]),
     );
   });

@@ -1,13 +1,16 @@
+import type { TypedSearchAttributes } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { ensureSchedules, REASSESSMENT_SCHEDULE_SPEC } from '../../worker/schedules';
 import { REASSESSMENT_SCHEDULE_ID } from '../../workflows/deposit-reassessment.defs';
 import { SETTLEMENT_SCHEDULE_ID } from '../../workflows/settlement.defs';
+import { ORDER_IMPORT_SCHEDULE_ID } from '../../workflows/order-import.defs';
 import { ensureSearchAttributes } from '../../worker/search-attributes';
+import { PROCESS_TYPE } from '../../workflows/search-attributes';
 import { temporalCliPath } from '../support/temporal';
 
 // Schedules need a real Temporal server: the time-skipping one has none. The dev server
 // from the temporal CLI starts in a few seconds, in memory.
-describe('the monthly schedules', () => {
+describe('the schedules', () => {
   let env: TestWorkflowEnvironment;
   beforeAll(async () => {
     env = await TestWorkflowEnvironment.createLocal({
@@ -49,5 +52,23 @@ describe('the monthly schedules', () => {
       const shanghai = new Date(at.getTime() + 8 * 60 * 60 * 1000);
       expect([shanghai.getUTCDate(), shanghai.getUTCHours(), shanghai.getUTCMinutes()]).toEqual([20, 2, 0]);
     }
+  });
+
+  test('the order import fires every 5 minutes, one run at a time, and catches up only the last missed run', async () => {
+    await ensureSchedules(env.client, 'merchant-ops');
+    const described = await env.client.schedule.getHandle(ORDER_IMPORT_SCHEDULE_ID).describe();
+    expect(described.spec.intervals).toEqual([expect.objectContaining({ every: 5 * 60 * 1000 })]);
+    expect(described.policies).toMatchObject({ overlap: 'SKIP', catchupWindow: 5 * 60 * 1000 });
+    expect(described.action).toMatchObject({
+      type: 'startWorkflow',
+      workflowType: 'orderImport',
+      workflowId: 'order-import:platform',
+      taskQueue: 'merchant-ops',
+      args: [{}],
+    });
+    expect((described.action.typedSearchAttributes as TypedSearchAttributes).get(PROCESS_TYPE)).toBe('order-import');
+    const next = described.info.nextActionTimes.map((d) => d.getTime());
+    expect(next.length).toBeGreaterThanOrEqual(2);
+    for (let i = 1; i < next.length; i++) expect(next[i]! - next[i - 1]!).toBe(5 * 60 * 1000);
   });
 });

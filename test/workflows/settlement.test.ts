@@ -22,7 +22,31 @@ describe('monthly settlement workflow', () => {
     client.workflow.execute(SETTLEMENT_WORKFLOW_TYPE, { workflowId, taskQueue, args: [{ period: PERIOD }] }) as Promise<SettlementResult>;
 
   test('settles every merchant once, pays the payable ones once, and a re-run changes nothing and says so', async () => {
+    // Published by the platform's order feed, not imported yet: the run brings the feed up to date first.
+    const fed = await fetch(`${stack.sandbox.url}/v1/_orders`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${stack.config.PLATFORM_API_TOKEN}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({
+        orders: [
+          {
+            orderId: 'fed-1',
+            merchantId: 'm-fed',
+            shopId: 'shop-m-fed',
+            category: 'beauty',
+            amountFen: 30_000,
+            status: 'receipt_confirmed',
+            paidAt: '2026-10-02T02:00:00.000Z',
+            receiptConfirmedAt: '2026-10-31T15:59:59.000Z',
+            refundedAt: null,
+          },
+        ],
+      }),
+    });
+    expect(fed.status).toBe(201);
+
     const first = await run(settlementWorkflowId(PERIOD));
+    // 30,000 − 15% − 4%, confirmed at 23:59:59 on 31 October, Shanghai time.
+    expect(await stack.db('statements').where({ merchant_id: 'm-fed', period: PERIOD }).first()).toMatchObject({ gmv_fen: 30_000, net_fen: 24_300 });
     // Every order settled in the period is counted once, in its merchant's one statement.
     const settled = await stack.db.raw(
       `SELECT count(DISTINCT merchant_id)::int AS merchants, COALESCE(sum(amount_fen), 0)::bigint AS gmv FROM orders WHERE settled_period = ?`,

@@ -1,0 +1,161 @@
+import type { Knex } from 'knex';
+import { orderFeedEventSchema } from '../../domain/order-feed';
+import type { OrderFeedEvent } from '../../platform/types';
+
+/**
+ * The import of the platform's order feed into `orders`, one page per transaction:
+ * - the feed's cursor row is locked first, so two importers of the same feed take turns;
+ * - events at or below the cursor were imported by an earlier (or concurrent) call and are
+ *   skipped, so a retried or repeated page changes nothing: each event takes effect once;
+ * - the rest go in with one INSERT … SELECT … ON CONFLICT, set-based, and an order is only
+ *   overwritten by an event with a higher seq than the one that wrote it;
+ * - the cursor moves to the page's end in the same transaction as its orders.
+ * An import writes the platform's facts (status and times) only: an order's amount,
+ * category and shop are fixed at payment, and what settlement marked on it
+ * (settled_period, refund_settled_period) is never touched, so a refund of a settled
+ * order becomes a refund line of the next statement.
+ */
+
+export interface FeedPage {
+  /** The cursor the page was read after. */
+  after: number;
+  events: OrderFeedEvent[];
+  lastSeq: number;
+}
+
+export interface ImportPageResult {
+  inserted: number;
+  updated: number;
+  /** Events past the cursor that changed nothing: a newer state was already there. */
+  unchanged: number;
+  /** Events at or below the cursor: already imported. */
+  skipped: number;
+  /** The cursor after this page. */
+  lastSeq: number;
+}
+
+/** The platform sent an event we cannot store; named, never silently dropped. */
+export class OrderFeedInvalidError extends Error {
+  constructor(message: string) {
+    super(`order feed: ${message}`);
+    this.name = 'OrderFeedInvalidError';
+  }
+}
+
+/** The page starts after events the cursor has not reached: importing it would lose them. */
+export class OrderFeedGapError extends Error {
+  constructor(feed: string, cursor: number, after: number) {
+    super(`order feed ${feed}: cursor at ${cursor} but the page starts after ${after}; read again from the cursor`);
+    this.name = 'OrderFeedGapError';
+  }
+}
+
+interface OrderRow {
+  seq: number;
+  id: string;
+  merchant_id: string;
+  shop_id: string;
+  category: string;
+  amount_fen: number;
+  status: string;
+  paid_at: string;
+  receipt_confirmed_at: string | null;
+  refunded_at: string | null;
+}
+
+const UPSERT_SQL = `
+WITH written AS (
+  INSERT INTO orders AS o (id, merchant_id, shop_id, category, amount_fen, status, paid_at, receipt_confirmed_at, refunded_at, feed_seq)
+  SELECT e.id, e.merchant_id, e.shop_id, e.category, e.amount_fen, e.status, e.paid_at, e.receipt_confirmed_at, e.refunded_at, e.seq
+    FROM jsonb_to_recordset(CAST(:events AS jsonb)) AS e(
+           seq bigint, id text, merchant_id text, shop_id text, category text, amount_fen bigint, status text,
+           paid_at timestamptz, receipt_confirmed_at timestamptz, refunded_at timestamptz)
+  ON CONFLICT (id) DO UPDATE
+     SET status = excluded.status,
+         receipt_confirmed_at = excluded.receipt_confirmed_at,
+         refunded_at = excluded.refunded_at,
+         feed_seq = excluded.feed_seq
+   WHERE o.feed_seq IS NULL OR o.feed_seq < excluded.feed_seq
+  -- xmax is 0 on a freshly inserted row version, set on an updated one.
+  RETURNING (o.xmax = 0) AS inserted
+)
+SELECT (COUNT(*) FILTER (WHERE inserted))::int AS inserted, (COUNT(*) FILTER (WHERE NOT inserted))::int AS updated FROM written`;
+
+const isSeq = (n: number) => Number.isSafeInteger(n) && n >= 0;
+
+/** Checks the whole page before any SQL: one bad event fails the page, naming its order. */
+export function validatePage(page: FeedPage): OrderRow[] {
+  if (!isSeq(page.after) || !isSeq(page.lastSeq) || page.lastSeq < page.after) {
+    throw new OrderFeedInvalidError(`page after ${page.after} ends at ${page.lastSeq}`);
+  }
+  let previous = page.after;
+  return page.events.map((raw, i) => {
+    const parsed = orderFeedEventSchema.safeParse(raw);
+    if (!parsed.success) {
+      const orderId = (raw as { order?: { orderId?: unknown } } | undefined)?.order?.orderId;
+      const issues = parsed.error.issues.map((x) => `${x.path.join('.')}: ${x.message}`).join('; ');
+      throw new OrderFeedInvalidError(`event ${i} (seq ${String(raw?.seq)}) of order ${JSON.stringify(orderId)} is invalid: ${issues}`);
+    }
+    const { seq, order } = parsed.data;
+    if (seq <= previous || seq > page.lastSeq) {
+      throw new OrderFeedInvalidError(`event seq ${seq} of order ${order.orderId} is out of order (after ${previous}, page ends at ${page.lastSeq})`);
+    }
+    previous = seq;
+    return {
+      seq,
+      id: order.orderId,
+      merchant_id: order.merchantId,
+      shop_id: order.shopId,
+      category: order.category,
+      amount_fen: order.amountFen,
+      status: order.status,
+      paid_at: order.paidAt,
+      receipt_confirmed_at: order.receiptConfirmedAt,
+      refunded_at: order.refundedAt,
+    };
+  });
+}
+
+export function createOrderFeedRepository(db: Knex) {
+  return {
+    /** The last seq imported from the feed (0 before the first import). */
+    async cursor(feed: string): Promise<number> {
+      const row = await db('order_feed_cursors').where({ feed }).first<{ last_seq: number } | undefined>('last_seq');
+      return row ? Number(row.last_seq) : 0;
+    },
+
+    /** Imports one page read after `page.after`, exactly once whatever retries or concurrent importers do. */
+    async importPage(feed: string, page: FeedPage): Promise<ImportPageResult> {
+      const rows = validatePage(page);
+      return db.transaction(async (trx) => {
+        await trx('order_feed_cursors').insert({ feed, last_seq: 0 }).onConflict('feed').ignore();
+        const locked = await trx('order_feed_cursors').where({ feed }).forUpdate().first<{ last_seq: number }>('last_seq');
+        const cursor = Number(locked.last_seq);
+        if (cursor < page.after) throw new OrderFeedGapError(feed, cursor, page.after);
+
+        // One row per order, its latest state: ON CONFLICT may not touch a row twice in one statement.
+        const latest = new Map<string, OrderRow>();
+        for (const row of rows) if (row.seq > cursor) latest.set(row.id, row);
+        const fresh = rows.filter((r) => r.seq > cursor).length;
+        let written = { inserted: 0, updated: 0 };
+        if (latest.size > 0) {
+          const { rows: counts } = (await trx.raw(UPSERT_SQL, { events: JSON.stringify([...latest.values()]) })) as {
+            rows: Array<{ inserted: number; updated: number }>;
+          };
+          written = counts[0]!;
+        }
+        if (page.lastSeq > cursor) {
+          await trx('order_feed_cursors').where({ feed }).update({ last_seq: page.lastSeq, updated_at: trx.fn.now() });
+        }
+        return {
+          ...written,
+          unchanged: fresh - written.inserted - written.updated,
+          skipped: rows.length - fresh,
+          lastSeq: Math.max(cursor, page.lastSeq),
+        };
+      });
+    },
+  };
+}
+
+export type OrderFeedRepository = ReturnType<typeof createOrderFeedRepository>;
