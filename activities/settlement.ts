@@ -131,6 +131,8 @@ export function createFinalSettlement({ db, platform }: Pick<SettlementActivityD
   return async ({ merchantId, asOf }) => {
     const period = periodOf(new Date(asOf));
     const { statement, missingRate } = await settlement.settleMerchantFinal(merchantId, period);
+    // Nothing sold, refunded or carried: no statement, nothing owed.
+    if (!statement && missingRate.length === 0) return { owedFen: 0, period, payoutFen: 0 };
     if (!statement) {
       const categories = missingRate.map((m) => m.category).join(', ');
       throw ApplicationFailure.retryable(`merchant ${merchantId} sold in categories without a fee rate (${categories})`, ErrorType.MissingFeeRate, { missingRate });
