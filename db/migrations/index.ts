@@ -4,6 +4,7 @@ import * as deposits from './002_deposits';
 import * as settlement from './003_settlement';
 import * as finalStatements from './004_final_statements';
 import * as orderFeed from './005_order_feed';
+import * as violations from './006_violations';
 
 interface Migration {
   up(db: Knex): Promise<void>;
@@ -18,6 +19,7 @@ const MIGRATIONS: Array<readonly [string, Migration]> = [
   ['003_settlement', settlement],
   ['004_final_statements', finalStatements],
   ['005_order_feed', orderFeed],
+  ['006_violations', violations],
 ];
 
 export const migrationSource: Knex.MigrationSource<readonly [string, Migration]> = {

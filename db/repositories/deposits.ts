@@ -417,13 +417,13 @@ export function createDepositRepository(db: Knex) {
     },
 
     /**
-     * Violation cases not yet closed. The violations process may add statuses between
-     * open and closed; anything short of closed still holds a refund back.
+     * Violation cases still undecided: being opened, or open to an appeal or appealed. A
+     * case in effect (or permanent) is decided: it holds restrictions, not the closure.
      */
     async openViolationCount(shopId: string): Promise<number> {
       const row = await db('violation_cases')
         .where({ shop_id: shopId })
-        .whereNot({ status: 'closed' })
+        .whereIn('status', ['opening', 'appealable', 'appealed'])
         .first<{ count: number }>(db.raw('COUNT(*)::bigint AS count'));
       return row?.count ?? 0;
     },

@@ -186,6 +186,9 @@ const SETTLED_FOR = (merchantId: string) =>
 const NOT_SETTLED_FOR = (alias: string) =>
   `NOT EXISTS (SELECT 1 FROM statements done WHERE done.merchant_id = ${alias}.merchant_id AND done.period >= :period)`;
 
+/** A false-advertising flag in force and not yet used by a statement. */
+const FORFEIT_FLAG_ACTIVE = `flag = 'forfeit_unsettled' AND since <= now() AND (until IS NULL OR until > now()) AND consumed_period IS NULL`;
+
 const TOTAL_COLUMNS = {
   gmvFen: 'gmv_fen',
   unionFeeFen: 'union_fee_fen',
@@ -270,8 +273,7 @@ carried AS (
 ),
 flagged AS (
   SELECT DISTINCT merchant_id FROM merchant_flags
-   WHERE flag = 'forfeit_unsettled' AND since <= now() AND (until IS NULL OR until > now())
-     AND ${rangeOf('merchant_id')}
+   WHERE ${FORFEIT_FLAG_ACTIVE} AND ${rangeOf('merchant_id')}
 ),
 merchants AS (
   SELECT COALESCE(x.merchant_id, c.merchant_id) AS merchant_id,
@@ -314,6 +316,14 @@ inserted AS (
 sales_marked AS (
   UPDATE orders o SET settled_period = :period
    WHERE o.merchant_id = ANY (ARRAY(SELECT merchant_id FROM inserted)) AND ${SALE_LINE('o')} AND ${rangeOf('o.merchant_id')}
+  RETURNING 1
+),
+-- A flag forfeits what is unsettled when it is raised: the next statement uses it up, and
+-- keeps what it forfeited on the flag for an upheld appeal to restore.
+flags_used AS (
+  UPDATE merchant_flags f SET consumed_period = :period, forfeited_fen = i.forfeited_fen
+    FROM inserted i
+   WHERE f.merchant_id = i.merchant_id AND ${FORFEIT_FLAG_ACTIVE}
   RETURNING 1
 ),
 refunds_marked AS (

@@ -177,19 +177,24 @@ describe('deposit repository', () => {
       id,
       shop_id: shopId,
       merchant_id: `m-${shopId}`,
-      level: 'B',
+      level: 'general',
       type: 'false_advertising',
       status,
       opened_at: day(1),
     });
     expect(await repo.openViolationCount('shop-1')).toBe(0);
     await t.db('violation_cases').insert([
-      row('vio-1', 'shop-1', 'open'),
-      row('vio-2', 'shop-1', 'closed'),
-      row('vio-3', 'shop-1', 'under_appeal'),
-      row('vio-4', 'shop-2', 'open'),
+      row('vio-1', 'shop-1', 'appealable'),
+      row('vio-2', 'shop-1', 'expired'),
+      row('vio-3', 'shop-1', 'appealed'),
+      row('vio-4', 'shop-2', 'appealable'),
+      row('vio-5', 'shop-1', 'opening'),
+      row('vio-6', 'shop-1', 'in_effect'),
+      row('vio-7', 'shop-1', 'permanent'),
+      row('vio-8', 'shop-1', 'reversed'),
     ]);
-    expect(await repo.openViolationCount('shop-1')).toBe(2);
+    // Undecided cases hold a closure back; decided ones (in effect, permanent, over) do not.
+    expect(await repo.openViolationCount('shop-1')).toBe(3);
     expect(await repo.openViolationCount('shop-3')).toBe(0);
   });
 

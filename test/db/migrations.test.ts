@@ -16,7 +16,7 @@ const DEPOSIT_TABLES = [
 ];
 const SETTLEMENT_TABLES = ['orders', 'fee_rates', 'settlement_runs', 'statements', 'payouts', 'merchant_flags'];
 const ORDER_FEED_TABLES = ['order_feed_cursors'];
-const TABLES = [...FOUNDATION_TABLES, ...DEPOSIT_TABLES, ...SETTLEMENT_TABLES, ...ORDER_FEED_TABLES];
+const TABLES = [...FOUNDATION_TABLES, ...DEPOSIT_TABLES, ...SETTLEMENT_TABLES, ...ORDER_FEED_TABLES, 'violation_events'];
 
 async function existingTables(t: TestDb): Promise<string[]> {
   const found: string[] = [];
@@ -58,7 +58,7 @@ describe('migrations', () => {
     await t.db('orders').insert({
       id: 'o-mig', merchant_id: 'm-mig', shop_id: 'shop-m-mig', category: 'apparel', amount_fen: 100, status: 'paid', paid_at: new Date(), feed_seq: 7,
     });
-    expect(await t.db.migrate.currentVersion(migratorConfig)).toBe('005');
+    while ((await t.db.migrate.currentVersion(migratorConfig)) !== '005') await t.db.migrate.down(migratorConfig);
     await t.db.migrate.down(migratorConfig);
     expect(await t.db.schema.hasTable('order_feed_cursors')).toBe(false);
     expect(await t.db.schema.hasColumn('orders', 'feed_seq')).toBe(false);
@@ -67,6 +67,20 @@ describe('migrations', () => {
     await t.db.migrate.latest(migratorConfig);
     expect(await t.db.schema.hasColumn('orders', 'feed_seq')).toBe(true);
     await t.db('orders').where({ id: 'o-mig' }).delete();
+  });
+
+  test('the violations migration rolls back on its own: case statuses return to open / closed', async () => {
+    await t.db('violation_cases').insert([
+      { id: 'v-mig-1', shop_id: 's', merchant_id: 'm', level: 'general', type: 'other', status: 'appealed', opened_at: new Date() },
+      { id: 'v-mig-2', shop_id: 's', merchant_id: 'm', level: 'serious', type: 'other', status: 'expired', opened_at: new Date() },
+    ]);
+    expect(await t.db.migrate.currentVersion(migratorConfig)).toBe('006');
+    await t.db.migrate.down(migratorConfig);
+    expect(await t.db.schema.hasTable('violation_events')).toBe(false);
+    expect(await t.db('violation_cases').whereLike('id', 'v-mig-%').orderBy('id').pluck('status')).toEqual(['open', 'closed']);
+    await t.db.migrate.latest(migratorConfig);
+    expect(await t.db('violation_cases').whereLike('id', 'v-mig-%').orderBy('id').pluck('status')).toEqual(['appealable', 'expired']);
+    await t.db('violation_cases').whereLike('id', 'v-mig-%').delete();
   });
 
   test('the audit log is append-only in the database itself', async () => {

@@ -298,6 +298,12 @@ describe('settlement repository', () => {
       status: 'carried',
     });
     expect(await repo.statement('ff-2', '2026-11')).toMatchObject({ forfeitedFen: 0, netFen: 174_000 + 5_220, status: 'payable' });
+
+    // The statement used the flag up and kept what it forfeited; December's commission is paid.
+    expect(await t.db('merchant_flags').where({ merchant_id: 'ff-1' }).first()).toMatchObject({ consumed_period: '2026-11', forfeited_fen: 174_000 });
+    await addOrders(t.db, [{ merchantId: 'ff-1', amountFen: 200_000, receivedAt: shanghai('2026-12-10T12:00:00') }]);
+    await settle('ff', '2026-12');
+    expect(await repo.statement('ff-1', '2026-12')).toMatchObject({ forfeitedFen: 0, netFen: 174_000 + 5_220, status: 'payable' });
   });
 
   test('settling twice writes one statement per merchant and marks each order once, also when the calls race', async () => {

@@ -119,9 +119,9 @@ describe('shop closure workflow (time-skipping)', () => {
     const withdrawn = await shops.withdrawPromotionExcess(shopId, me);
     expect(withdrawn).toEqual({ done: true, refundedFen: 30_000, deductedFen: 0 });
 
-    await stack.db('violation_cases').insert({ id: 'v-1', shop_id: shopId, merchant_id: merchantId, level: 'general', type: 'price', status: 'open', opened_at: new Date() });
+    await stack.db('violation_cases').insert({ id: 'v-1', shop_id: shopId, merchant_id: merchantId, level: 'general', type: 'price_violation', status: 'appealable', opened_at: new Date() });
     await expect(shops.closePromotion(shopId, me)).rejects.toMatchObject({ status: 409, extra: { reasons: ['1 violation case(s) still open'] } });
-    await stack.db('violation_cases').where({ id: 'v-1' }).update({ status: 'closed', closed_at: new Date() });
+    await stack.db('violation_cases').where({ id: 'v-1' }).update({ status: 'expired', closed_at: new Date() });
 
     const closedPromotion = await shops.closePromotion(shopId, me);
     expect(closedPromotion).toEqual({ done: true, refundedFen: 50_000, deductedFen: 0 });

@@ -1,0 +1,163 @@
+import { workingDayDeadline, type WorkingDayCalendar } from './calendar';
+
+/**
+ * Violations and penalty escalation (DOMAIN.md section 4): levels, what each penalty does,
+ * appeal windows on the working-day calendar, effect periods and escalation. Pure rules;
+ * the violationCase workflow carries them out.
+ */
+
+export const VIOLATION_LEVELS = ['general', 'serious', 'especially_serious'] as const;
+export type ViolationLevel = (typeof VIOLATION_LEVELS)[number];
+
+export const VIOLATION_TYPES = ['qualification_mismatch', 'false_advertising', 'price_violation', 'other'] as const;
+export type ViolationType = (typeof VIOLATION_TYPES)[number];
+
+const CNY = 100;
+const DAY_MS = 86_400_000;
+
+export interface ViolationPolicy {
+  /** [default] a general violation costs 2 points. */
+  generalPoints: number;
+  /** [default] 12 points within a natural year count as one serious violation. */
+  pointsPerYearAsSerious: number;
+  /** [default] a serious violation fines 2,000 CNY from the deposit. */
+  seriousFineFen: number;
+  /** [default] and suspends sales for 7 days. */
+  seriousSalesSuspensionDays: number;
+  /** [src] 7 working days (general), 3 (serious); especially serious: no appeal. */
+  appealWorkingDays: { general: number; serious: number };
+  /** [src] 30 days (general), 180 (serious); especially serious: permanent. */
+  effectDays: { general: number; serious: number };
+}
+
+export const DEFAULT_VIOLATION_POLICY: ViolationPolicy = {
+  generalPoints: 2,
+  pointsPerYearAsSerious: 12,
+  seriousFineFen: 2_000 * CNY,
+  seriousSalesSuspensionDays: 7,
+  appealWorkingDays: { general: 7, serious: 3 },
+  effectDays: { general: 30, serious: 180 },
+};
+
+const rank = (level: ViolationLevel): number => VIOLATION_LEVELS.indexOf(level);
+
+/** One level up; especially serious is the top. */
+export function nextLevel(level: ViolationLevel): ViolationLevel {
+  return VIOLATION_LEVELS[Math.min(rank(level) + 1, VIOLATION_LEVELS.length - 1)]!;
+}
+
+export interface LevelDecision {
+  level: ViolationLevel;
+  /** Why the case stands higher than reported, if it does. */
+  escalatedBecause: 'repeat_in_effect' | 'year_points' | null;
+  /** Points this case deducts (general cases only). */
+  points: number;
+}
+
+/**
+ * The level a new case takes. [default] A case in effect of the same or higher level
+ * escalates the new one by one level; otherwise a general case whose points bring the
+ * merchant's natural-year total to 12 or more counts as one serious violation.
+ */
+export function decideLevel(
+  reported: ViolationLevel,
+  inEffect: readonly ViolationLevel[],
+  pointsThisYear: number,
+  policy: ViolationPolicy = DEFAULT_VIOLATION_POLICY,
+): LevelDecision {
+  if (!VIOLATION_LEVELS.includes(reported)) throw new Error(`unknown violation level ${JSON.stringify(reported)}`);
+  if (!Number.isSafeInteger(pointsThisYear) || pointsThisYear < 0) throw new Error(`points must be a whole number ≥ 0, got ${pointsThisYear}`);
+  if (inEffect.some((l) => rank(l) >= rank(reported))) {
+    const level = nextLevel(reported);
+    return { level, escalatedBecause: 'repeat_in_effect', points: level === 'general' ? policy.generalPoints : 0 };
+  }
+  if (reported === 'general') {
+    const crosses = pointsThisYear < policy.pointsPerYearAsSerious && pointsThisYear + policy.generalPoints >= policy.pointsPerYearAsSerious;
+    if (crosses) return { level: 'serious', escalatedBecause: 'year_points', points: policy.generalPoints };
+    return { level: 'general', escalatedBecause: null, points: policy.generalPoints };
+  }
+  return { level: reported, escalatedBecause: null, points: 0 };
+}
+
+/** Restrictions on the platform a penalty may hold. */
+export type PenaltyRestriction = 'stop_sales' | 'disable_api' | 'bar_big_promotions';
+
+/** What a penalty does, in the order the case applies it; its reversal undoes each part. */
+export interface PenaltyPlan {
+  points: number;
+  /** The products cited in the case are delisted (general). */
+  delistProducts: boolean;
+  fineFen: number;
+  /** Restrictions lifted when the suspension ends (ISO instant), or null. */
+  suspendSalesUntil: string | null;
+  /** Held until the effect period ends (or for good, when it never ends). */
+  restrictionsForEffect: PenaltyRestriction[];
+  /** Held for good: never lifted by a timer, only by an upheld appeal. */
+  permanentRestrictions: PenaltyRestriction[];
+  /** A permanent ban starts the shop-closure flow. */
+  startClosure: boolean;
+  /** [src] false advertising forfeits all unsettled commission. */
+  forfeitUnsettledCommission: boolean;
+}
+
+/**
+ * [src] general: points / delisting; serious: fine / shop closed; especially serious:
+ * permanent ban. [default] amounts from the policy. By type [src]: a qualification
+ * mismatch closes API permission for good; false advertising forfeits unsettled
+ * commission; a price violation bars big promotions while the case is in effect.
+ */
+export function penaltyFor(
+  decision: LevelDecision,
+  type: ViolationType,
+  openedAt: Date,
+  policy: ViolationPolicy = DEFAULT_VIOLATION_POLICY,
+): PenaltyPlan {
+  if (!VIOLATION_TYPES.includes(type)) throw new Error(`unknown violation type ${JSON.stringify(type)}`);
+  const { level } = decision;
+  const serious = level === 'serious';
+  return {
+    points: decision.points,
+    delistProducts: level === 'general',
+    fineFen: serious ? policy.seriousFineFen : 0,
+    suspendSalesUntil: serious ? new Date(openedAt.getTime() + policy.seriousSalesSuspensionDays * DAY_MS).toISOString() : null,
+    restrictionsForEffect: type === 'price_violation' ? ['bar_big_promotions'] : [],
+    permanentRestrictions: type === 'qualification_mismatch' ? ['disable_api'] : [],
+    startClosure: level === 'especially_serious',
+    forfeitUnsettledCommission: type === 'false_advertising',
+  };
+}
+
+/**
+ * The last instant an appeal is accepted: the end (Shanghai time) of the N-th working day
+ * after the day the case opened; null when the level allows no appeal. Throws
+ * CalendarYearNotLoadedError when the window reaches a year the calendar lacks.
+ */
+export function appealDeadline(
+  level: ViolationLevel,
+  openedAt: Date,
+  calendar: WorkingDayCalendar,
+  policy: ViolationPolicy = DEFAULT_VIOLATION_POLICY,
+): string | null {
+  if (level === 'especially_serious') return null;
+  return workingDayDeadline(openedAt, policy.appealWorkingDays[level], calendar).toISOString();
+}
+
+/** When the case stops counting against the shop; null: never (a permanent ban). */
+export function effectEndsAt(level: ViolationLevel, openedAt: Date, policy: ViolationPolicy = DEFAULT_VIOLATION_POLICY): string | null {
+  if (level === 'especially_serious') return null;
+  return new Date(openedAt.getTime() + policy.effectDays[level] * DAY_MS).toISOString();
+}
+
+export type AppealCheck = { accepted: true } | { accepted: false; reason: string };
+
+/** Whether an appeal filed at `at` is in time; the refusal names the deadline it missed. */
+export function checkAppealTime(deadline: string | null, at: Date): AppealCheck {
+  if (deadline === null) return { accepted: false, reason: 'an especially serious violation cannot be appealed' };
+  if (at.getTime() > Date.parse(deadline)) return { accepted: false, reason: `the appeal window closed at ${deadline}` };
+  return { accepted: true };
+}
+
+/** [default] The reviewer who decides an appeal must not be the one who opened the case. */
+export function checkAppealReviewer(openedBy: string, reviewer: string): AppealCheck {
+  return openedBy === reviewer ? { accepted: false, reason: 'the reviewer who opened the case cannot decide its appeal' } : { accepted: true };
+}
