@@ -2,7 +2,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { Context, log } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import type { Db } from '../db/connection';
-import { createLedger, deduction, InsufficientBalanceError, LedgerKeyConflictError, proceedsTransfer, topUp } from '../db/repositories/ledger';
+import { createLedger, deduction, InsufficientBalanceError, LedgerKeyConflictError, proceedsTransfer, reversal, topUp } from '../db/repositories/ledger';
 import { payOutOnce } from './payouts';
 import { liftOwnRestrictions } from './restrictions';
 import { createDepositRepository } from '../db/repositories/deposits';
@@ -76,6 +76,23 @@ export function createDepositActivities({ db, platform, policy, temporal }: Depo
       const entries = input.kind === 'top_up' ? topUp(input.account, input.amountFen) : deduction(input.account, input.amountFen);
       const posted = await refusalsAreFinal(() =>
         ledger.post({ idempotencyKey: input.idempotencyKey, shopId: input.shopId, kind: input.kind, reason: input.reason, actor: input.actor, entries }),
+      );
+      return { transactionId: posted.transactionId, replayed: posted.replayed, ...(await balances(input.shopId)) };
+    },
+
+    /** Posts the reversal of the deduction keyed `deduction:<shop>:<reference>`, once (its own key). */
+    async reverseDeduction(input: { shopId: string; deductionReference: string; reason: string; actor: string }) {
+      const original = await ledger.findByKey(`deduction:${input.shopId}:${input.deductionReference}`);
+      if (!original) throw ApplicationFailure.nonRetryable(`no deduction ${input.deductionReference} on shop ${input.shopId}`, ErrorType.RecordNotFound);
+      const posted = await refusalsAreFinal(() =>
+        ledger.post({
+          idempotencyKey: `reversal:${input.shopId}:${input.deductionReference}`,
+          shopId: input.shopId,
+          kind: 'reversal',
+          reason: input.reason,
+          actor: input.actor,
+          entries: reversal(original.entries.map((e) => ({ account: e.account, amountFen: e.amountFen }))),
+        }),
       );
       return { transactionId: posted.transactionId, replayed: posted.replayed, ...(await balances(input.shopId)) };
     },

@@ -21,6 +21,8 @@ import { createShopRouter } from './shops/router';
 import { createShopService } from './shops/service';
 import { createVerificationRouter } from './verifications/router';
 import { createVerificationService } from './verifications/service';
+import { createViolationRouter } from './violations/router';
+import { createViolationService } from './violations/service';
 
 export interface AppDeps {
   config: AppConfig;
@@ -91,6 +93,13 @@ export function createApp({ config, db, temporal, logger, vault }: AppDeps): Exp
   v1.use(
     createSettlementRouter({
       service: createSettlementService({ db, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE }),
+      registry,
+      limitMutations,
+    }),
+  );
+  v1.use(
+    createViolationRouter({
+      service: createViolationService({ db, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE }),
       registry,
       limitMutations,
     }),

@@ -15,6 +15,8 @@ import type {
   PlatformUnavailableDetails,
   ProceedsTransfer,
   ProceedsTransferInput,
+  ProductsChange,
+  ProductsDelisted,
   RefundInput,
   RefundIssued,
   RestrictionsChange,
@@ -87,6 +89,10 @@ export function createPlatformClient(options: PlatformClientOptions): PlatformCl
       request<NotificationAccepted>('POST', '/v1/notifications', input, idempotencyKey),
     setRestrictions: (shopId: string, change: RestrictionsChange, idempotencyKey: string) =>
       request<RestrictionsInForce>('POST', shopPath(shopId, 'restrictions'), change, idempotencyKey),
+    delistProducts: (shopId: string, change: ProductsChange, idempotencyKey: string) =>
+      request<ProductsDelisted>('POST', shopPath(shopId, 'products/delist'), change, idempotencyKey),
+    relistProducts: (shopId: string, change: ProductsChange, idempotencyKey: string) =>
+      request<ProductsDelisted>('POST', shopPath(shopId, 'products/relist'), change, idempotencyKey),
     transferProceeds: (shopId: string, input: ProceedsTransferInput, idempotencyKey: string) =>
       request<ProceedsTransfer>('POST', shopPath(shopId, 'proceeds-transfers'), input, idempotencyKey),
     refund: (input: RefundInput, idempotencyKey: string) =>

@@ -18,8 +18,13 @@ export interface NotificationAccepted {
   acceptedAt: string;
 }
 
-/** The shop functions the platform can switch off when a deposit falls short (DOMAIN.md §2). */
-export type Restriction = 'close_cart' | 'stop_listing' | 'stop_sales' | 'restrict_withdrawals';
+/**
+ * The shop functions the platform can switch off. The first four are the deposit ladder's
+ * (DOMAIN.md §2); `disable_api` closes the shop's open-API permission (a qualification
+ * mismatch) and `bar_big_promotions` keeps the shop out of big promotions, 大促 (a price
+ * violation): both are penalties of the violations process.
+ */
+export type Restriction = 'close_cart' | 'stop_listing' | 'stop_sales' | 'restrict_withdrawals' | 'disable_api' | 'bar_big_promotions';
 
 export interface RestrictionsChange {
   /** `apply` adds to the restrictions in force, `lift` removes; either way they form a set. */
@@ -31,6 +36,18 @@ export interface RestrictionsChange {
 export interface RestrictionsInForce {
   shopId: string;
   inForce: Restriction[];
+}
+
+/** Takes products off sale (delist) or puts them back (relist); either way the delisted ids form a set. */
+export interface ProductsChange {
+  /** 1 to 200 ids per call (more is refused with 400), so a larger set goes in several calls, each with its own key. */
+  productIds: string[];
+  reason: string;
+}
+
+export interface ProductsDelisted {
+  /** Every product of the shop delisted after the call, sorted. */
+  delisted: string[];
 }
 
 export interface ProceedsTransferInput {
@@ -137,6 +154,10 @@ export interface OrderFeedPage {
 export interface PlatformClient {
   notify(input: NotificationInput, idempotencyKey: string): Promise<NotificationAccepted>;
   setRestrictions(shopId: string, change: RestrictionsChange, idempotencyKey: string): Promise<RestrictionsInForce>;
+  /** Takes products off sale, e.g. the products a violation penalty names. */
+  delistProducts(shopId: string, change: ProductsChange, idempotencyKey: string): Promise<ProductsDelisted>;
+  /** Relisting a product that is not delisted changes nothing and is not an error. */
+  relistProducts(shopId: string, change: ProductsChange, idempotencyKey: string): Promise<ProductsDelisted>;
   transferProceeds(shopId: string, input: ProceedsTransferInput, idempotencyKey: string): Promise<ProceedsTransfer>;
   /** Pays out of a deposit account; the key is what makes a closure's refund happen exactly once. */
   refund(input: RefundInput, idempotencyKey: string): Promise<RefundIssued>;

@@ -8,6 +8,8 @@ import { createDepositActivities } from '../activities/deposits';
 import { createClosureActivities } from '../activities/closure';
 import { createFinalSettlement, createSettlementActivities } from '../activities/settlement';
 import { createOrderImportActivities } from '../activities/order-import';
+import { createViolationActivities } from '../activities/violations';
+import { DEFAULT_VIOLATION_POLICY } from '../domain/violations';
 import type { SettlementThresholds } from '../domain/settlement';
 import { DEFAULT_DEPOSIT_POLICY, parseDepositPolicy, type DepositPolicy } from '../domain/deposit-policy';
 import { createWorkingDayCalendar, shanghaiDate, type WorkingDayCalendar } from '../domain/calendar';
@@ -77,24 +79,38 @@ export function activityDepsFrom(config: AppConfig, db: Db, temporal?: Client): 
   };
 }
 
+/**
+ * Activities are registered by name: a group defining a name another group has would
+ * silently replace it (and its workflow would run the wrong code), so that is refused.
+ */
+export function mergeActivityGroups<T extends Array<Record<string, unknown>>>(...groups: T): T[number] {
+  const seen = new Set<string>();
+  for (const name of groups.flatMap((g) => Object.keys(g))) {
+    if (seen.has(name)) throw new Error(`two activity groups define ${name}`);
+    seen.add(name);
+  }
+  return Object.assign({}, ...groups) as T[number];
+}
+
 /** Every activity the worker registers, built over injected clients. */
 export function createActivities(deps: ActivityDeps) {
-  return {
-    ...createVerificationActivities({
-      cases: createVerificationCaseRepository(deps.db),
-      merchants: createMerchantRepository(deps.db),
-      platform: deps.platform,
-      calendar: deps.calendar,
-      policy: deps.policy,
-    }),
-    ...createDepositActivities({ db: deps.db, platform: deps.platform, policy: deps.depositPolicy, temporal: deps.temporal }),
-    ...createClosureActivities({
-      db: deps.db,
-      platform: deps.platform,
-      policy: deps.depositPolicy,
-      finalSettlement: createFinalSettlement({ db: deps.db, platform: deps.platform }),
-    }),
-    ...createSettlementActivities({ db: deps.db, platform: deps.platform, thresholds: deps.settlementThresholds }),
-    ...createOrderImportActivities({ db: deps.db, platform: deps.platform }),
-  };
+  const verification = createVerificationActivities({
+    cases: createVerificationCaseRepository(deps.db),
+    merchants: createMerchantRepository(deps.db),
+    platform: deps.platform,
+    calendar: deps.calendar,
+    policy: deps.policy,
+  });
+  const deposits = createDepositActivities({ db: deps.db, platform: deps.platform, policy: deps.depositPolicy, temporal: deps.temporal });
+  const closure = createClosureActivities({
+    db: deps.db,
+    platform: deps.platform,
+    policy: deps.depositPolicy,
+    finalSettlement: createFinalSettlement({ db: deps.db, platform: deps.platform }),
+  });
+  const settlement = createSettlementActivities({ db: deps.db, platform: deps.platform, thresholds: deps.settlementThresholds });
+  const orderImport = createOrderImportActivities({ db: deps.db, platform: deps.platform });
+  const violations = createViolationActivities({ db: deps.db, platform: deps.platform, calendar: deps.calendar, policy: DEFAULT_VIOLATION_POLICY, temporal: deps.temporal });
+  mergeActivityGroups(verification, deposits, closure, settlement, orderImport, violations);
+  return { ...verification, ...deposits, ...closure, ...settlement, ...orderImport, ...violations };
 }

@@ -59,6 +59,14 @@ export interface DeductionRequest {
   actor: string;
 }
 
+/** Takes back an earlier deduction (a fine annulled on appeal): the same entries, reversed. */
+export interface ReversalRequest {
+  /** The reference the deduction was made with. */
+  deductionReference: string;
+  reason: string;
+  actor: string;
+}
+
 export interface MovementResult {
   transactionId: number;
   replayed: boolean;
@@ -84,6 +92,7 @@ export interface DepositState extends DepositCarriedState {
 
 export const topUpUpdate = defineUpdate<MovementResult, [TopUpRequest]>('topUp');
 export const deductUpdate = defineUpdate<MovementResult, [DeductionRequest]>('deduct');
+export const reverseDeductionUpdate = defineUpdate<MovementResult, [ReversalRequest]>('reverseDeduction');
 export const closePromotionUpdate = defineUpdate<PromotionOutcome, [{ actor: string }]>('closePromotion');
 export const withdrawPromotionExcessUpdate = defineUpdate<PromotionOutcome, [{ actor: string }]>('withdrawPromotionExcess');
 export const requirementChangedSignal = defineSignal<[RequirementChange]>('requirementChanged');

@@ -16,6 +16,7 @@ import {
   closePromotionUpdate,
   closureSignal,
   deductUpdate,
+  reverseDeductionUpdate,
   depositStateQuery,
   requirementChangedSignal,
   topUpUpdate,
@@ -117,6 +118,15 @@ export async function depositAccount(input: DepositAccountInput): Promise<{ stat
       return { ...result, requiredFen: state.requiredFen };
     },
     { validator: (req) => assertOpen(state.status !== 'closed', `shop ${shopId} is closed`, req.amountFen) },
+  );
+  setHandler(
+    reverseDeductionUpdate,
+    async (req) => {
+      const result = await ledger.reverseDeduction({ shopId, deductionReference: req.deductionReference, reason: req.reason, actor: req.actor });
+      apply(result);
+      return { ...result, requiredFen: state.requiredFen };
+    },
+    { validator: (_req) => assertOpen(state.status !== 'closed', `shop ${shopId} is closed`) },
   );
   setHandler(
     closePromotionUpdate,

@@ -5,3 +5,4 @@ export { shopClosure } from './shop-closure';
 export { depositReassessment } from './deposit-reassessment';
 export { monthlySettlement } from './settlement';
 export { orderImport } from './order-import';
+export { violationCase } from './violation-case';

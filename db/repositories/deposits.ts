@@ -8,7 +8,8 @@ import type { Knex } from 'knex';
  */
 
 export type DepositAccountStatus = 'open' | 'closed';
-export type RestrictionSource = 'deposit' | 'closure';
+/** Who holds a restriction: the deposit ladder, a closure, or one violation case (`violation:<caseId>:<part>`). */
+export type RestrictionSource = 'deposit' | 'closure' | `violation:${string}`;
 export type CategoryStatus = 'open' | 'closed';
 
 export interface DepositAccount {

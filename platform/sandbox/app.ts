@@ -4,6 +4,7 @@ import { callLogRouter, recordCalls } from './call-log';
 import { notificationsRouter } from './notifications';
 import { orderFeedFixturesRouter, orderFeedRouter } from './order-feed';
 import { proceedsTransfersRouter } from './proceeds-transfers';
+import { productsRouter } from './products';
 import { payoutsRouter } from './payouts';
 import { refundsRouter } from './refunds';
 import { restrictionsRouter } from './restrictions';
@@ -42,6 +43,7 @@ export function createSandboxPlatform(options: SandboxPlatformOptions): SandboxP
   v1.use(
     notificationsRouter(state),
     restrictionsRouter(state),
+    productsRouter(state),
     proceedsTransfersRouter(state),
     refundsRouter(state),
     payoutsRouter(state),

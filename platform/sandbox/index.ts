@@ -6,6 +6,7 @@ export type {
   CallRecord,
   SandboxNotification,
   SandboxProceedsTransfer,
+  SandboxProductsChange,
   SandboxRefund,
   SandboxRestrictionChange,
   SandboxSettings,

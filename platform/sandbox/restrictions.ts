@@ -5,8 +5,21 @@ import { idempotentRoute, routeParam } from './idempotency';
 import { shopForRead, shopForUpdate, type SandboxShop, type SandboxState } from './state';
 import { invalidRequest } from './validation';
 
-/** In the order of the deposit ladder (DOMAIN.md §2), which is also the order answers list them in. */
-export const RESTRICTIONS = ['close_cart', 'stop_listing', 'stop_sales', 'restrict_withdrawals'] as const satisfies readonly Restriction[];
+/** The order answers list them in: the deposit ladder's (DOMAIN.md §2) in ladder order, then the violation penalties'. */
+export const RESTRICTIONS = [
+  'close_cart',
+  'stop_listing',
+  'stop_sales',
+  'restrict_withdrawals',
+  'disable_api',
+  'bar_big_promotions',
+] as const satisfies readonly Restriction[];
+
+// `satisfies` above only stops unknown names; this stops a Restriction the list forgot,
+// which the schema would otherwise refuse with 400 although the client may send it.
+// Exported only so that the check is not an unused variable.
+type UnlistedRestriction = Exclude<Restriction, (typeof RESTRICTIONS)[number]>;
+export const EVERY_RESTRICTION_LISTED: [UnlistedRestriction] extends [never] ? true : never = true;
 
 // Annotated with the client's type, so the sandbox and the client cannot drift apart.
 export const restrictionsChangeSchema: z.ZodType<RestrictionsChange> = z

@@ -2,6 +2,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import type { ShopOrder } from '../types';
 import { SHOP_FIXTURES_PATH } from './control-paths';
+import { delistedProducts } from './products';
 import { restrictionsInForce } from './restrictions';
 import { shopForRead, shopForUpdate, type SandboxShop, type SandboxState } from './state';
 import { invalidRequest, monthSchema } from './validation';
@@ -77,6 +78,8 @@ function shopView(shopId: string, shop: SandboxShop) {
     orders: shop.orders,
     inForce: restrictionsInForce(shop),
     restrictionChanges: shop.restrictionChanges,
+    delisted: delistedProducts(shop),
+    productChanges: shop.productChanges,
     proceedsTransfers: shop.proceedsTransfers,
     refunds: shop.refunds,
   };

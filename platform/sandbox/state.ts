@@ -1,4 +1,4 @@
-import type { DepositAccount, NotificationInput, OrderFeedEvent, PayoutInput, PayoutIssued, Restriction, RestrictionsChange, ShopOrder } from '../types';
+import type { DepositAccount, NotificationInput, OrderFeedEvent, PayoutInput, PayoutIssued, ProductsChange, Restriction, RestrictionsChange, ShopOrder } from '../types';
 import type { IdempotencyStore } from './idempotency';
 
 export interface SandboxSettings {
@@ -25,6 +25,11 @@ export interface SandboxNotification extends NotificationInput {
 }
 
 export interface SandboxRestrictionChange extends RestrictionsChange {
+  at: string;
+}
+
+export interface SandboxProductsChange extends ProductsChange {
+  action: 'delist' | 'relist';
   at: string;
 }
 
@@ -57,6 +62,8 @@ export interface SandboxShop {
   orders: ShopOrder[];
   restrictions: Set<Restriction>;
   restrictionChanges: SandboxRestrictionChange[];
+  delistedProducts: Set<string>;
+  productChanges: SandboxProductsChange[];
   proceedsTransfers: SandboxProceedsTransfer[];
   refunds: SandboxRefund[];
 }
@@ -102,6 +109,8 @@ function emptyShop(): SandboxShop {
     orders: [],
     restrictions: new Set(),
     restrictionChanges: [],
+    delistedProducts: new Set(),
+    productChanges: [],
     proceedsTransfers: [],
     refunds: [],
   };

@@ -33,6 +33,8 @@ function feedPlatform(events: OrderFeedEvent[]) {
     },
     notify: unused,
     setRestrictions: unused,
+    delistProducts: unused,
+    relistProducts: unused,
     transferProceeds: unused,
     refund: unused,
     payout: unused,

@@ -75,6 +75,8 @@ function fakePlatform() {
       return { notificationId: `n-${calls.length}`, acceptedAt: '2026-03-02T02:00:00.000Z' };
     },
     setRestrictions: unused,
+    delistProducts: unused,
+    relistProducts: unused,
     transferProceeds: unused,
     refund: unused,
     monthlySales: unused,

@@ -6,10 +6,12 @@ import { apiFor, staff, type Api } from './http';
 /** The routes the API serves; the document must list exactly these. */
 const V1_ROUTES = [
   'GET /v1/merchants/{merchantId}/statements',
+  'GET /v1/merchants/{merchantId}/violations',
   'GET /v1/settlements/{period}',
   'GET /v1/shops/{shopId}/closure',
   'GET /v1/shops/{shopId}/deposit',
   'GET /v1/verifications/{id}',
+  'GET /v1/violations/{caseId}',
   'POST /v1/settlements',
   'POST /v1/shops/{shopId}/closure',
   'POST /v1/shops/{shopId}/closure/cancel',
@@ -20,6 +22,9 @@ const V1_ROUTES = [
   'POST /v1/verifications',
   'POST /v1/verifications/{id}/decision',
   'POST /v1/verifications/{id}/resubmission',
+  'POST /v1/violations',
+  'POST /v1/violations/{caseId}/appeal',
+  'POST /v1/violations/{caseId}/appeal-decision',
 ];
 
 interface JsonSchema {

@@ -1,7 +1,7 @@
 import { createPlatformClient } from '../../platform/client';
 import { startSandboxPlatform, type RunningSandbox } from '../../platform/sandbox';
 import type { PlatformClient, PlatformRejectionDetails, RefundInput } from '../../platform/types';
-import { aProceedsTransfer, aRefund, aRestrictionsChange, failureOf, TOKEN } from './sandbox-fixtures';
+import { aProceedsTransfer, aProductsChange, aRefund, aRestrictionsChange, failureOf, TOKEN } from './sandbox-fixtures';
 
 describe('platform client: shop and payment calls against a running sandbox', () => {
   let sandbox: RunningSandbox;
@@ -130,6 +130,8 @@ describe('platform client: requests for shop and payment calls', () => {
 
   it.each<[string, (c: PlatformClient) => Promise<unknown>, string, string, string | undefined, unknown]>([
     ['setRestrictions', (c) => c.setRestrictions('s-1', aRestrictionsChange(), 'k-r'), 'POST', '/v1/shops/s-1/restrictions', 'k-r', aRestrictionsChange()],
+    ['delistProducts', (c) => c.delistProducts('s-1', aProductsChange(), 'k-d'), 'POST', '/v1/shops/s-1/products/delist', 'k-d', aProductsChange()],
+    ['relistProducts', (c) => c.relistProducts('s/1', aProductsChange(), 'k-l'), 'POST', '/v1/shops/s%2F1/products/relist', 'k-l', aProductsChange()],
     ['transferProceeds', (c) => c.transferProceeds('s-1', aProceedsTransfer(), 'k-t'), 'POST', '/v1/shops/s-1/proceeds-transfers', 'k-t', aProceedsTransfer()],
     ['refund', (c) => c.refund(aRefund(), 'k-p'), 'POST', '/v1/payments/refunds', 'k-p', aRefund()],
     ['monthlySales', (c) => c.monthlySales('s-1', '2025-02'), 'GET', '/v1/shops/s-1/sales?month=2025-02', undefined, undefined],

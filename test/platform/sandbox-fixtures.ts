@@ -2,7 +2,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { Express } from 'express';
 import request from 'supertest';
 import type { ShopFixtures } from '../../platform/sandbox';
-import type { NotificationInput, ProceedsTransferInput, RefundInput, RestrictionsChange } from '../../platform/types';
+import type { NotificationInput, ProceedsTransferInput, ProductsChange, RefundInput, RestrictionsChange } from '../../platform/types';
 
 export const TOKEN = 'test-token';
 export const AUTH = { Authorization: `Bearer ${TOKEN}` };
@@ -19,6 +19,10 @@ export function aNotification(overrides: Partial<NotificationInput> = {}): Notif
 
 export function aRestrictionsChange(overrides: Partial<RestrictionsChange> = {}): RestrictionsChange {
   return { action: 'apply', restrictions: ['close_cart'], reason: 'deposit_shortfall:case-1', ...overrides };
+}
+
+export function aProductsChange(overrides: Partial<ProductsChange> = {}): ProductsChange {
+  return { productIds: ['p-1'], reason: 'price_violation:case-1', ...overrides };
 }
 
 export function aProceedsTransfer(overrides: Partial<ProceedsTransferInput> = {}): ProceedsTransferInput {

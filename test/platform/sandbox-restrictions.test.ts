@@ -33,6 +33,24 @@ describe('sandbox platform: shop restrictions', () => {
     expect(await inForce('s-set')).toEqual([]);
   });
 
+  it('applies and lifts the violation penalties (disable_api, bar_big_promotions), listed after the ladder ones', async () => {
+    const applied = await change('s-penalty', 'penalty-1', aRestrictionsChange({ restrictions: ['bar_big_promotions', 'disable_api', 'stop_sales'], reason: 'qualification_mismatch:case-3' }));
+    expect(applied.status).toBe(200);
+    expect(applied.body).toEqual({ shopId: 's-penalty', inForce: ['stop_sales', 'disable_api', 'bar_big_promotions'] });
+
+    const lifted = await change('s-penalty', 'penalty-2', aRestrictionsChange({ action: 'lift', restrictions: ['bar_big_promotions'] }));
+    expect(lifted.body.inForce).toEqual(['stop_sales', 'disable_api']);
+    expect(await inForce('s-penalty')).toEqual(['stop_sales', 'disable_api']);
+
+    const rest = await change('s-penalty', 'penalty-3', aRestrictionsChange({ action: 'lift', restrictions: ['disable_api', 'stop_sales'] }));
+    expect(rest.body.inForce).toEqual([]);
+    expect(state.shops.get('s-penalty')?.restrictionChanges.map((c) => [c.action, c.restrictions])).toEqual([
+      ['apply', ['bar_big_promotions', 'disable_api', 'stop_sales']],
+      ['lift', ['bar_big_promotions']],
+      ['lift', ['disable_api', 'stop_sales']],
+    ]);
+  });
+
   it('keeps restrictions per shop and records each change with its reason', async () => {
     await change('s-a', 'per-shop-1', aRestrictionsChange({ restrictions: ['restrict_withdrawals'], reason: 'shortfall:case-9' }));
     expect(await inForce('s-a')).toEqual(['restrict_withdrawals']);

@@ -14,6 +14,8 @@ describe('sandbox platform: shop fixtures (control routes)', () => {
       orders: [],
       inForce: [],
       restrictionChanges: [],
+      delisted: [],
+      productChanges: [],
       proceedsTransfers: [],
       refunds: [],
     });

@@ -1,6 +1,7 @@
 import { createWorkingDayCalendar } from '../../domain/calendar';
 import { loadConfig } from '../../config/config';
-import { calendarShortfall, reviewPolicyFrom } from '../../worker/dependencies';
+import { activityDepsFrom, calendarShortfall, createActivities, mergeActivityGroups, reviewPolicyFrom } from '../../worker/dependencies';
+import { createDb } from '../../db/connection';
 
 describe('worker dependencies', () => {
   test.each([
@@ -21,6 +22,18 @@ describe('worker dependencies', () => {
     expect(
       reviewPolicyFrom(loadConfig({ VERIFICATION_SLA_ENTERPRISE_WORKING_DAYS: '4', VERIFICATION_RESUBMIT_WINDOW_DAYS: '10' })),
     ).toEqual({ slaWorkingDays: { individual: 3, enterprise: 4 }, resubmitWindowDays: 10 });
+  });
+
+  test('activity names are unique across processes: a clash is refused, not silently overridden', async () => {
+    const db = createDb({ pgliteDir: ':memory:' });
+    try {
+      const activities = createActivities(activityDepsFrom(loadConfig({}), db));
+      expect(activities).toHaveProperty('openCase');
+      expect(activities).toHaveProperty('openViolationCase');
+    } finally {
+      await db.destroy();
+    }
+    expect(() => mergeActivityGroups({ openCase: 1 }, { other: 2 }, { openCase: 3 })).toThrow('two activity groups define openCase');
   });
 
   test('production refuses the development secrets and the embedded database', () => {

@@ -1,0 +1,112 @@
+import { Router, type RequestHandler } from 'express';
+import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
+import { requireRole } from '../auth';
+import { describeRoute, errorResponses, json } from '../openapi';
+import { parse } from '../validate';
+import type { ViolationService } from './service';
+import {
+  appealBody,
+  appealDecisionBody,
+  caseIdParams,
+  merchantParams,
+  merchantViolations,
+  openViolationBody,
+  violationCase,
+  violationOpened,
+} from './schemas';
+
+export interface ViolationRouterDeps {
+  service: ViolationService;
+  registry: OpenAPIRegistry;
+  limitMutations: RequestHandler;
+}
+
+/** Violations: penalties, appeals, escalation and expiry (DOMAIN.md section 4). */
+export function createViolationRouter({ service, registry, limitMutations }: ViolationRouterDeps): Router {
+  const router = Router();
+  const { 400: bad, 401: unauth, 403: denied, 404: missing, 409: clash, 429: limited } = errorResponses;
+
+  // Runs before the role check, so a refused attempt on a case is audited under that case too.
+  // Only a well-formed id is copied: anything else could make the audit insert itself fail.
+  router.param('caseId', (_req, res, next, caseId: string) => {
+    if (caseIdParams.safeParse({ caseId }).success) res.locals.audit = { ...res.locals.audit, target: `violation:${caseId}` };
+    next();
+  });
+
+  describeRoute(registry, {
+    method: 'post',
+    path: '/v1/violations',
+    summary: "Open a violation case on a merchant's shop; its process decides the level and applies the penalty (ops, admin)",
+    request: { body: { required: true, ...json(openViolationBody) } },
+    responses: {
+      201: { description: 'case recorded, its process started', ...json(violationOpened) },
+      400: bad,
+      401: unauth,
+      403: denied,
+      404: { ...missing, description: 'no such shop' },
+      409: { ...clash, description: 'the shop belongs to another merchant, or is closed' },
+      429: limited,
+    },
+  });
+  router.post('/violations', requireRole('ops', 'admin'), limitMutations, async (req, res) => {
+    const body = parse(openViolationBody, req.body, 'violation');
+    res.locals.audit = { action: 'violation.open', target: `shop:${body.shopId}` };
+    const opened = await service.open(body, req.principal!);
+    res.locals.audit = { action: 'violation.open', target: `violation:${opened.caseId}` };
+    res.status(201).location(`/v1/violations/${opened.caseId}`).json(opened);
+  });
+
+  describeRoute(registry, {
+    method: 'get',
+    path: '/v1/violations/{caseId}',
+    summary: 'Level, penalty, deadlines, appeal and history of a case (ops, reviewer, finance, admin; merchant for its own)',
+    request: { params: caseIdParams },
+    responses: { 200: { description: 'the case', ...json(violationCase) }, 400: bad, 401: unauth, 403: denied, 404: missing },
+  });
+  router.get('/violations/:caseId', requireRole('merchant', 'ops', 'reviewer', 'finance', 'admin'), async (req, res) => {
+    const { caseId } = parse(caseIdParams, req.params, 'case id');
+    res.json(await service.view(caseId, req.principal!));
+  });
+
+  describeRoute(registry, {
+    method: 'post',
+    path: '/v1/violations/{caseId}/appeal',
+    summary: 'Appeal within the window (merchant for its own case, admin); a late or repeated appeal is a 409 naming the deadline',
+    request: { params: caseIdParams, body: { required: true, ...json(appealBody) } },
+    responses: { 200: { description: 'appeal filed', ...json(violationCase) }, 400: bad, 401: unauth, 403: denied, 404: missing, 409: clash, 429: limited },
+  });
+  router.post('/violations/:caseId/appeal', requireRole('merchant', 'admin'), limitMutations, async (req, res) => {
+    const { caseId } = parse(caseIdParams, req.params, 'case id');
+    const body = parse(appealBody, req.body, 'appeal');
+    res.locals.audit = { action: 'violation.appeal', target: `violation:${caseId}` };
+    res.json(await service.appeal(caseId, body, req.principal!));
+  });
+
+  describeRoute(registry, {
+    method: 'post',
+    path: '/v1/violations/{caseId}/appeal-decision',
+    summary: 'Uphold (the penalty is reversed) or reject (with reasons) a pending appeal (reviewer, admin; never the one who opened the case)',
+    request: { params: caseIdParams, body: { required: true, ...json(appealDecisionBody) } },
+    responses: { 200: { description: 'decision applied', ...json(violationCase) }, 400: bad, 401: unauth, 403: denied, 404: missing, 409: clash, 429: limited },
+  });
+  router.post('/violations/:caseId/appeal-decision', requireRole('reviewer', 'admin'), limitMutations, async (req, res) => {
+    const { caseId } = parse(caseIdParams, req.params, 'case id');
+    const body = parse(appealDecisionBody, req.body, 'appeal decision');
+    res.locals.audit = { action: `violation.appeal_${body.decision}`, target: `violation:${caseId}` };
+    res.json(await service.decideAppeal(caseId, body, req.principal!));
+  });
+
+  describeRoute(registry, {
+    method: 'get',
+    path: '/v1/merchants/{merchantId}/violations',
+    summary: "A merchant's violation cases, newest first (ops, reviewer, finance, admin; merchant for itself)",
+    request: { params: merchantParams },
+    responses: { 200: { description: 'the cases', ...json(merchantViolations) }, 400: bad, 401: unauth, 403: denied },
+  });
+  router.get('/merchants/:merchantId/violations', requireRole('merchant', 'ops', 'reviewer', 'finance', 'admin'), async (req, res) => {
+    const { merchantId } = parse(merchantParams, req.params, 'merchant id');
+    res.json(await service.listOf(merchantId, req.principal!));
+  });
+
+  return router;
+}

@@ -1,0 +1,250 @@
+import type { Knex } from 'knex';
+import { shanghaiDate, startOfShanghaiDay } from '../../domain/calendar';
+import type { PenaltyPlan, ViolationLevel, ViolationType } from '../../domain/violations';
+import type { AppealState, CaseDecision, ViolationEvidence, ViolationStatus } from '../../workflows/violation-case.defs';
+
+export interface ViolationCase {
+  id: string;
+  merchantId: string;
+  shopId: string;
+  type: ViolationType;
+  reportedLevel: ViolationLevel;
+  level: ViolationLevel;
+  escalatedBecause: CaseDecision['escalatedBecause'];
+  status: ViolationStatus;
+  points: number;
+  penalty: PenaltyPlan | null;
+  evidence: ViolationEvidence;
+  openedBy: string;
+  openedAt: Date;
+  closedAt: Date | null;
+  appealDeadline: Date | null;
+  effectEndsAt: Date | null;
+  appeal: AppealState | null;
+  fineDeductedFen: number;
+  workflowId: string | null;
+}
+
+export interface ViolationEvent {
+  type: string;
+  actor: string;
+  at: Date;
+  details: Record<string, unknown>;
+}
+
+export interface NewViolationCase {
+  id: string;
+  merchantId: string;
+  shopId: string;
+  type: ViolationType;
+  level: ViolationLevel;
+  evidence: ViolationEvidence;
+  openedBy: string;
+  openedAt: Date;
+  workflowId: string;
+}
+
+interface CaseRow {
+  id: string;
+  merchant_id: string;
+  shop_id: string;
+  type: ViolationType;
+  reported_level: ViolationLevel | null;
+  level: ViolationLevel;
+  escalated_because: CaseDecision['escalatedBecause'];
+  status: ViolationStatus;
+  points: number;
+  penalty: PenaltyPlan | null;
+  evidence: ViolationEvidence;
+  opened_by: string | null;
+  opened_at: Date;
+  closed_at: Date | null;
+  appeal_deadline: Date | null;
+  effect_ends_at: Date | null;
+  appeal: AppealState | null;
+  fine_deducted_fen: number | string;
+  workflow_id: string | null;
+}
+
+const toCase = (r: CaseRow): ViolationCase => ({
+  id: r.id,
+  merchantId: r.merchant_id,
+  shopId: r.shop_id,
+  type: r.type,
+  reportedLevel: r.reported_level ?? r.level,
+  level: r.level,
+  escalatedBecause: r.escalated_because,
+  status: r.status,
+  points: r.points,
+  penalty: r.penalty,
+  evidence: r.evidence,
+  openedBy: r.opened_by ?? 'unknown',
+  openedAt: r.opened_at,
+  closedAt: r.closed_at,
+  appealDeadline: r.appeal_deadline,
+  effectEndsAt: r.effect_ends_at,
+  appeal: r.appeal,
+  fineDeductedFen: Number(r.fine_deducted_fen),
+  workflowId: r.workflow_id,
+});
+
+/** Cases that count against a shop while their effect period runs. */
+const COUNTING_STATUSES: ViolationStatus[] = ['appealable', 'appealed', 'in_effect', 'permanent'];
+const FINAL_STATUSES: ViolationStatus[] = ['expired', 'reversed'];
+
+export class ViolationCaseNotFoundError extends Error {
+  constructor(readonly caseId: string) {
+    super(`violation case ${caseId} is not recorded`);
+    this.name = 'ViolationCaseNotFoundError';
+  }
+}
+
+/** The shop's record a new case is judged against. */
+export interface ShopRecord {
+  inEffect: ViolationLevel[];
+  pointsThisYear: number;
+}
+
+export function createViolationRepository(db: Knex) {
+  async function find(caseId: string, q: Knex = db): Promise<ViolationCase | undefined> {
+    const row = await q<CaseRow>('violation_cases').where({ id: caseId }).first();
+    return row ? toCase(row) : undefined;
+  }
+
+  async function get(caseId: string, q: Knex = db): Promise<ViolationCase> {
+    const found = await find(caseId, q);
+    if (!found) throw new ViolationCaseNotFoundError(caseId);
+    return found;
+  }
+
+  return {
+    find: (caseId: string) => find(caseId),
+    get: (caseId: string) => get(caseId),
+
+    async insert(c: NewViolationCase): Promise<void> {
+      await db('violation_cases').insert({
+        id: c.id,
+        merchant_id: c.merchantId,
+        shop_id: c.shopId,
+        type: c.type,
+        level: c.level,
+        reported_level: c.level,
+        status: 'opening',
+        evidence: JSON.stringify(c.evidence),
+        opened_by: c.openedBy,
+        opened_at: c.openedAt,
+        workflow_id: c.workflowId,
+      });
+    },
+
+    async listByMerchant(merchantId: string): Promise<ViolationCase[]> {
+      const rows = await db<CaseRow>('violation_cases').where({ merchant_id: merchantId }).orderBy('opened_at', 'desc').orderBy('id');
+      return rows.map(toCase);
+    },
+
+    async events(caseId: string): Promise<ViolationEvent[]> {
+      const rows = await db('violation_events').where({ case_id: caseId }).orderBy('id');
+      return rows.map((r: { type: string; actor: string; at: Date; details: Record<string, unknown> }) => ({ type: r.type, actor: r.actor, at: r.at, details: r.details }));
+    },
+
+    /**
+     * Decides a case once, against the shop's record at `asOf`, under a per-shop lock so two
+     * cases opened together see each other: the first decided counts for the second. A
+     * repeated call (a retried activity) answers the decision already stored.
+     */
+    async decide(caseId: string, asOf: Date, decideWith: (record: ShopRecord, c: ViolationCase) => CaseDecision & { points: number }): Promise<CaseDecision> {
+      return db.transaction(async (trx) => {
+        const opened = await get(caseId, trx);
+        await trx.raw('SELECT pg_advisory_xact_lock(hashtext(?))', [`violations:${opened.shopId}`]);
+        const c = await get(caseId, trx);
+        if (c.status !== 'opening') return decisionOf(c);
+        const yearStart = startOfShanghaiDay(`${shanghaiDate(asOf).slice(0, 4)}-01-01`);
+        const others = await trx<CaseRow>('violation_cases')
+          .where({ shop_id: c.shopId })
+          .whereNot({ id: caseId })
+          .whereNotIn('status', ['opening', ...FINAL_STATUSES]);
+        const inEffect = others
+          .filter((o) => COUNTING_STATUSES.includes(o.status) && (o.effect_ends_at === null || o.effect_ends_at > asOf))
+          .map((o) => o.level);
+        const points = await trx('violation_cases')
+          .where({ shop_id: c.shopId })
+          .whereNot({ id: caseId })
+          .whereNot({ status: 'reversed' })
+          .where('opened_at', '>=', yearStart)
+          .where('opened_at', '<=', asOf)
+          .sum<{ total: number | string | null }>({ total: 'points' })
+          .first();
+        const decision = decideWith({ inEffect, pointsThisYear: Number(points?.total ?? 0) }, c);
+        await trx('violation_cases')
+          .where({ id: caseId })
+          .update({
+            level: decision.level,
+            escalated_because: decision.escalatedBecause,
+            points: decision.points,
+            penalty: JSON.stringify(decision.penalty),
+            appeal_deadline: decision.appealDeadline,
+            effect_ends_at: decision.effectEndsAt,
+            status: decision.appealDeadline === null ? 'permanent' : 'appealable',
+          });
+        return { level: decision.level, escalatedBecause: decision.escalatedBecause, penalty: decision.penalty, appealDeadline: decision.appealDeadline, effectEndsAt: decision.effectEndsAt };
+      });
+    },
+
+    async setStatus(caseId: string, status: ViolationStatus, patch: { appeal?: AppealState; closedAt?: Date } = {}): Promise<void> {
+      const update: Record<string, unknown> = { status };
+      if (patch.appeal) update.appeal = JSON.stringify(patch.appeal);
+      if (patch.closedAt) update.closed_at = patch.closedAt;
+      const changed = await db('violation_cases').where({ id: caseId }).update(update);
+      if (changed === 0) throw new ViolationCaseNotFoundError(caseId);
+    },
+
+    async setFineDeducted(caseId: string, fen: number): Promise<void> {
+      await db('violation_cases').where({ id: caseId }).update({ fine_deducted_fen: fen });
+    },
+
+    /** Once per case and type: a retried step records nothing new. */
+    async recordEvent(caseId: string, event: ViolationEvent): Promise<void> {
+      await db('violation_events')
+        .insert({ case_id: caseId, type: event.type, actor: event.actor, at: event.at, details: JSON.stringify(event.details) })
+        .onConflict(['case_id', 'type'])
+        .ignore();
+    },
+
+    /** False advertising: the merchant's unsettled commission is forfeited by the next statement. */
+    async raiseForfeitFlag(merchantId: string, caseId: string, since: Date): Promise<void> {
+      const existing = await db('merchant_flags').where({ case_id: caseId, flag: 'forfeit_unsettled' }).first();
+      if (existing) return;
+      await db('merchant_flags').insert({ merchant_id: merchantId, flag: 'forfeit_unsettled', since, case_id: caseId }).onConflict(['merchant_id', 'flag', 'since']).ignore();
+    },
+
+    /**
+     * Takes the case's forfeiture back: a flag no statement used yet simply ends (it never
+     * forfeits); one a statement used is marked restored, and its amount is what the
+     * merchant gets back. Repeated, it answers the same amount.
+     */
+    async restoreForfeitFlag(caseId: string, at: Date): Promise<{ consumedPeriod: string | null; forfeitedFen: number } | undefined> {
+      return db.transaction(async (trx) => {
+        const flag = await trx('merchant_flags').where({ case_id: caseId, flag: 'forfeit_unsettled' }).forUpdate().first();
+        if (!flag) return undefined;
+        if (flag.consumed_period === null) {
+          await trx('merchant_flags').where({ case_id: caseId, flag: 'forfeit_unsettled' }).update({ until: flag.since, restored_at: flag.restored_at ?? at });
+          return { consumedPeriod: null, forfeitedFen: 0 };
+        }
+        if (!flag.restored_at) await trx('merchant_flags').where({ case_id: caseId, flag: 'forfeit_unsettled' }).update({ restored_at: at });
+        return { consumedPeriod: flag.consumed_period as string, forfeitedFen: Number(flag.forfeited_fen ?? 0) };
+      });
+    },
+  };
+}
+
+function decisionOf(c: ViolationCase): CaseDecision {
+  return {
+    level: c.level,
+    escalatedBecause: c.escalatedBecause,
+    penalty: c.penalty!,
+    appealDeadline: c.appealDeadline ? c.appealDeadline.toISOString() : null,
+    effectEndsAt: c.effectEndsAt ? c.effectEndsAt.toISOString() : null,
+  };
+}
+
+export type ViolationRepository = ReturnType<typeof createViolationRepository>;
