@@ -31,6 +31,8 @@ import { seedOrders } from './seed-orders';
 import { settlementWorkflowId, SETTLEMENT_WORKFLOW_TYPE } from '../workflows/settlement.defs';
 import { ORDER_IMPORT_WORKFLOW_TYPE, orderImportWorkflowId } from '../workflows/order-import.defs';
 import type { FeedOrder } from '../platform/types';
+import { appealUpdate, decideAppealUpdate } from '../workflows/violation-case.defs';
+import { caseState, openViolation } from '../test/support/violations';
 
 const HISTORIES_DIR = path.resolve(__dirname, '../test/replay/histories');
 const MINUTE = 60_000;
@@ -167,6 +169,39 @@ const settlementScenarios: Record<string, Scenario> = {
 };
 Object.assign(scenarios, settlementScenarios);
 
+const violationUpdates = (stack: Stack, caseId: string) => stack.env.client.workflow.getHandle(`violation:${caseId}`);
+
+/** Violation cases: reversed by an upheld appeal, expired after a rejected one, a ban (last: it closes a shop). */
+const violationScenarios: Record<string, Scenario> = {
+  async 'violation-cases'(stack, merchantId) {
+    const { shopId } = await openShop(stack, merchantId);
+    const shops = createShopService({ db: stack.db, temporal: stack.env.client, taskQueue: stack.config.TEMPORAL_TASK_QUEUE });
+    await shops.topUp(shopId, { account: 'deposit', amountFen: 300_000, paymentReference: 'pay-1' }, merchantOf(merchantId));
+    await depositState(stack, shopId, (s) => s.funded);
+
+    const fined = await openViolation(stack, { merchantId, shopId, type: 'other', level: 'serious' });
+    await caseState(stack, fined.caseId, (s) => s.status === 'appealable');
+    await violationUpdates(stack, fined.caseId).executeUpdate(appealUpdate, { args: [{ statement: 'not our listing', actor: merchantId }] });
+    await violationUpdates(stack, fined.caseId).executeUpdate(decideAppealUpdate, { args: [{ decision: 'upheld', reasons: ['listing belonged to another shop'], reviewer: 'rui' }] });
+
+    const general = await openViolation(stack, { merchantId, shopId, type: 'price_violation', level: 'general', productIds: ['p-1'] });
+    await caseState(stack, general.caseId, (s) => s.status === 'appealable');
+    await violationUpdates(stack, general.caseId).executeUpdate(appealUpdate, { args: [{ statement: 'price was right', actor: merchantId }] });
+    await violationUpdates(stack, general.caseId).executeUpdate(decideAppealUpdate, { args: [{ decision: 'rejected', reasons: ['screenshots show the gap'], reviewer: 'rui' }] });
+    await stack.env.sleep('31 days');
+    await caseState(stack, general.caseId, (s) => s.status === 'expired');
+
+    const ban = await openViolation(stack, { merchantId, shopId, type: 'qualification_mismatch', level: 'especially_serious' });
+    await caseState(stack, ban.caseId, (s) => s.status === 'permanent');
+    return {
+      'violation-case-appeal-upheld': `violation:${fined.caseId}`,
+      'violation-case-appeal-rejected-expired': `violation:${general.caseId}`,
+      'violation-case-ban': `violation:${ban.caseId}`,
+    };
+  },
+};
+Object.assign(scenarios, violationScenarios);
+
 async function bundleWorkflows(): Promise<string> {
   const quiet = () => undefined;
   const { code } = await bundleWorkflowCode({
@@ -184,6 +219,7 @@ const FILES_OF: Record<string, string[]> = {
   'closure-cancelled': ['shop-closure-cancelled'],
   'closure-cancelled-after-record': ['shop-closure-cancelled-after-record'],
   'settlement-and-import': ['order-import-drained', 'monthly-settlement-paid', 'monthly-settlement-rerun'],
+  'violation-cases': ['violation-case-appeal-upheld', 'violation-case-appeal-rejected-expired', 'violation-case-ban'],
 };
 
 const force = process.argv.includes('--force');

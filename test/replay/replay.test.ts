@@ -54,6 +54,7 @@ const WORKFLOW_TYPE_OF_PREFIX: Record<string, string> = {
   'shop-closure-': 'shopClosure',
   'monthly-settlement-': 'monthlySettlement',
   'order-import-': 'orderImport',
+  'violation-case-': 'violationCase',
 };
 const verificationFiles = historyFiles.filter((f) => f.startsWith('verification-'));
 
@@ -73,6 +74,9 @@ describe('recorded histories', () => {
         'monthly-settlement-paid.json',
         'monthly-settlement-rerun.json',
         'order-import-drained.json',
+        'violation-case-appeal-upheld.json',
+        'violation-case-appeal-rejected-expired.json',
+        'violation-case-ban.json',
       ]),
     );
   });
