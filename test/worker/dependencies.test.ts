@@ -1,7 +1,7 @@
 import { createWorkingDayCalendar } from '../../domain/calendar';
 import { loadConfig } from '../../config/config';
 import { activityDepsFrom, calendarShortfall, createActivities, mergeActivityGroups, reviewPolicyFrom } from '../../worker/dependencies';
-import { createDb } from '../../db/connection';
+import { knex } from 'knex';
 
 describe('worker dependencies', () => {
   test.each([
@@ -25,7 +25,9 @@ describe('worker dependencies', () => {
   });
 
   test('activity names are unique across processes: a clash is refused, not silently overridden', async () => {
-    const db = createDb({ pgliteDir: ':memory:' });
+    // Never connected: building the activities touches no database. (An embedded database
+    // destroyed before its lazy start finishes would load its module after this suite ended.)
+    const db = knex({ client: 'pg' });
     try {
       const activities = createActivities(activityDepsFrom(loadConfig({}), db));
       expect(activities).toHaveProperty('openCase');
