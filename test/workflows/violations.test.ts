@@ -46,8 +46,9 @@ describe('violation cases (time-skipping)', () => {
       paid_at: new Date('2026-10-05T02:00:00Z'),
       receipt_confirmed_at: new Date('2026-10-10T02:00:00Z'),
     });
-    const c = await openViolation(stack, { merchantId, shopId, type: 'false_advertising', level: 'general' });
+    const c = await openViolation(stack, { merchantId, shopId, type: 'false_advertising', level: 'general', productIds: ['fa-p1'] });
     await caseState(stack, c.caseId, (s) => s.status === 'appealable');
+    expect([...platformShop(stack, shopId).delistedProducts]).toEqual(['fa-p1']);
     await eventually(() => stack.db('merchant_flags').where({ case_id: c.caseId }).first(), (f) => f !== undefined);
 
     await client.workflow.execute(SETTLEMENT_WORKFLOW_TYPE, { workflowId: settlementWorkflowId('2026-10'), taskQueue: stack.config.TEMPORAL_TASK_QUEUE, args: [{ period: '2026-10' }] });
@@ -63,6 +64,7 @@ describe('violation cases (time-skipping)', () => {
     await appeal(c.caseId, merchantId);
     const reversed = await decide(c.caseId, 'upheld');
     expect(reversed.status).toBe('reversed');
+    expect([...platformShop(stack, shopId).delistedProducts]).toEqual([]);
     expect(stack.sandbox.state.payouts.filter((p) => p.merchantId === merchantId).map((p) => [p.period, p.amountFen])).toEqual([['2026-10', 174_000]]);
     expect(await stack.db('merchant_flags').where({ case_id: c.caseId }).first()).toMatchObject({ consumed_period: '2026-10', restored_at: expect.any(Date) });
     // Reversed: its 2 points no longer count.
