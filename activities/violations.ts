@@ -61,11 +61,18 @@ export function createViolationActivities({ db, platform, calendar, policy, temp
     // A fine takes what the deposit holds, up to the fine; the ladder then asks for the rest.
     const amount = Math.min(c.penalty!.fineFen, await ledger.balance(c.shopId, 'deposit'));
     if (amount <= 0) return 0;
-    await client()
-      .workflow.getHandle(depositWorkflowId(c.shopId))
-      .executeUpdate(deductUpdate, {
-        args: [{ account: 'deposit', amountFen: amount, reason: `fine: violation ${c.id} (${c.level})`, reference, actor: `violation:${c.id}` }],
-      });
+    try {
+      await client()
+        .workflow.getHandle(depositWorkflowId(c.shopId))
+        .executeUpdate(deductUpdate, {
+          args: [{ account: 'deposit', amountFen: amount, reason: `fine: violation ${c.id} (${c.level})`, reference, actor: `violation:${c.id}` }],
+        });
+    } catch (err) {
+      // A shop closed meanwhile has no deposit left to fine (its refund went out); any other
+      // refusal is retried, and shows on the activity in the Web UI.
+      if ((await deposits.find(c.shopId))?.status === 'closed') return 0;
+      throw err;
+    }
     return amount;
   }
 

@@ -156,5 +156,10 @@ describe('violation cases (time-skipping)', () => {
     // Nothing is left to appeal to: the process has ended, the case stays permanent.
     await expect(appeal(c.caseId, merchantId)).rejects.toThrow();
     expect(await stack.db('violation_cases').where({ id: c.caseId }).first()).toMatchObject({ status: 'permanent', appeal_deadline: null });
+
+    // A ban never stops counting: a serious case after it stands one level up, permanent too.
+    const after = await openViolation(stack, { merchantId, shopId, type: 'other', level: 'serious' });
+    const escalated = await caseState(stack, after.caseId, (s) => s.status === 'permanent');
+    expect(escalated.decision).toMatchObject({ level: 'especially_serious', escalatedBecause: 'repeat_in_effect' });
   });
 });
