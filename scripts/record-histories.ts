@@ -33,6 +33,7 @@ import { ORDER_IMPORT_WORKFLOW_TYPE, orderImportWorkflowId } from '../workflows/
 import type { FeedOrder } from '../platform/types';
 import { appealUpdate, decideAppealUpdate } from '../workflows/violation-case.defs';
 import { caseState, openViolation } from '../test/support/violations';
+import { appendToFeed } from '../test/support/feed';
 
 const HISTORIES_DIR = path.resolve(__dirname, '../test/replay/histories');
 const MINUTE = 60_000;
@@ -128,16 +129,6 @@ const scenarios: Record<string, Scenario> = {
     return { 'shop-closure-cancelled-after-record': workflowId! };
   },
 };
-
-/** Order states appended to the sandbox's feed through its control path. */
-async function appendToFeed(stack: Stack, orders: FeedOrder[]): Promise<void> {
-  const res = await fetch(`${stack.sandbox.url}/v1/_orders`, {
-    method: 'POST',
-    headers: { Authorization: `Bearer ${stack.config.PLATFORM_API_TOKEN}`, 'Content-Type': 'application/json' },
-    body: JSON.stringify({ orders }),
-  });
-  if (res.status !== 201) throw new Error(`feed append answered ${res.status}`);
-}
 
 const feedOrder = (orderId: string, merchantId: string, status: FeedOrder['status']): FeedOrder => ({
   orderId,

@@ -3,6 +3,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { FeedOrder, PlatformClient } from '../../platform/types';
 import { ORDER_IMPORT_WORKFLOW_TYPE, orderImportWorkflowId, PLATFORM_ORDER_FEED, type OrderImportResult } from '../../workflows/order-import.defs';
 import { startStack, type Stack } from '../support/stack';
+import { appendToFeed } from '../support/feed';
 
 /** When set, the platform's answer to that feed call (counted from 1) is lost once, after the platform answered. */
 const faults = { loseAnswerOfCall: 0, readAfter: [] as number[] };
@@ -47,15 +48,7 @@ describe('order import workflow (time-skipping)', () => {
     faults.loseAnswerOfCall = 0;
   });
 
-  /** Appends order states to the sandbox's feed through its control path, as dev does with curl. */
-  async function append(...orders: FeedOrder[]): Promise<void> {
-    const res = await fetch(`${stack.sandbox.url}/v1/_orders`, {
-      method: 'POST',
-      headers: { Authorization: `Bearer ${stack.config.PLATFORM_API_TOKEN}`, 'Content-Type': 'application/json' },
-      body: JSON.stringify({ orders }),
-    });
-    expect(res.status).toBe(201);
-  }
+  const append = (...orders: FeedOrder[]) => appendToFeed(stack, orders);
 
   const runImport = (pageSize: number) =>
     client.workflow.execute(ORDER_IMPORT_WORKFLOW_TYPE, {

@@ -2,6 +2,7 @@ import { Client } from '@temporalio/client';
 import { seedOrders } from '../../scripts/seed-orders';
 import { settlementWorkflowId, SETTLEMENT_WORKFLOW_TYPE, type SettlementResult } from '../../workflows/settlement.defs';
 import { startStack, type Stack } from '../support/stack';
+import { appendToFeed } from '../support/feed';
 
 const PERIOD = '2026-10';
 
@@ -23,26 +24,19 @@ describe('monthly settlement workflow', () => {
 
   test('settles every merchant once, pays the payable ones once, and a re-run changes nothing and says so', async () => {
     // Published by the platform's order feed, not imported yet: the run brings the feed up to date first.
-    const fed = await fetch(`${stack.sandbox.url}/v1/_orders`, {
-      method: 'POST',
-      headers: { Authorization: `Bearer ${stack.config.PLATFORM_API_TOKEN}`, 'Content-Type': 'application/json' },
-      body: JSON.stringify({
-        orders: [
-          {
-            orderId: 'fed-1',
-            merchantId: 'm-fed',
-            shopId: 'shop-m-fed',
-            category: 'beauty',
-            amountFen: 30_000,
-            status: 'receipt_confirmed',
-            paidAt: '2026-10-02T02:00:00.000Z',
-            receiptConfirmedAt: '2026-10-31T15:59:59.000Z',
-            refundedAt: null,
-          },
-        ],
-      }),
-    });
-    expect(fed.status).toBe(201);
+    await appendToFeed(stack, [
+      {
+        orderId: 'fed-1',
+        merchantId: 'm-fed',
+        shopId: 'shop-m-fed',
+        category: 'beauty',
+        amountFen: 30_000,
+        status: 'receipt_confirmed',
+        paidAt: '2026-10-02T02:00:00.000Z',
+        receiptConfirmedAt: '2026-10-31T15:59:59.000Z',
+        refundedAt: null,
+      },
+    ]);
 
     const first = await run(settlementWorkflowId(PERIOD));
     // 30,000 − 15% − 4%, confirmed at 23:59:59 on 31 October, Shanghai time.
