@@ -14,9 +14,8 @@ WORKDIR /app
 # dependency (the services run TypeScript directly); dev tools (jest, eslint, the Temporal
 # test server) stay out of the image.
 COPY package.json package-lock.json ./
-# `npm install` keeps to the lock's exact versions; `npm ci` would refuse a lock that lacks
-# other platforms' optional native packages (see .ci/run).
-RUN npm install --omit=dev --no-audit --no-fund && npm cache clean --force
+# `npm ci` installs exactly what the lock pins (it holds every platform's native packages).
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 
 # The code stays owned by root and read-only for the process user.
 COPY . .

@@ -23,7 +23,7 @@ describe('Dockerfile', () => {
 
   it('installs exactly the locked dependencies before copying the source', () => {
     const copyLock = indexOf('COPY', /package-lock\.json/);
-    const install = indexOf('RUN', /\bnpm install --omit=dev\b/);
+    const install = indexOf('RUN', /\bnpm ci --omit=dev\b/);
     const copySource = indexOf('COPY', /^(--\S+\s+)*\.\s+\.$/);
     expect(copyLock).toBeGreaterThan(-1);
     expect(install).toBeGreaterThan(copyLock);
