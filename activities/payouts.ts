@@ -50,7 +50,8 @@ export async function payOutOnce({ db, ledger, platform }: PayoutDeps, p: Payout
       const amountFen = Math.min(decision.amountFen, refundableFen(refundable));
       if (amountFen <= 0) return [];
       const allocations = allocateRefund(amountFen, refundable);
-      await ledger.post({ idempotencyKey: p.key, shopId: p.shopId, kind: 'refund', reason: p.reason, actor: p.actor, entries: refund(p.account, amountFen), details: { refundedTo: allocations } }, tx);
+      // Payer accounts stay in deposit_payments: a bank account is personal data, ledger details are not the place.
+      await ledger.post({ idempotencyKey: p.key, shopId: p.shopId, kind: 'refund', reason: p.reason, actor: p.actor, entries: refund(p.account, amountFen), details: { refundedTo: allocations.map(({ paymentId, amountFen }) => ({ paymentId, amountFen })) } }, tx);
       await payments.recordRefund(p.key, allocations, tx);
       return allocations;
     });
