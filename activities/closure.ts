@@ -94,7 +94,7 @@ export function createClosureActivities({ db, platform, policy, finalSettlement 
     async refundDeposits(input: { closureId: string; shopId: string }) {
       const paid = async (account: DepositAccountKind) => {
         const payout = { shopId: input.shopId, account, key: `closure:${input.closureId}:refund:${account}`, reason: 'shop closed: deposit refunded', actor: 'system' };
-        const result = await payOutOnce(ledger, platform, payout, async () => ({ amountFen: await ledger.balance(input.shopId, account) }));
+        const result = await payOutOnce({ db, ledger, platform }, payout, async () => ({ amountFen: await ledger.balance(input.shopId, account) }));
         return 'amountFen' in result ? result.amountFen : 0;
       };
       return { deposit: await paid('deposit'), promotionDeposit: await paid('promotion_deposit') };

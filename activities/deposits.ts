@@ -6,12 +6,21 @@ import { createLedger, deduction, InsufficientBalanceError, LedgerKeyConflictErr
 import { payOutOnce } from './payouts';
 import { liftOwnRestrictions } from './restrictions';
 import { createDepositRepository } from '../db/repositories/deposits';
+import { createPaymentRepository } from '../db/repositories/payments';
+import { creditDecision, type ReportedPayment } from '../domain/payments';
 import { excessPromotionWithdrawal, formatCny, ladderSchedule, lastNaturalMonth, requiredDeposit } from '../domain/deposit';
 import type { DepositPolicy, LadderStep, Restriction } from '../domain/deposit-policy';
 import { ErrorType } from '../domain/errors';
 import type { EntityType } from '../domain/verification';
 import type { PlatformClient } from '../platform/types';
-import { depositWorkflowId, requirementChangedSignal, type DepositAccountKind, type PromotionOutcome } from '../workflows/deposit-account.defs';
+import {
+  depositWorkflowId,
+  OFFLINE_PAYMENT_PREFIX,
+  requirementChangedSignal,
+  type DepositAccountKind,
+  type PromotionOutcome,
+  type TopUpResult,
+} from '../workflows/deposit-account.defs';
 
 export interface DepositActivityDeps {
   db: Db;
@@ -37,10 +46,26 @@ async function refusalsAreFinal<T>(run: () => Promise<T>): Promise<T> {
 export function createDepositActivities({ db, platform, policy, temporal }: DepositActivityDeps) {
   const ledger = createLedger(db);
   const deposits = createDepositRepository(db);
+  const payments = createPaymentRepository(db);
 
   const balances = async (shopId: string) => {
     const all = await ledger.balances(shopId);
     return { balanceFen: all.deposit, promotionBalanceFen: all.promotion_deposit };
+  };
+
+  /**
+   * A payment as its source reports it: the platform's payment API, or an offline transfer
+   * finance recorded, which counts as confirmed only once a second person approved it.
+   */
+  const reportedPayment = async (paymentId: string): Promise<(ReportedPayment & { source: 'platform' | 'offline_transfer' }) | null> => {
+    if (paymentId.startsWith(OFFLINE_PAYMENT_PREFIX)) {
+      const offline = await payments.findOffline(paymentId.slice(OFFLINE_PAYMENT_PREFIX.length));
+      if (!offline) return null;
+      const status = offline.status === 'approved' ? 'confirmed' : 'pending';
+      return { paymentId, shopId: offline.shopId, account: offline.account, amountFen: offline.amountFen, payerAccount: offline.payerAccount, status, source: 'offline_transfer' };
+    }
+    const payment = await platform.payment(paymentId);
+    return payment ? { ...payment, source: 'platform' } : null;
   };
 
   /** The requirement of one shop for a month, from its categories and that month's sales. */
@@ -78,6 +103,39 @@ export function createDepositActivities({ db, platform, policy, temporal }: Depo
         ledger.post({ idempotencyKey: input.idempotencyKey, shopId: input.shopId, kind: input.kind, reason: input.reason, actor: input.actor, entries }),
       );
       return { transactionId: posted.transactionId, replayed: posted.replayed, ...(await balances(input.shopId)) };
+    },
+
+    /**
+     * Credits a confirmed payment to its shop's deposit, for the confirmed amount, once per
+     * payment id (the ledger's key and the payments table's primary key). A pending payment
+     * is refused for now (retry later), a failed, unknown or mismatched one for good.
+     */
+    async creditPayment(input: { shopId: string; paymentId: string; account?: DepositAccountKind; amountFen?: number; actor: string }): Promise<Omit<TopUpResult, 'requiredFen'>> {
+      const reported = await reportedPayment(input.paymentId);
+      const decision = creditDecision(input, reported);
+      if (!decision.credit) throw ApplicationFailure.nonRetryable(decision.message, ErrorType[decision.refusal]);
+      const posted = await refusalsAreFinal(() =>
+        db.transaction(async (tx) => {
+          const result = await ledger.post(
+            {
+              idempotencyKey: `topup:${input.shopId}:${input.paymentId}`,
+              shopId: input.shopId,
+              kind: 'top_up',
+              reason: `top-up (payment ${input.paymentId})`,
+              actor: input.actor,
+              details: { paymentId: input.paymentId },
+              entries: topUp(decision.account, decision.amountFen),
+            },
+            tx,
+          );
+          await payments.recordCredit(
+            { paymentId: input.paymentId, shopId: input.shopId, account: decision.account, source: reported!.source, payerAccount: decision.payerAccount, amountFen: decision.amountFen, ledgerTransactionId: result.transactionId },
+            tx,
+          );
+          return result;
+        }),
+      );
+      return { transactionId: posted.transactionId, replayed: posted.replayed, paymentId: input.paymentId, account: decision.account, creditedFen: decision.amountFen, ...(await balances(input.shopId)) };
     },
 
     /** Posts the reversal of the deduction keyed `deduction:<shop>:<reference>`, once (its own key). */
@@ -124,7 +182,17 @@ export function createDepositActivities({ db, platform, policy, temporal }: Depo
         if (input.shortfallFen > 0) {
           const { transferredFen } = await platform.transferProceeds(shopId, { maxAmountFen: input.shortfallFen, purpose: 'deposit top-up' }, key);
           if (transferredFen > 0) {
-            await ledger.post({ idempotencyKey: key, shopId, kind: 'proceeds_transfer', reason: 'shortfall: sales proceeds to deposit', actor: 'system', entries: proceedsTransfer(transferredFen) });
+            // Recorded as a payment from the shop's sales proceeds, so a refund can send it back there.
+            await db.transaction(async (tx) => {
+              const posted = await ledger.post(
+                { idempotencyKey: key, shopId, kind: 'proceeds_transfer', reason: 'shortfall: sales proceeds to deposit', actor: 'system', entries: proceedsTransfer(transferredFen) },
+                tx,
+              );
+              await payments.recordCredit(
+                { paymentId: `proceeds:${key}`, shopId, account: 'deposit', source: 'sales_proceeds', payerAccount: `sales-proceeds:${shopId}`, amountFen: transferredFen, ledgerTransactionId: posted.transactionId },
+                tx,
+              );
+            });
           }
           details.transferredFen = transferredFen;
         }
@@ -155,7 +223,7 @@ export function createDepositActivities({ db, platform, policy, temporal }: Depo
     async closePromotion(input: { shopId: string; merchantId: string; reference: string; actor: string }): Promise<PromotionOutcome> {
       const { shopId } = input;
       const payout = { shopId, account: 'promotion_deposit' as const, key: `promotion-closure:${shopId}:${input.reference}`, reason: 'third-party promotion closed', actor: input.actor };
-      const result = await payOutOnce(ledger, platform, payout, async () => {
+      const result = await payOutOnce({ db, ledger, platform }, payout, async () => {
         const [openViolations, { orders }] = await Promise.all([deposits.openViolationCount(shopId), platform.shopOrders(shopId)]);
         const openOrders = orders.filter((o) => o.status === 'open').length;
         const refused: string[] = [];
@@ -170,7 +238,7 @@ export function createDepositActivities({ db, platform, policy, temporal }: Depo
     async withdrawPromotionExcess(input: { shopId: string; reference: string; actor: string; asOf: string }): Promise<PromotionOutcome> {
       const { shopId } = input;
       const payout = { shopId, account: 'promotion_deposit' as const, key: `promotion-excess:${shopId}:${input.reference}`, reason: 'excess promotion deposit withdrawn', actor: input.actor };
-      const result = await payOutOnce(ledger, platform, payout, async () => {
+      const result = await payOutOnce({ db, ledger, platform }, payout, async () => {
         const categories = await deposits.categoriesOf(shopId);
         // Every special category carries the same extra, so the policy's first one the shop has is "the highest".
         const special = policy.specialCategories.filter((c) => categories.some((s) => s.category === c));

@@ -15,6 +15,8 @@ import { authenticate } from './auth';
 import { errorMapper, HttpError, notFoundRoute } from './errors';
 import { createHealthRouter } from './health';
 import { createOpenApiRegistry, generateOpenApiDocument } from './openapi';
+import { createOfflineTopUpRouter, createPaymentCallbackRouter } from './payments/router';
+import { createPaymentService } from './payments/service';
 import { createSettlementRouter } from './settlements/router';
 import { createSettlementService } from './settlements/service';
 import { createShopRouter } from './shops/router';
@@ -60,9 +62,21 @@ export function createApp({ config, db, temporal, logger, vault }: AppDeps): Exp
   app.use(helmet());
   // Before the body parser, so a body it refuses (invalid JSON, too large) is audited too.
   app.use('/v1', auditMutations(createAuditLog(db), logger));
-  app.use(express.json({ limit: config.API_BODY_LIMIT }));
 
   const registry = createOpenApiRegistry();
+  const payments = createPaymentService({ db, temporal });
+  // Before the JSON parser and the JWT check: it reads the raw body to check the platform's signature.
+  app.use(
+    createPaymentCallbackRouter({
+      service: payments,
+      registry,
+      secret: config.PLATFORM_CALLBACK_SECRET,
+      toleranceSeconds: config.PLATFORM_CALLBACK_TOLERANCE_SECONDS,
+      bodyLimit: config.API_BODY_LIMIT,
+    }),
+  );
+  app.use(express.json({ limit: config.API_BODY_LIMIT }));
+
   const limitMutations = rateLimit({
     windowMs: 60_000,
     limit: config.API_RATE_LIMIT_PER_MINUTE,
@@ -90,6 +104,7 @@ export function createApp({ config, db, temporal, logger, vault }: AppDeps): Exp
       limitMutations,
     }),
   );
+  v1.use(createOfflineTopUpRouter({ service: payments, registry, limitMutations }));
   v1.use(
     createSettlementRouter({
       service: createSettlementService({ db, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE }),

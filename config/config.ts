@@ -16,6 +16,7 @@ const int = (dflt: number) => z.coerce.number().int().nonnegative().default(dflt
 // Dev-only secrets: fine on a laptop, refused when NODE_ENV=production.
 const DEV_JWT_SECRET = 'merchant-ops-dev-only-jwt-secret-change-me-000000';
 const DEV_PII_KEY = Buffer.alloc(32, 7).toString('base64');
+const DEV_CALLBACK_SECRET = 'merchant-ops-dev-only-platform-callback-secret-0';
 
 export const configSchema = z
   .object({
@@ -51,6 +52,12 @@ export const configSchema = z
     SANDBOX_PORT: int(3100),
     SANDBOX_LATENCY_MS: int(0),
     SANDBOX_ERROR_RATE: z.coerce.number().min(0).max(1).default(0),
+    // Shared with the platform: it signs its payment callbacks with it (HMAC-SHA256).
+    PLATFORM_CALLBACK_SECRET: z.string().min(32).default(DEV_CALLBACK_SECRET),
+    // How old (or how far ahead) a signed callback's timestamp may be.
+    PLATFORM_CALLBACK_TOLERANCE_SECONDS: int(300),
+    // Where the sandbox platform sends its payment callbacks: our API's callback route.
+    SANDBOX_CALLBACK_URL: z.string().url().default('http://127.0.0.1:3000/v1/platform/payment-callbacks'),
 
     JWT_SECRET: z.string().min(32).default(DEV_JWT_SECRET),
     JWT_ISSUER: z.string().default('merchant-ops'),
@@ -78,6 +85,9 @@ export const configSchema = z
     }
     if (c.PII_ENCRYPTION_KEY === DEV_PII_KEY) {
       ctx.addIssue({ code: 'custom', path: ['PII_ENCRYPTION_KEY'], message: 'set a real key in production' });
+    }
+    if (c.PLATFORM_CALLBACK_SECRET === DEV_CALLBACK_SECRET) {
+      ctx.addIssue({ code: 'custom', path: ['PLATFORM_CALLBACK_SECRET'], message: 'set a real secret in production' });
     }
     if (!c.DATABASE_URL) {
       ctx.addIssue({ code: 'custom', path: ['DATABASE_URL'], message: 'production needs PostgreSQL' });

@@ -24,6 +24,14 @@ export const ErrorType = {
   RecordNotFound: 'RecordNotFound',
   /** The platform's order feed sent an event we cannot store; the same page would fail again. */
   OrderFeedInvalid: 'OrderFeedInvalid',
+  /** A top-up named a payment the platform (or finance) does not know. */
+  PaymentNotFound: 'PaymentNotFound',
+  /** The payment is not confirmed yet: nothing is credited; the same request may succeed later. */
+  PaymentPending: 'PaymentPending',
+  /** The payment failed: nothing was paid, nothing is credited. */
+  PaymentFailed: 'PaymentFailed',
+  /** The payment is for another shop, account or amount than the top-up says. */
+  PaymentMismatch: 'PaymentMismatch',
 } as const;
 
 export type ErrorType = (typeof ErrorType)[keyof typeof ErrorType];

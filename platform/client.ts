@@ -5,6 +5,7 @@ import type {
   NotificationAccepted,
   NotificationInput,
   OrderFeedPage,
+  Payment,
   PayoutBatchAnswer,
   PayoutBatchItem,
   PayoutInput,
@@ -37,7 +38,7 @@ export function createPlatformClient(options: PlatformClientOptions): PlatformCl
 
   // Failure messages name method, path and status only: request bodies may hold
   // personal data and messages end up in Temporal history and logs.
-  async function request<T>(method: HttpMethod, path: string, body?: unknown, idempotencyKey?: string): Promise<T> {
+  async function request<T>(method: HttpMethod, path: string, body?: unknown, idempotencyKey?: string, notFoundAs?: T): Promise<T> {
     const headers: Record<string, string> = { Authorization: `Bearer ${options.token}`, Accept: 'application/json' };
     if (body !== undefined) headers['Content-Type'] = 'application/json';
     if (idempotencyKey !== undefined) headers['Idempotency-Key'] = idempotencyKey;
@@ -74,6 +75,7 @@ export function createPlatformClient(options: PlatformClientOptions): PlatformCl
         unavailable,
       );
     }
+    if (status === 404 && notFoundAs !== undefined) return notFoundAs;
     const responseBody = parsed.ok ? parsed.value : text;
     const message = `${method} ${path} failed with ${status}${errorCodeSuffix(responseBody)}`;
     if (status >= 500 || RETRYABLE_CLIENT_STATUSES.has(status)) {
@@ -95,6 +97,8 @@ export function createPlatformClient(options: PlatformClientOptions): PlatformCl
       request<ProductsDelisted>('POST', shopPath(shopId, 'products/relist'), change, idempotencyKey),
     transferProceeds: (shopId: string, input: ProceedsTransferInput, idempotencyKey: string) =>
       request<ProceedsTransfer>('POST', shopPath(shopId, 'proceeds-transfers'), input, idempotencyKey),
+    payment: (paymentId: string) =>
+      request<Payment | null>('GET', `/v1/payments/${encodeURIComponent(paymentId)}`, undefined, undefined, null),
     refund: (input: RefundInput, idempotencyKey: string) =>
       request<RefundIssued>('POST', '/v1/payments/refunds', input, idempotencyKey),
     payout: (input: PayoutInput, idempotencyKey: string) =>

@@ -69,11 +69,39 @@ export interface RefundInput {
   account: DepositAccount;
   amountFen: number;
   reference: string;
+  /**
+   * The payment the money came from: a refund goes back to its payer account and never
+   * exceeds what it paid in and has not had back. Absent only for a refund recorded before
+   * payments were (the platform then pays the shop's account on file).
+   */
+  paymentId?: string;
+  payerAccount?: string;
 }
 
 export interface RefundIssued {
   refundId: string;
   amountFen: number;
+}
+
+export type PaymentStatus = 'pending' | 'confirmed' | 'failed';
+
+/**
+ * A payment into a shop's deposit through the platform's payment API. The platform moves
+ * it from pending to confirmed (or failed) and tells us through a signed callback.
+ */
+export interface Payment {
+  paymentId: string;
+  shopId: string;
+  account: DepositAccount;
+  amountFen: number;
+  /** Where the money came from, and where a refund of it goes back. */
+  payerAccount: string;
+  status: PaymentStatus;
+  /** ISO-8601 instants. */
+  createdAt: string;
+  confirmedAt: string | null;
+  /** What the platform has refunded of it so far. */
+  refundedFen: number;
 }
 
 export interface PayoutInput {
@@ -159,7 +187,9 @@ export interface PlatformClient {
   /** Relisting a product that is not delisted changes nothing and is not an error. */
   relistProducts(shopId: string, change: ProductsChange, idempotencyKey: string): Promise<ProductsDelisted>;
   transferProceeds(shopId: string, input: ProceedsTransferInput, idempotencyKey: string): Promise<ProceedsTransfer>;
-  /** Pays out of a deposit account; the key is what makes a closure's refund happen exactly once. */
+  /** The payment with this id, or null when the platform knows none. */
+  payment(paymentId: string): Promise<Payment | null>;
+  /** Pays out of a deposit account back to a payment's payer; the key makes it happen exactly once. */
   refund(input: RefundInput, idempotencyKey: string): Promise<RefundIssued>;
   /** Pays a merchant its settled commission; keyed `settle:<merchant>:<period>`. */
   payout(input: PayoutInput, idempotencyKey: string): Promise<PayoutIssued>;

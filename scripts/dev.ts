@@ -27,6 +27,7 @@ async function main(): Promise<void> {
   const config = loadConfig({
     LOG_FORMAT: process.stdout.isTTY ? 'pretty' : 'json',
     PLATFORM_BASE_URL: `http://127.0.0.1:${process.env.SANDBOX_PORT ?? 3100}`,
+    SANDBOX_CALLBACK_URL: `http://127.0.0.1:${process.env.API_PORT ?? 3000}/v1/platform/payment-callbacks`,
     ...process.env,
   });
   const log = createLogger(config, 'dev');

@@ -21,6 +21,7 @@ import { Client, type WorkflowHandle } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { individualRequest, eventually } from '../test/support/fixtures';
+import { paymentIdOf } from '../test/support/payments';
 import { startStack, type Stack } from '../test/support/stack';
 import { verificationStateQuery, type VerificationState } from '../workflows/verification.defs';
 import { depositWorkflowId } from '../workflows/deposit-account.defs';
@@ -95,13 +96,13 @@ const scenarios: Record<string, Scenario> = {
     const { shopId } = await openShop(stack, merchantId);
     const shops = createShopService({ db: stack.db, temporal: stack.env.client, taskQueue: stack.config.TEMPORAL_TASK_QUEUE });
     const me = merchantOf(merchantId);
-    await shops.topUp(shopId, { account: 'deposit', amountFen: 50_000, paymentReference: 'pay-1' }, me);
-    await shops.topUp(shopId, { account: 'promotion_deposit', amountFen: 50_000, paymentReference: 'pay-2' }, me);
+    await shops.topUp(shopId, { paymentId: await paymentIdOf(stack, { shopId, account: 'deposit', amountFen: 50_000 }) }, me);
+    await shops.topUp(shopId, { paymentId: await paymentIdOf(stack, { shopId, account: 'promotion_deposit', amountFen: 50_000 }) }, me);
     platformShop(stack, shopId).availableProceedsFen = 5_000;
     await shops.deduct(shopId, { account: 'deposit', amountFen: 20_000, reason: 'fine', reference: 'fine-1' }, finance);
     await stack.env.sleep('16 days');
     await depositState(stack, shopId, (s) => s.episode?.stepsDone.length === 6);
-    await shops.topUp(shopId, { account: 'deposit', amountFen: 15_000, paymentReference: 'pay-3' }, me);
+    await shops.topUp(shopId, { paymentId: await paymentIdOf(stack, { shopId, account: 'deposit', amountFen: 15_000 }) }, me);
     await depositState(stack, shopId, (s) => s.episode === null);
     await shops.requestClosure(shopId, me);
     await closedHandle(stack, closureWorkflowId(shopId));
@@ -167,7 +168,7 @@ const violationScenarios: Record<string, Scenario> = {
   async 'violation-cases'(stack, merchantId) {
     const { shopId } = await openShop(stack, merchantId);
     const shops = createShopService({ db: stack.db, temporal: stack.env.client, taskQueue: stack.config.TEMPORAL_TASK_QUEUE });
-    await shops.topUp(shopId, { account: 'deposit', amountFen: 300_000, paymentReference: 'pay-1' }, merchantOf(merchantId));
+    await shops.topUp(shopId, { paymentId: await paymentIdOf(stack, { shopId, account: 'deposit', amountFen: 300_000 }) }, merchantOf(merchantId));
     await depositState(stack, shopId, (s) => s.funded);
 
     const fined = await openViolation(stack, { merchantId, shopId, type: 'other', level: 'serious' });

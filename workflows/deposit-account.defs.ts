@@ -42,12 +42,28 @@ export interface DepositAccountInput {
   continueAsNewAfterEvents?: number;
 }
 
+/** A payment id of an offline transfer finance recorded: `offline:<offline top-up id>`. */
+export const OFFLINE_PAYMENT_PREFIX = 'offline:';
+export const offlinePaymentId = (offlineTopUpId: string): string => `${OFFLINE_PAYMENT_PREFIX}${offlineTopUpId}`;
+
+/**
+ * Credits a payment: the platform's (or an approved offline transfer) and only once it is
+ * confirmed, for the confirmed amount, to the account it was paid to. The account and
+ * amount given are checks only: a payment that disagrees is refused.
+ */
 export interface TopUpRequest {
-  account: DepositAccountKind;
-  amountFen: number;
-  /** The payment's own reference: a repeated top-up with it is recorded once. */
-  paymentReference: string;
+  paymentId: string;
+  account?: DepositAccountKind;
+  amountFen?: number;
   actor: string;
+  /** Top-ups accepted before payments were checked named a reference, not a payment. */
+  paymentReference?: string;
+}
+
+export interface TopUpResult extends MovementResult {
+  paymentId: string;
+  account: DepositAccountKind;
+  creditedFen: number;
 }
 
 export interface DeductionRequest {
@@ -90,7 +106,7 @@ export interface DepositState extends DepositCarriedState {
   restrictions: Restriction[];
 }
 
-export const topUpUpdate = defineUpdate<MovementResult, [TopUpRequest]>('topUp');
+export const topUpUpdate = defineUpdate<TopUpResult, [TopUpRequest]>('topUp');
 export const deductUpdate = defineUpdate<MovementResult, [DeductionRequest]>('deduct');
 export const reverseDeductionUpdate = defineUpdate<MovementResult, [ReversalRequest]>('reverseDeduction');
 export const closePromotionUpdate = defineUpdate<PromotionOutcome, [{ actor: string }]>('closePromotion');

@@ -2,6 +2,7 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
+  patched,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
@@ -25,6 +26,7 @@ import {
   type DepositCarriedState,
   type DepositState,
   type MovementResult,
+  type TopUpRequest,
 } from './deposit-account.defs';
 
 // Ledger and database work: retried until the database answers; business refusals
@@ -43,6 +45,10 @@ const ladder = proxyActivities<DepositActivities>({
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '2 seconds', maximumInterval: '5 minutes', nonRetryableErrorTypes: [ErrorType.PlatformRejected] },
 });
+
+// From this change on a top-up credits only a payment confirmed by its source; histories
+// from before it posted the amount the caller claimed, and replay that way.
+const CONFIRMED_PAYMENTS_ONLY = 'confirmed-payments-only';
 
 // Well below the 51,200-event limit, and small enough that a replay stays quick.
 const CONTINUE_AS_NEW_AFTER_EVENTS = 5_000;
@@ -88,19 +94,26 @@ export async function depositAccount(input: DepositAccountInput): Promise<{ stat
   setHandler(
     topUpUpdate,
     async (req) => {
+      if (patched(CONFIRMED_PAYMENTS_ONLY)) {
+        const credited = await ledger.creditPayment({ shopId, paymentId: req.paymentId, account: req.account, amountFen: req.amountFen, actor: req.actor });
+        apply(credited);
+        return { ...credited, requiredFen: state.requiredFen };
+      }
+      const reference = req.paymentReference ?? req.paymentId;
+      const account = req.account ?? 'deposit';
       const result = await ledger.postMovement({
         shopId,
         kind: 'top_up',
-        account: req.account,
-        amountFen: req.amountFen,
-        idempotencyKey: `topup:${shopId}:${req.paymentReference}`,
-        reason: `top-up (payment ${req.paymentReference})`,
+        account,
+        amountFen: req.amountFen ?? 0,
+        idempotencyKey: `topup:${shopId}:${reference}`,
+        reason: `top-up (payment ${reference})`,
         actor: req.actor,
       });
       apply(result);
-      return { ...result, requiredFen: state.requiredFen };
+      return { ...result, requiredFen: state.requiredFen, paymentId: reference, account, creditedFen: req.amountFen ?? 0 };
     },
-    { validator: (req) => assertOpen(state.status !== 'closed', `shop ${shopId} is closed`, req.amountFen) },
+    { validator: (req) => assertTopUp(state.status !== 'closed', `shop ${shopId} is closed`, req) },
   );
   setHandler(
     deductUpdate,
@@ -224,6 +237,11 @@ export async function depositAccount(input: DepositAccountInput): Promise<{ stat
 
   await condition(allHandlersFinished);
   return { status: 'closed' };
+}
+
+function assertTopUp(ok: boolean, message: string, req: TopUpRequest): void {
+  assertOpen(ok, message, req.amountFen);
+  if (typeof req.paymentId !== 'string' || req.paymentId.length === 0) throw new Error('a top-up names the payment it credits');
 }
 
 function assertOpen(ok: boolean, message: string, amountFen?: number): void {

@@ -5,7 +5,7 @@ import { requireRole, type Principal } from '../auth';
 import { describeRoute, errorResponses, json } from '../openapi';
 import { parse } from '../validate';
 import type { ShopService } from './service';
-import { closureResponse, deductionBody, depositResponse, emptyBody, movementResponse, promotionResponse, shopIdParams, topUpBody } from './schemas';
+import { closureResponse, deductionBody, depositResponse, emptyBody, movementResponse, promotionResponse, shopIdParams, topUpBody, topUpResponse } from './schemas';
 
 export interface ShopRouterDeps {
   service: ShopService;
@@ -70,8 +70,8 @@ export function createShopRouter({ service, registry, limitMutations }: ShopRout
 
   get('/deposit', 'Balance, requirement and its parts, restrictions in force, open shortfall episode, recent ledger lines (merchant for itself, ops, finance, admin)',
     ['merchant', 'ops', 'finance', 'admin'], depositResponse, (shopId, p) => service.deposit(shopId, p));
-  post('/deposit/top-ups', 'Top up the deposit or the promotion deposit; idempotent on paymentReference (merchant for itself, finance, ops, admin)',
-    ['merchant', 'finance', 'ops', 'admin'], topUpBody, movementResponse, 200, 'deposit.top_up', (shopId, body, p) => service.topUp(shopId, body, p));
+  post('/deposit/top-ups', "Credit a payment the platform confirmed to the account it was paid to, for the confirmed amount, once per paymentId (merchant for itself, finance, ops, admin). 404 unknown payment; 409 payment_pending (retry once confirmed), payment_failed, payment_mismatch (another shop, account or amount)",
+    ['merchant', 'finance', 'ops', 'admin'], topUpBody, topUpResponse, 200, 'deposit.top_up', (shopId, body, p) => service.topUp(shopId, body, p));
   post('/deposit/deductions', 'Deduct from a deposit with a reason; idempotent on reference (finance, ops, admin)',
     ['finance', 'ops', 'admin'], deductionBody, movementResponse, 200, 'deposit.deduct', (shopId, body, p) => service.deduct(shopId, body, p));
   post('/closure', 'Ask to close the shop: sales stop at once, the deposits are refunded when every order is done (merchant for itself, ops, admin)',

@@ -6,8 +6,14 @@ const reference = z.string().regex(/^[A-Za-z0-9._:-]{1,100}$/, 'letters, digits 
 
 export const shopIdParams = z.object({ shopId: z.string().regex(/^[A-Za-z0-9_-]{1,80}$/, 'not a shop id') }).strict();
 
+export const paymentIdSchema = z.string().regex(/^[A-Za-z0-9._:-]{1,100}$/, 'letters, digits and . _ : - only (1–100)');
+
 export const topUpBody = z
-  .object({ account, amountFen: fen, paymentReference: reference.describe('the payment reference: a repeat with it is recorded once') })
+  .object({
+    paymentId: paymentIdSchema.describe("the platform's payment id: credited once, when the platform has confirmed it, for the confirmed amount"),
+    account: z.enum(['deposit', 'promotion_deposit']).optional().describe('a check: the account the payment was made to'),
+    amountFen: fen.optional().describe('a check: the amount paid; a different one is refused'),
+  })
   .strict();
 export type TopUpBody = z.infer<typeof topUpBody>;
 
@@ -38,6 +44,12 @@ export const movementResponse = z.object({
   balanceFen: z.number().int(),
   promotionBalanceFen: z.number().int(),
   requiredFen: z.number().int(),
+});
+
+export const topUpResponse = movementResponse.extend({
+  paymentId: z.string(),
+  account: z.enum(['deposit', 'promotion_deposit']),
+  creditedFen: z.number().int().describe('the confirmed amount of the payment'),
 });
 
 export const depositResponse = z.object({

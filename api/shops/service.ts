@@ -17,6 +17,7 @@ import { cancelClosureUpdate, CLOSURE_PROCESS, CLOSURE_WORKFLOW_TYPE, closureSta
 import { MERCHANT_ID, PROCESS_TYPE, STATUS } from '../../workflows/search-attributes';
 import { assertMayActFor, type Principal } from '../auth';
 import { conflict, notFound } from '../errors';
+import { paymentRefusalsMapped } from '../payment-refusals';
 import type { DeductionBody, TopUpBody } from './schemas';
 
 export interface ShopServiceDeps {
@@ -123,9 +124,10 @@ export function createShopService({ db, temporal, taskQueue }: ShopServiceDeps) 
       };
     },
 
+    /** Credits a payment the platform confirmed; the deposit process asks the platform itself. */
     async topUp(shopId: string, body: TopUpBody, principal: Principal) {
       await loadShop(shopId, principal);
-      return refusalsAreConflicts(`shop ${shopId}`, () =>
+      return paymentRefusalsMapped(`shop ${shopId}`, () =>
         depositHandle(shopId).executeUpdate(topUpUpdate, { args: [{ ...body, actor: actorOf(principal) }] }),
       );
     },

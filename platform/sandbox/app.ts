@@ -5,6 +5,7 @@ import { notificationsRouter } from './notifications';
 import { orderFeedFixturesRouter, orderFeedRouter } from './order-feed';
 import { proceedsTransfersRouter } from './proceeds-transfers';
 import { productsRouter } from './products';
+import { paymentFixturesRouter, paymentsRouter, type PaymentCallbackTarget } from './payments';
 import { payoutsRouter } from './payouts';
 import { refundsRouter } from './refunds';
 import { restrictionsRouter } from './restrictions';
@@ -19,6 +20,8 @@ export interface SandboxPlatformOptions {
   errorRate?: number;
   /** Source of the failure-injection dice; tests pass a fixed one. */
   random?: () => number;
+  /** Where payment callbacks go, signed with the shared secret; absent, none are sent. */
+  paymentCallback?: PaymentCallbackTarget;
 }
 
 export interface SandboxPlatform {
@@ -38,7 +41,7 @@ export function createSandboxPlatform(options: SandboxPlatformOptions): SandboxP
   const v1 = Router();
   v1.use(recordCalls(state));
   v1.use(requireBearerToken(options.token));
-  v1.use(settingsRouter(state.settings), callLogRouter(state), shopFixturesRouter(state), orderFeedFixturesRouter(state));
+  v1.use(settingsRouter(state.settings), callLogRouter(state), shopFixturesRouter(state), orderFeedFixturesRouter(state), paymentFixturesRouter(state, options.paymentCallback));
   v1.use(injectFailures(state.settings, options.random ?? Math.random));
   v1.use(
     notificationsRouter(state),
@@ -49,6 +52,8 @@ export function createSandboxPlatform(options: SandboxPlatformOptions): SandboxP
     payoutsRouter(state),
     salesAndOrdersRouter(state),
     orderFeedRouter(state),
+    // Last: `/payments/:paymentId` must not shadow `/payments/refunds` and `/payments/payouts`.
+    paymentsRouter(state),
   );
 
   const app = express();

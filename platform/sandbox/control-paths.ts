@@ -11,7 +11,11 @@ export const SHOP_FIXTURES_PATH = '/_shops/:shopId';
 /** Appends order states to the order feed, as the platform would after each change. */
 export const ORDER_FEED_FIXTURES_PATH = '/_orders';
 
+/** Payments a test or dev makes, confirms or fails, as a payer and the platform would. */
+export const PAYMENT_FIXTURES_PATH = '/_payments';
+
 const SHOP_FIXTURES_PATTERN = /^\/_shops\/[^/]+$/;
+const PAYMENT_FIXTURES_PATTERN = /^\/_payments(\/[^/]+\/(confirm|fail))?$/;
 
 export function isControlPath(path: string): boolean {
   const normalised = path.length > 1 ? path.replace(/\/+$/, '') : path;
@@ -19,6 +23,7 @@ export function isControlPath(path: string): boolean {
     normalised === SETTINGS_PATH ||
     normalised === CALLS_PATH ||
     normalised === ORDER_FEED_FIXTURES_PATH ||
-    SHOP_FIXTURES_PATTERN.test(normalised)
+    SHOP_FIXTURES_PATTERN.test(normalised) ||
+    PAYMENT_FIXTURES_PATTERN.test(normalised)
   );
 }

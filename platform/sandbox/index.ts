@@ -2,9 +2,11 @@ export { createSandboxPlatform, type SandboxPlatform, type SandboxPlatformOption
 export { idempotentRoute, IDEMPOTENCY_KEY_HEADER, IDEMPOTENT_REPLAYED_HEADER, type IdempotentRouteSpec, type StoredResponse } from './idempotency';
 export { sandboxOptionsFrom, startSandboxPlatform, type RunningSandbox, type StartSandboxOptions } from './server';
 export type { ShopFixtures } from './shop-fixtures';
+export type { PaymentCallbackTarget } from './payments';
 export type {
   CallRecord,
   SandboxNotification,
+  SandboxPayment,
   SandboxProceedsTransfer,
   SandboxProductsChange,
   SandboxRefund,

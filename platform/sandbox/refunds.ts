@@ -13,14 +13,19 @@ export const refundInputSchema: z.ZodType<RefundInput> = z
     account: z.enum(['deposit', 'promotion_deposit']),
     amountFen: positiveFenSchema,
     reference: z.string().min(1),
+    paymentId: z.string().min(1).optional(),
+    payerAccount: z.string().min(1).optional(),
   })
   .strict();
 
 const listQuerySchema = z.object({ shopId: z.string().min(1) }).strict();
 
 /**
- * Deposit refunds through the payment API. The sandbox keeps no deposit balance, so it pays
- * whatever is asked: what it guards is that one Idempotency-Key pays once.
+ * Deposit refunds through the payment API. The sandbox keeps no deposit balance; what it
+ * guards is that one Idempotency-Key pays once, and that a refund of one of its own payments
+ * goes back to that payment's payer and never exceeds what it paid in and has not had back.
+ * A payment it does not know (an offline transfer, sales proceeds) is paid to the payer
+ * account given.
  */
 export function refundsRouter(state: SandboxState): Router {
   const router = Router();
@@ -29,6 +34,17 @@ export function refundsRouter(state: SandboxState): Router {
     store: state.idempotency,
     schema: refundInputSchema,
     handle: ({ shopId, ...refund }) => {
+      const payment = refund.paymentId ? state.payments.get(refund.paymentId) : undefined;
+      if (payment) {
+        if (payment.shopId !== shopId || payment.account !== refund.account || payment.status !== 'confirmed') {
+          return { status: 409, body: { error: 'refund_not_of_this_payment' } };
+        }
+        if (refund.amountFen > payment.amountFen - payment.refundedFen) {
+          return { status: 409, body: { error: 'refund_exceeds_payment', refundableFen: payment.amountFen - payment.refundedFen } };
+        }
+        payment.refundedFen += refund.amountFen;
+        refund.payerAccount = payment.payerAccount;
+      }
       const body: RefundIssued = { refundId: `rfd_${randomUUID()}`, amountFen: refund.amountFen };
       shopForUpdate(state, shopId).refunds.push({ ...refund, ...body, at: new Date().toISOString() });
       return { status: 201, body };

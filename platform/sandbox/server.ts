@@ -18,7 +18,10 @@ export interface RunningSandbox {
 
 /** The sandbox as configured for `npm start` and `npm run start:sandbox`. */
 export function sandboxOptionsFrom(
-  config: Pick<AppConfig, 'SANDBOX_HOST' | 'SANDBOX_PORT' | 'PLATFORM_API_TOKEN' | 'SANDBOX_LATENCY_MS' | 'SANDBOX_ERROR_RATE'>,
+  config: Pick<
+    AppConfig,
+    'SANDBOX_HOST' | 'SANDBOX_PORT' | 'PLATFORM_API_TOKEN' | 'SANDBOX_LATENCY_MS' | 'SANDBOX_ERROR_RATE' | 'SANDBOX_CALLBACK_URL' | 'PLATFORM_CALLBACK_SECRET'
+  >,
 ): StartSandboxOptions {
   return {
     host: config.SANDBOX_HOST,
@@ -26,6 +29,7 @@ export function sandboxOptionsFrom(
     token: config.PLATFORM_API_TOKEN,
     latencyMs: config.SANDBOX_LATENCY_MS,
     errorRate: config.SANDBOX_ERROR_RATE,
+    paymentCallback: { url: config.SANDBOX_CALLBACK_URL, secret: config.PLATFORM_CALLBACK_SECRET },
   };
 }
 

@@ -1,4 +1,4 @@
-import type { DepositAccount, NotificationInput, OrderFeedEvent, PayoutInput, PayoutIssued, ProductsChange, Restriction, RestrictionsChange, ShopOrder } from '../types';
+import type { DepositAccount, NotificationInput, Payment, OrderFeedEvent, PayoutInput, PayoutIssued, ProductsChange, Restriction, RestrictionsChange, ShopOrder } from '../types';
 import type { IdempotencyStore } from './idempotency';
 
 export interface SandboxSettings {
@@ -46,7 +46,24 @@ export interface SandboxRefund {
   account: DepositAccount;
   amountFen: number;
   reference: string;
+  /** The payment refunded, and the account the money went back to. */
+  paymentId?: string;
+  payerAccount?: string;
   at: string;
+}
+
+/** One delivery of a payment callback to the configured URL. */
+export interface SandboxCallbackDelivery {
+  at: string;
+  status: PaymentStatusForCallback;
+  /** The HTTP status our API answered, or null when it could not be reached. */
+  answeredWith: number | null;
+}
+
+type PaymentStatusForCallback = Payment['status'];
+
+export interface SandboxPayment extends Payment {
+  callbacks: SandboxCallbackDelivery[];
 }
 
 /** `YYYY-MM` -> category -> GMV in fen. */
@@ -81,10 +98,12 @@ export interface SandboxState {
   payoutsByKey: Map<string, PayoutIssued>;
   /** The order feed, appended through `POST /v1/_orders`; event `seq` is its index + 1. */
   orderFeed: OrderFeedEvent[];
+  /** Payments into deposits, by id; made through `POST /v1/_payments` (a test or dev "pays"). */
+  payments: Map<string, SandboxPayment>;
 }
 
 export function createSandboxState(settings: SandboxSettings): SandboxState {
-  return { settings: { ...settings }, calls: [], nextCallSeq: 1, idempotency: new Map(), notifications: [], shops: new Map(), payouts: [], payoutsByKey: new Map(), orderFeed: [] };
+  return { settings: { ...settings }, calls: [], nextCallSeq: 1, idempotency: new Map(), notifications: [], shops: new Map(), payouts: [], payoutsByKey: new Map(), orderFeed: [], payments: new Map() };
 }
 
 /** The shop's state, created empty on first write: the sandbox knows every shop id. */

@@ -36,6 +36,7 @@ function feedPlatform(events: OrderFeedEvent[]) {
     delistProducts: unused,
     relistProducts: unused,
     transferProceeds: unused,
+    payment: unused,
     refund: unused,
     payout: unused,
     payoutBatch: unused,

@@ -78,6 +78,7 @@ function fakePlatform() {
     delistProducts: unused,
     relistProducts: unused,
     transferProceeds: unused,
+    payment: unused,
     refund: unused,
     monthlySales: unused,
     shopOrders: unused,

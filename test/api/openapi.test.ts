@@ -3,6 +3,8 @@ import { enterpriseRequest, individualRequest } from '../support/fixtures';
 import { startStack, type Stack } from '../support/stack';
 import { apiFor, staff, type Api } from './http';
 
+const CALLBACK = '/v1/platform/payment-callbacks';
+
 /** The routes the API serves; the document must list exactly these. */
 const V1_ROUTES = [
   'GET /v1/merchants/{merchantId}/statements',
@@ -10,12 +12,16 @@ const V1_ROUTES = [
   'GET /v1/settlements/{period}',
   'GET /v1/shops/{shopId}/closure',
   'GET /v1/shops/{shopId}/deposit',
+  'GET /v1/shops/{shopId}/deposit/offline-top-ups',
   'GET /v1/verifications/{id}',
   'GET /v1/violations/{caseId}',
+  'POST /v1/platform/payment-callbacks',
   'POST /v1/settlements',
   'POST /v1/shops/{shopId}/closure',
   'POST /v1/shops/{shopId}/closure/cancel',
   'POST /v1/shops/{shopId}/deposit/deductions',
+  'POST /v1/shops/{shopId}/deposit/offline-top-ups',
+  'POST /v1/shops/{shopId}/deposit/offline-top-ups/{offlineTopUpId}/approval',
   'POST /v1/shops/{shopId}/deposit/top-ups',
   'POST /v1/shops/{shopId}/promotion/closure',
   'POST /v1/shops/{shopId}/promotion/excess-withdrawal',
@@ -111,9 +117,10 @@ describe('OpenAPI document', () => {
     expect(operations().sort()).toEqual(V1_ROUTES);
   });
 
-  test('every documented route needs the bearer token and documents its 401 and 403', () => {
+  test('every documented route but the signed platform callback needs the bearer token and documents its 401 and 403', () => {
     expect(doc.components.securitySchemes.bearer).toEqual({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
-    for (const methods of Object.values(doc.paths as Record<string, Record<string, { security: unknown; responses: object }>>)) {
+    const { [CALLBACK]: _callback, ...bearerPaths } = doc.paths as Record<string, Record<string, { security: unknown; responses: object }>>;
+    for (const methods of Object.values(bearerPaths)) {
       for (const operation of Object.values(methods)) {
         expect(operation.security).toEqual([{ bearer: [] }]);
         expect(Object.keys(operation.responses)).toEqual(expect.arrayContaining(['401', '403']));
@@ -135,6 +142,18 @@ describe('OpenAPI document', () => {
     const unserved = await api.post('/v1/verifications/' + caseId + '/withdrawal', staff.admin, {});
     expect(unserved.status).toBe(404);
     expect(unserved.body.message).toContain('no route');
+  });
+
+  test('the platform callback is signed, not bearer-authenticated, and documents every status it answers', () => {
+    const operation = doc.paths[CALLBACK].post;
+    expect(operation.security).toEqual([]);
+    expect(Object.keys(operation.responses).sort()).toEqual(['200', '400', '401', '404', '409']);
+    expect(operation.parameters.map((p: { name: string; in: string }) => `${p.in}:${p.name}`).sort()).toEqual(['header:x-platform-signature', 'header:x-platform-timestamp']);
+    const approval = doc.paths['/v1/shops/{shopId}/deposit/offline-top-ups/{offlineTopUpId}/approval'].post;
+    expect(Object.keys(approval.responses).sort()).toEqual(['200', '400', '401', '403', '404', '409', '429']);
+    const topUp = doc.paths['/v1/shops/{shopId}/deposit/top-ups'].post.requestBody.content['application/json'].schema;
+    expect(topUp).toMatchObject({ required: ['paymentId'], additionalProperties: false });
+    expect(schemaProblem(topUp, { amountFen: 100, paymentReference: 'anything' })).toBeDefined();
   });
 
   test('the start body schema is strict and refuses what the route refuses', async () => {

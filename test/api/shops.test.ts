@@ -3,6 +3,7 @@ import type { Role } from '../../api/auth';
 import type { TokenClaims } from '../../security/tokens';
 import { eventually } from '../support/fixtures';
 import { depositState, expectLedgerWhole, openShop, platformShop } from '../support/shops';
+import { paymentIdOf } from '../support/payments';
 import { startStack, type Stack } from '../support/stack';
 import { apiFor, merchant, staff, type Api } from './http';
 
@@ -26,7 +27,7 @@ interface ShopRoute {
 /** The eight shop routes and who may call each (a merchant only on its own shop). */
 const ROUTES: ShopRoute[] = [
   { method: 'GET', path: '/deposit', allowed: ['merchant', 'ops', 'finance', 'admin'] },
-  { method: 'POST', path: '/deposit/top-ups', allowed: ['merchant', 'finance', 'ops', 'admin'], body: { amountFen: 100, paymentReference: 'roles-1' } },
+  { method: 'POST', path: '/deposit/top-ups', allowed: ['merchant', 'finance', 'ops', 'admin'], body: { paymentId: 'pay_roles-1' } },
   { method: 'POST', path: '/deposit/deductions', allowed: ['finance', 'ops', 'admin'], body: { amountFen: 1, reason: 'roles', reference: 'roles-1' } },
   { method: 'POST', path: '/closure', allowed: ['merchant', 'ops', 'admin'], body: {} },
   { method: 'POST', path: '/closure/cancel', allowed: ['merchant', 'ops', 'admin'], body: {} },
@@ -58,6 +59,8 @@ describe('shop routes: deposits, promotion deposit and closure over HTTP', () =>
   const cancelClosure = (shopId: string, who: TokenClaims) => api.post(`/v1/shops/${shopId}/closure/cancel`, who, {});
   const closure = (shopId: string, who: TokenClaims = staff.ops) => api.get(`/v1/shops/${shopId}/closure`, who);
 
+  /** The merchant pays through the platform; answers the confirmed payment's id. */
+  const paid = (shopId: string, amountFen: number, account: 'deposit' | 'promotion_deposit' = 'deposit') => paymentIdOf(stack, { shopId, account, amountFen });
   const ledgerLinesOf = async (shopId: string) => (await stack.db('ledger_transactions').where({ shop_id: shopId })).length;
   const claimsFor = (role: Role, ownerId: string): TokenClaims => (role === 'merchant' ? merchant(ownerId) : staff[role]);
   /** An order still open on the platform keeps a closure waiting, so it can be cancelled. */
@@ -105,7 +108,7 @@ describe('shop routes: deposits, promotion deposit and closure over HTTP', () =>
       let reference = 0;
       for (const role of ROUTES[1]!.allowed) {
         reference += 1;
-        const res = await topUp(shopId, claimsFor(role, owner), { amountFen: 20_000, paymentReference: `pay-${reference}` });
+        const res = await topUp(shopId, claimsFor(role, owner), { paymentId: await paid(shopId, 20_000) });
         expect({ role, status: res.status }).toEqual({ role, status: 200 });
       }
       for (const role of ROUTES[2]!.allowed) {
@@ -155,7 +158,7 @@ describe('shop routes: deposits, promotion deposit and closure over HTTP', () =>
       expect(await stack.db('shop_closures').where({ shop_id: shopId })).toHaveLength(0);
     });
 
-    const topUpOf = (amountFen: unknown) => ({ amountFen, paymentReference: 'pay-bad' });
+    const topUpOf = (amountFen: unknown) => ({ amountFen, paymentId: 'pay_bad' });
     const deductionOf = (amountFen: unknown) => ({ amountFen, reason: 'fine', reference: 'fine-bad' });
     const cases: Array<[string, string, unknown, Issue]> = [
       ['a negative top-up', '/deposit/top-ups', topUpOf(-100), { path: 'amountFen', message: expect.any(String) }],
@@ -164,8 +167,9 @@ describe('shop routes: deposits, promotion deposit and closure over HTTP', () =>
       ['a top-up in yuan with cents (a float)', '/deposit/top-ups', topUpOf(500.25), { path: 'amountFen', message: expect.stringContaining('int') }],
       ['a top-up past the safe integers', '/deposit/top-ups', topUpOf(2 ** 53), { path: 'amountFen', message: expect.any(String) }],
       ['a top-up amount as text', '/deposit/top-ups', topUpOf('50000'), { path: 'amountFen', message: expect.stringContaining('expected number') }],
-      ['a top-up without a paymentReference', '/deposit/top-ups', { amountFen: 100 }, { path: 'paymentReference', message: expect.any(String) }],
-      ['a paymentReference with spaces', '/deposit/top-ups', { amountFen: 100, paymentReference: 'pay 1' }, { path: 'paymentReference', message: expect.stringContaining('letters, digits') }],
+      ['a top-up without a paymentId', '/deposit/top-ups', { amountFen: 100 }, { path: 'paymentId', message: expect.any(String) }],
+      ['a paymentId with spaces', '/deposit/top-ups', { amountFen: 100, paymentId: 'pay 1' }, { path: 'paymentId', message: expect.stringContaining('letters, digits') }],
+      ['a made-up paymentReference instead of a payment', '/deposit/top-ups', { amountFen: 100, paymentReference: 'anything' }, { path: 'paymentId', message: expect.any(String) }],
       ['an unknown account', '/deposit/top-ups', { ...topUpOf(100), account: 'savings' }, { path: 'account', message: expect.any(String) }],
       ['an unknown field on a top-up', '/deposit/top-ups', { ...topUpOf(100), note: 'x' }, { path: '(root)', message: expect.stringContaining('note') }],
       ['a negative deduction', '/deposit/deductions', deductionOf(-1), { path: 'amountFen', message: expect.any(String) }],
@@ -205,34 +209,35 @@ describe('shop routes: deposits, promotion deposit and closure over HTTP', () =>
       }
     });
 
-    test('the account defaults to the deposit; a body-less closure request is an empty one', async () => {
+    test('a top-up needs only the payment id; a body-less closure request is an empty one', async () => {
       // Checked on the unknown shop so that nothing moves: the body passed, the lookup refused.
-      expect((await topUp(UNKNOWN_SHOP, staff.finance, { amountFen: 100, paymentReference: 'p' })).status).toBe(404);
+      expect((await topUp(UNKNOWN_SHOP, staff.finance, { paymentId: 'pay_p' })).status).toBe(404);
       const bare = await request(stack.app).post(`/v1/shops/${UNKNOWN_SHOP}/closure`).set('Authorization', `Bearer ${await stack.token(staff.ops)}`);
       expect(bare.status).toBe(404);
     });
   });
 
   describe('top-ups and deductions', () => {
-    test('a top-up repeated with its paymentReference answers the same transaction, replayed, and counts once', async () => {
+    test('a top-up of a confirmed payment repeated answers the same transaction, replayed, and counts once', async () => {
       const owner = 'm-shop-topup';
       const { shopId } = await openShop(stack, owner);
-      const first = await topUp(shopId, merchant(owner), { amountFen: 30_000, paymentReference: 'wx-pay-0001' });
+      const paymentId = await paid(shopId, 30_000);
+      const first = await topUp(shopId, merchant(owner), { paymentId });
       expect(first.status).toBe(200);
-      expect(first.body).toEqual({ transactionId: expect.any(Number), replayed: false, balanceFen: 30_000, promotionBalanceFen: 0, requiredFen: REQUIRED });
+      expect(first.body).toEqual({ transactionId: expect.any(Number), replayed: false, balanceFen: 30_000, promotionBalanceFen: 0, requiredFen: REQUIRED, paymentId, account: 'deposit', creditedFen: 30_000 });
 
-      const again = await topUp(shopId, merchant(owner), { amountFen: 30_000, paymentReference: 'wx-pay-0001' });
+      const again = await topUp(shopId, merchant(owner), { paymentId, amountFen: 30_000 });
       expect(again.status).toBe(200);
       expect(again.body).toEqual({ ...first.body, replayed: true });
-      // The same reference from another caller (finance recording the payment) is the same payment.
-      const byFinance = await topUp(shopId, staff.finance, { account: 'deposit', amountFen: 30_000, paymentReference: 'wx-pay-0001' });
+      // The same payment from another caller (finance recording it) is the same payment.
+      const byFinance = await topUp(shopId, staff.finance, { account: 'deposit', amountFen: 30_000, paymentId });
       expect(byFinance.body).toMatchObject({ transactionId: first.body.transactionId, replayed: true, balanceFen: 30_000 });
 
-      // The reference of another payment cannot be reused for a different amount or account.
-      const otherAmount = await topUp(shopId, merchant(owner), { amountFen: 31_000, paymentReference: 'wx-pay-0001' });
+      // A payment cannot be claimed for a different amount or account than it was made for.
+      const otherAmount = await topUp(shopId, merchant(owner), { amountFen: 31_000, paymentId });
       expect(otherAmount.status).toBe(409);
-      expect(otherAmount.body).toMatchObject({ error: 'conflict', message: expect.stringContaining('topup:shop-m-shop-topup:wx-pay-0001 already posted') });
-      const otherAccount = await topUp(shopId, merchant(owner), { account: 'promotion_deposit', amountFen: 30_000, paymentReference: 'wx-pay-0001' });
+      expect(otherAmount.body).toMatchObject({ error: 'payment_mismatch', message: `payment ${paymentId} is of 30000 fen, not 31000` });
+      const otherAccount = await topUp(shopId, merchant(owner), { account: 'promotion_deposit', amountFen: 30_000, paymentId });
       expect(otherAccount.status).toBe(409);
 
       const view = await deposit(shopId, merchant(owner));
@@ -240,8 +245,8 @@ describe('shop routes: deposits, promotion deposit and closure over HTTP', () =>
       expect(view.body.recentLines).toEqual([expect.objectContaining({ transactionId: first.body.transactionId, kind: 'top_up', actor: `merchant:u-${owner}` })]);
       expect(await ledgerLinesOf(shopId)).toBe(1);
 
-      // A new reference is a new payment, on the account it names.
-      const promotion = await topUp(shopId, merchant(owner), { account: 'promotion_deposit', amountFen: 60_000, paymentReference: 'wx-pay-0002' });
+      // Another payment is another credit, on the account it was paid to.
+      const promotion = await topUp(shopId, merchant(owner), { paymentId: await paid(shopId, 60_000, 'promotion_deposit') });
       expect(promotion.body).toMatchObject({ replayed: false, balanceFen: 30_000, promotionBalanceFen: 60_000 });
       expect(promotion.body.transactionId).not.toBe(first.body.transactionId);
       await expectLedgerWhole(stack, shopId);
@@ -250,8 +255,8 @@ describe('shop routes: deposits, promotion deposit and closure over HTTP', () =>
     test('a deduction above the balance is a 409 that changes nothing; a repeated reference deducts once', async () => {
       const owner = 'm-shop-deduct';
       const { shopId } = await openShop(stack, owner);
-      await topUp(shopId, merchant(owner), { amountFen: REQUIRED, paymentReference: 'pay-1' });
-      await topUp(shopId, merchant(owner), { account: 'promotion_deposit', amountFen: 10_000, paymentReference: 'pay-2' });
+      await topUp(shopId, merchant(owner), { paymentId: await paid(shopId, REQUIRED) });
+      await topUp(shopId, merchant(owner), { paymentId: await paid(shopId, 10_000, 'promotion_deposit') });
 
       const tooMuch = await deduct(shopId, staff.finance, { amountFen: REQUIRED + 1, reason: 'counterfeit goods', reference: 'case-1' });
       expect(tooMuch.status).toBe(409);
@@ -301,8 +306,8 @@ describe('shop routes: deposits, promotion deposit and closure over HTTP', () =>
         recentLines: [],
       });
 
-      await topUp(shopId, merchant(owner), { amountFen: REQUIRED, paymentReference: 'pay-1' });
-      await topUp(shopId, merchant(owner), { account: 'promotion_deposit', amountFen: PROMOTION_MINIMUM, paymentReference: 'pay-2' });
+      await topUp(shopId, merchant(owner), { paymentId: await paid(shopId, REQUIRED) });
+      await topUp(shopId, merchant(owner), { paymentId: await paid(shopId, PROMOTION_MINIMUM, 'promotion_deposit') });
       await depositState(stack, shopId, (s) => s.funded);
       await deduct(shopId, staff.finance, { amountFen: 20_000, reason: 'fake shipping number', reference: 'case-9' });
       // Below the requirement: the merchant is told and proceeds are taken at once.
@@ -416,7 +421,7 @@ describe('shop routes: deposits, promotion deposit and closure over HTTP', () =>
     test('an excess withdrawal at the minimum is a 409 with reasons; closing promotion is refused while an order is open, then refunds', async () => {
       const owner = 'm-shop-promo';
       const { shopId } = await openShop(stack, owner);
-      await topUp(shopId, merchant(owner), { account: 'promotion_deposit', amountFen: PROMOTION_MINIMUM, paymentReference: 'promo-1' });
+      await topUp(shopId, merchant(owner), { paymentId: await paid(shopId, PROMOTION_MINIMUM, 'promotion_deposit') });
 
       const atMinimum = await api.post(`/v1/shops/${shopId}/promotion/excess-withdrawal`, merchant(owner), {});
       expect(atMinimum.status).toBe(409);
@@ -424,7 +429,7 @@ describe('shop routes: deposits, promotion deposit and closure over HTTP', () =>
       expect(atMinimum.body.message).toContain(atMinimum.body.reasons[0]);
 
       // With excess but a high-deposit category still open: that is the reason given.
-      await topUp(shopId, merchant(owner), { account: 'promotion_deposit', amountFen: 30_000, paymentReference: 'promo-2' });
+      await topUp(shopId, merchant(owner), { paymentId: await paid(shopId, 30_000, 'promotion_deposit') });
       await stack.db('shop_categories').insert({ shop_id: shopId, category: 'beauty', status: 'open' });
       const categoryOpen = await api.post(`/v1/shops/${shopId}/promotion/excess-withdrawal`, staff.ops, {});
       expect(categoryOpen.status).toBe(409);
@@ -441,13 +446,17 @@ describe('shop routes: deposits, promotion deposit and closure over HTTP', () =>
       const closed = await api.post(`/v1/shops/${shopId}/promotion/closure`, merchant(owner), {});
       expect(closed.status).toBe(200);
       expect(closed.body).toEqual({ done: true, refundedFen: PROMOTION_MINIMUM + 30_000, deductedFen: 0 });
-      expect(platformShop(stack, shopId).refunds.map((r) => [r.account, r.amountFen])).toEqual([['promotion_deposit', PROMOTION_MINIMUM + 30_000]]);
+      // Back to the two payments it came from, each in full.
+      expect(platformShop(stack, shopId).refunds.map((r) => [r.account, r.amountFen])).toEqual([
+        ['promotion_deposit', PROMOTION_MINIMUM],
+        ['promotion_deposit', 30_000],
+      ]);
       expect((await deposit(shopId)).body.promotionBalanceFen).toBe(0);
       // Closed once: a second closure is a conflict and refunds nothing more.
       const again = await api.post(`/v1/shops/${shopId}/promotion/closure`, staff.admin, {});
       expect(again.status).toBe(409);
       expect(again.body.message).toBe(`third-party promotion of shop ${shopId} is already closed`);
-      expect(platformShop(stack, shopId).refunds).toHaveLength(1);
+      expect(platformShop(stack, shopId).refunds).toHaveLength(2);
       await expectLedgerWhole(stack, shopId);
     });
   });
@@ -462,10 +471,10 @@ describe('shop routes: deposits, promotion deposit and closure over HTTP', () =>
       const send = async (what: string, pending: Promise<request.Response>, status: number, action: string | RegExp, who: string) => {
         sent.push([what, await pending, status, action, who]);
       };
-      await send('a top-up', topUp(shopId, merchant(owner), { amountFen: 100, paymentReference: 'a-1' }), 200, 'deposit.top_up', `u-${owner}`);
+      await send('a top-up', topUp(shopId, merchant(owner), { paymentId: await paid(shopId, 100) }), 200, 'deposit.top_up', `u-${owner}`);
       await send('a deduction by a merchant', deduct(shopId, merchant(owner), { amountFen: 1, reason: 'x', reference: 'a-2' }), 403, /^POST \/v1\/shops\/.+\/deposit\/deductions$/, `u-${owner}`);
       await send('a deduction too large', deduct(shopId, staff.finance, { amountFen: 101, reason: 'x', reference: 'a-3' }), 409, 'deposit.deduct', 'fang');
-      await send('a bad top-up', topUp(shopId, staff.finance, { amountFen: 1.5, paymentReference: 'a-4' }), 400, /deposit\/top-ups$/, 'fang');
+      await send('a bad top-up', topUp(shopId, staff.finance, { amountFen: 1.5, paymentId: 'pay_a-4' }), 400, /deposit\/top-ups$/, 'fang');
       await send('a closure', requestClosure(shopId, merchant(owner)), 202, 'shop.closure.request', `u-${owner}`);
       await send('a second closure', requestClosure(shopId, staff.ops), 409, 'shop.closure.request', 'olga');
       await send('a closure by another merchant', requestClosure(shopId, merchant('m-shop-intruder')), 403, 'shop.closure.request', 'u-m-shop-intruder');
@@ -503,7 +512,8 @@ describe('shop routes: deposits, promotion deposit and closure over HTTP', () =>
     expect(res.status).toBe(200);
     const paths = res.body.paths as Record<string, Record<string, { security: unknown; parameters: unknown[]; responses: Record<string, unknown> }>>;
     const shopOperations = Object.entries(paths)
-      .filter(([path]) => path.startsWith('/v1/shops/'))
+      // Offline transfers have their own suite (payments.test.ts).
+      .filter(([path]) => path.startsWith('/v1/shops/') && !path.includes('/offline-top-ups'))
       .flatMap(([path, methods]) => Object.keys(methods).map((method) => `${method.toUpperCase()} ${path}`));
     expect(shopOperations.sort()).toEqual(ROUTES.map((r) => `${r.method} /v1/shops/{shopId}${r.path}`).sort());
     for (const route of ROUTES) {
@@ -514,7 +524,7 @@ describe('shop routes: deposits, promotion deposit and closure over HTTP', () =>
       if (route.method === 'POST') expect(Object.keys(operation.responses)).toEqual(expect.arrayContaining(['400', '409']));
     }
     const topUpSchema = res.body.paths['/v1/shops/{shopId}/deposit/top-ups'].post.requestBody.content['application/json'].schema;
-    expect(topUpSchema).toMatchObject({ additionalProperties: false, required: expect.arrayContaining(['amountFen', 'paymentReference']) });
+    expect(topUpSchema).toMatchObject({ additionalProperties: false, required: ['paymentId'] });
     expect(topUpSchema.properties.amountFen).toMatchObject({ type: 'integer' });
     expect(topUpSchema.properties.account.enum).toEqual(['deposit', 'promotion_deposit']);
   });

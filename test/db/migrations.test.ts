@@ -16,7 +16,8 @@ const DEPOSIT_TABLES = [
 ];
 const SETTLEMENT_TABLES = ['orders', 'fee_rates', 'settlement_runs', 'statements', 'payouts', 'merchant_flags'];
 const ORDER_FEED_TABLES = ['order_feed_cursors'];
-const TABLES = [...FOUNDATION_TABLES, ...DEPOSIT_TABLES, ...SETTLEMENT_TABLES, ...ORDER_FEED_TABLES, 'violation_events'];
+const PAYMENT_TABLES = ['deposit_payments', 'deposit_payment_refunds', 'offline_top_ups'];
+const TABLES = [...FOUNDATION_TABLES, ...DEPOSIT_TABLES, ...SETTLEMENT_TABLES, ...ORDER_FEED_TABLES, 'violation_events', ...PAYMENT_TABLES];
 
 async function existingTables(t: TestDb): Promise<string[]> {
   const found: string[] = [];
@@ -74,6 +75,8 @@ describe('migrations', () => {
       { id: 'v-mig-1', shop_id: 's', merchant_id: 'm', level: 'general', type: 'other', status: 'appealed', opened_at: new Date() },
       { id: 'v-mig-2', shop_id: 's', merchant_id: 'm', level: 'serious', type: 'other', status: 'expired', opened_at: new Date() },
     ]);
+    // Later migrations go first, as they would in a real rollback.
+    while ((await t.db.migrate.currentVersion(migratorConfig)) > '006') await t.db.migrate.down(migratorConfig);
     expect(await t.db.migrate.currentVersion(migratorConfig)).toBe('006');
     await t.db.migrate.down(migratorConfig);
     expect(await t.db.schema.hasTable('violation_events')).toBe(false);
@@ -81,6 +84,15 @@ describe('migrations', () => {
     await t.db.migrate.latest(migratorConfig);
     expect(await t.db('violation_cases').whereLike('id', 'v-mig-%').orderBy('id').pluck('status')).toEqual(['appealable', 'expired']);
     await t.db('violation_cases').whereLike('id', 'v-mig-%').delete();
+  });
+
+  test('the payments migration rolls back on its own and applies again', async () => {
+    expect(await t.db.migrate.currentVersion(migratorConfig)).toBe('007');
+    await t.db.migrate.down(migratorConfig);
+    for (const table of ['deposit_payments', 'deposit_payment_refunds', 'offline_top_ups']) expect(await t.db.schema.hasTable(table)).toBe(false);
+    expect(await t.db.schema.hasTable('violation_events')).toBe(true);
+    await t.db.migrate.latest(migratorConfig);
+    expect(await t.db.schema.hasTable('deposit_payments')).toBe(true);
   });
 
   test('the audit log is append-only in the database itself', async () => {

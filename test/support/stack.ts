@@ -8,7 +8,9 @@ import { createApp } from '../../api/app';
 import { createVerificationService, type VerificationService } from '../../api/verifications/service';
 import { createPiiVault } from '../../security/pii';
 import { signToken, type TokenClaims } from '../../security/tokens';
-import { startSandboxPlatform, type RunningSandbox } from '../../platform/sandbox';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { startSandboxPlatform, type PaymentCallbackTarget, type RunningSandbox } from '../../platform/sandbox';
 import { activityDepsFrom, createActivities, type ActivityDeps } from '../../worker/dependencies';
 import type { PlatformClient } from '../../platform/types';
 import { writeTestCalendarFile } from './calendar';
@@ -24,6 +26,8 @@ export interface Stack {
   app: Express;
   verifications: VerificationService;
   token(claims: TokenClaims): Promise<string>;
+  /** Where the sandbox sends its signed payment callbacks (empty url: none are sent). */
+  paymentCallback: PaymentCallbackTarget;
   teardown(): Promise<void>;
 }
 
@@ -41,6 +45,8 @@ function withPlatform(deps: ActivityDeps, wrap?: (platform: PlatformClient) => P
 export interface StackOptions {
   /** Wraps the platform client the activities use, e.g. to inject faults. */
   wrapPlatform?: (platform: PlatformClient) => PlatformClient;
+  /** Serve the app on a port, so the sandbox's payment callbacks reach it. */
+  listenForCallbacks?: boolean;
 }
 
 export async function startStack(overrides: Record<string, string> = {}, options: StackOptions = {}): Promise<Stack> {
@@ -49,7 +55,8 @@ export async function startStack(overrides: Record<string, string> = {}, options
   let sandbox: RunningSandbox | undefined;
   try {
     testDb = await createTestDb();
-    sandbox = await startSandboxPlatform({ port: 0, token: SANDBOX_TOKEN });
+    const paymentCallback: PaymentCallbackTarget = { url: '', secret: '' };
+    sandbox = await startSandboxPlatform({ port: 0, token: SANDBOX_TOKEN, paymentCallback });
     const config = loadConfig({
       NODE_ENV: 'test',
       LOG_LEVEL: 'silent',
@@ -73,15 +80,29 @@ export async function startStack(overrides: Record<string, string> = {}, options
     const auth = { secret: config.JWT_SECRET, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE };
     const startedDb = testDb;
     const startedSandbox = sandbox;
+    const app = createApp({ config, db, temporal: env.client, logger, vault });
+    paymentCallback.secret = config.PLATFORM_CALLBACK_SECRET;
+    let server: Server | undefined;
+    if (options.listenForCallbacks) {
+      server = await new Promise<Server>((resolve) => {
+        const s = app.listen(0, '127.0.0.1', () => resolve(s));
+      });
+      paymentCallback.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/platform/payment-callbacks`;
+    }
     return {
       env,
       db,
       sandbox,
       config,
-      app: createApp({ config, db, temporal: env.client, logger, vault }),
+      app,
+      paymentCallback,
       verifications: createVerificationService({ db, temporal: env.client, taskQueue: config.TEMPORAL_TASK_QUEUE, vault }),
       token: (claims) => signToken(auth, claims),
       async teardown() {
+        if (server) {
+          server.closeAllConnections();
+          await new Promise<void>((resolve) => server!.close(() => resolve()));
+        }
         worker.shutdown();
         await running;
         await startedSandbox.close();

@@ -1,6 +1,7 @@
 import { createShopService, type ShopService } from '../../api/shops/service';
 import { eventually } from '../support/fixtures';
 import { depositState, expectLedgerWhole, merchantOf, openShop, ops, platformShop } from '../support/shops';
+import { paymentIdOf } from '../support/payments';
 import { startStack, type Stack } from '../support/stack';
 
 const DAY = 24 * 60 * 60 * 1000;
@@ -22,7 +23,7 @@ describe('closure and deposit ladder together (time-skipping)', () => {
     const merchantId = 'm-short-closing';
     const me = merchantOf(merchantId);
     const { shopId } = await openShop(stack, merchantId);
-    await shops.topUp(shopId, { account: 'deposit', amountFen: 50_000, paymentReference: 'd-1' }, me);
+    await shops.topUp(shopId, { paymentId: await paymentIdOf(stack, { shopId, account: 'deposit', amountFen: 50_000 }) }, me);
     await depositState(stack, shopId, (s) => s.funded);
     await shops.deduct(shopId, { account: 'deposit', amountFen: 10_000, reason: 'fine', reference: 'f-1' }, ops);
     await depositState(stack, shopId, (s) => s.episode !== null);

@@ -4,6 +4,7 @@ import { periodOf } from '../../domain/settlement';
 import { closureStateQuery, closureWorkflowId, type ClosureState } from '../../workflows/shop-closure.defs';
 import { eventually } from '../support/fixtures';
 import { expectLedgerWhole, merchantOf, openShop, platformShop } from '../support/shops';
+import { paymentIdOf } from '../support/payments';
 import { startStack, type Stack } from '../support/stack';
 
 const DAY = 24 * 60 * 60 * 1000;
@@ -49,7 +50,7 @@ describe('shop closure with commission to settle (time-skipping)', () => {
     const merchantId = 'm-close-paid';
     const me = merchantOf(merchantId);
     const { shopId } = await openShop(stack, merchantId);
-    await shops.topUp(shopId, { account: 'deposit', amountFen: 50_000, paymentReference: 'd-1' }, me);
+    await shops.topUp(shopId, { paymentId: await paymentIdOf(stack, { shopId, account: 'deposit', amountFen: 50_000 }) }, me);
     const now = await stack.env.currentTimeMs();
     await addOrder(merchantId, 'cp-1', 6_000, now - 1_000);
 
@@ -76,7 +77,7 @@ describe('shop closure with commission to settle (time-skipping)', () => {
     const merchantId = 'm-close-owing';
     const me = merchantOf(merchantId);
     const { shopId } = await openShop(stack, merchantId);
-    await shops.topUp(shopId, { account: 'deposit', amountFen: 50_000, paymentReference: 'd-1' }, me);
+    await shops.topUp(shopId, { paymentId: await paymentIdOf(stack, { shopId, account: 'deposit', amountFen: 50_000 }) }, me);
     const now = await stack.env.currentTimeMs();
     const earlier = previousPeriod(now);
     // Settled and paid last month: 50,000 − 5,000 − 1,500 = 43,500 fen; refunded since.

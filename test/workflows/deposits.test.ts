@@ -5,6 +5,7 @@ import { REASSESSMENT_WORKFLOW_TYPE } from '../../workflows/deposit-reassessment
 import { STATUS } from '../../workflows/search-attributes';
 import { depositState, expectLedgerWhole, finance, merchantOf, openShop, platformShop } from '../support/shops';
 import { createShopService, type ShopService } from '../../api/shops/service';
+import { paymentIdOf } from '../support/payments';
 import { startStack, type Stack } from '../support/stack';
 
 const DAY = 24 * 60 * 60 * 1000;
@@ -31,9 +32,10 @@ describe('deposit account workflow (time-skipping)', () => {
     const me = merchantOf(merchantId);
     expect(await depositState(stack, shopId)).toMatchObject({ requiredFen: REQUIRED, balanceFen: 0, funded: false, episode: null });
 
-    const first = await shops.topUp(shopId, { account: 'deposit', amountFen: REQUIRED, paymentReference: 'pay-1' }, me);
-    expect(first).toMatchObject({ replayed: false, balanceFen: REQUIRED });
-    const again = await shops.topUp(shopId, { account: 'deposit', amountFen: REQUIRED, paymentReference: 'pay-1' }, me);
+    const paymentId = await paymentIdOf(stack, { shopId, account: 'deposit', amountFen: REQUIRED });
+    const first = await shops.topUp(shopId, { paymentId }, me);
+    expect(first).toMatchObject({ replayed: false, balanceFen: REQUIRED, creditedFen: REQUIRED, account: 'deposit' });
+    const again = await shops.topUp(shopId, { paymentId, amountFen: REQUIRED }, me);
     expect(again).toMatchObject({ replayed: true, balanceFen: REQUIRED, transactionId: first.transactionId });
     await depositState(stack, shopId, (s) => s.funded);
 
@@ -66,13 +68,13 @@ describe('deposit account workflow (time-skipping)', () => {
     }
 
     // A partial top-up leaves the shop short and restricted.
-    const partial = await shops.topUp(shopId, { account: 'deposit', amountFen: 5_000, paymentReference: 'pay-2' }, me);
+    const partial = await shops.topUp(shopId, { paymentId: await paymentIdOf(stack, { shopId, account: 'deposit', amountFen: 5_000 }) }, me);
     expect(partial.balanceFen).toBe(40_000);
     expect((await depositState(stack, shopId)).episode).not.toBeNull();
     expect(inForceOnPlatform(shopId)).toHaveLength(4);
 
     // One that makes it whole lifts every restriction at once and closes the episode.
-    await shops.topUp(shopId, { account: 'deposit', amountFen: 10_000, paymentReference: 'pay-3' }, me);
+    await shops.topUp(shopId, { paymentId: await paymentIdOf(stack, { shopId, account: 'deposit', amountFen: 10_000 }) }, me);
     await depositState(stack, shopId, (s) => s.episode === null);
     expect(inForceOnPlatform(shopId)).toEqual([]);
     expect(await restrictionsInDb(shopId)).toEqual([]);
@@ -90,7 +92,7 @@ describe('deposit account workflow (time-skipping)', () => {
   test('a deduction larger than the balance is refused and changes nothing', async () => {
     const merchantId = 'm-overdraw';
     const { shopId } = await openShop(stack, merchantId);
-    await shops.topUp(shopId, { account: 'deposit', amountFen: REQUIRED, paymentReference: 'p' }, merchantOf(merchantId));
+    await shops.topUp(shopId, { paymentId: await paymentIdOf(stack, { shopId, account: 'deposit', amountFen: REQUIRED }) }, merchantOf(merchantId));
     await expect(
       shops.deduct(shopId, { account: 'deposit', amountFen: REQUIRED + 1, reason: 'too much', reference: 'big' }, finance),
     ).rejects.toMatchObject({ status: 409 });
@@ -101,7 +103,7 @@ describe('deposit account workflow (time-skipping)', () => {
   test("the monthly re-assessment raises the requirement from last month's sales and opens a shortfall", async () => {
     const merchantId = 'm-reassess';
     const { shopId } = await openShop(stack, merchantId);
-    await shops.topUp(shopId, { account: 'deposit', amountFen: REQUIRED, paymentReference: 'p' }, merchantOf(merchantId));
+    await shops.topUp(shopId, { paymentId: await paymentIdOf(stack, { shopId, account: 'deposit', amountFen: REQUIRED }) }, merchantOf(merchantId));
     await depositState(stack, shopId, (s) => s.funded);
 
     const { month } = lastNaturalMonth(new Date(await stack.env.currentTimeMs()));
@@ -144,9 +146,8 @@ describe('deposit account history (time-skipping)', () => {
     });
     const firstRunId = handle.firstExecutionRunId;
     for (let i = 1; i <= 8; i++) {
-      await stack.env.client.workflow
-        .getHandle(depositWorkflowId(shopId))
-        .executeUpdate(topUpUpdate, { args: [{ account: 'deposit', amountFen: 10_000, paymentReference: `p-${i}`, actor: 'test' }] });
+      const paymentId = await paymentIdOf(stack, { shopId, account: 'deposit', amountFen: 10_000 });
+      await stack.env.client.workflow.getHandle(depositWorkflowId(shopId)).executeUpdate(topUpUpdate, { args: [{ paymentId, actor: 'test' }] });
     }
     const state = await depositState(stack, shopId, (s) => s.balanceFen === 80_000);
     expect(state).toMatchObject({ requiredFen: REQUIRED, funded: true, status: 'open', episode: null });

@@ -4,6 +4,7 @@ import { closureStateQuery, closureWorkflowId, type ClosureState } from '../../w
 import { createShopService, type ShopService } from '../../api/shops/service';
 import { eventually } from '../support/fixtures';
 import { depositState, expectLedgerWhole, merchantOf, openShop, ops, platformShop } from '../support/shops';
+import { paymentIdOf } from '../support/payments';
 import { startStack, type Stack } from '../support/stack';
 
 const DAY = 24 * 60 * 60 * 1000;
@@ -40,8 +41,8 @@ describe('shop closure workflow (time-skipping)', () => {
     const merchantId = 'm-closing';
     const me = merchantOf(merchantId);
     const { shopId } = await openShop(stack, merchantId);
-    await shops.topUp(shopId, { account: 'deposit', amountFen: 50_000, paymentReference: 'd-1' }, me);
-    await shops.topUp(shopId, { account: 'promotion_deposit', amountFen: 60_000, paymentReference: 'p-1' }, me);
+    await shops.topUp(shopId, { paymentId: await paymentIdOf(stack, { shopId, account: 'deposit', amountFen: 50_000 }) }, me);
+    await shops.topUp(shopId, { paymentId: await paymentIdOf(stack, { shopId, account: 'promotion_deposit', amountFen: 60_000 }) }, me);
     const now = await stack.env.currentTimeMs();
     // Receipt confirmed a day ago: 7 days no-reason return + 15 days for disputes → 21 more days.
     platformShop(stack, shopId).orders = [{ orderId: 'o-1', status: 'finished', receiptConfirmedAt: new Date(now - DAY).toISOString() }];
@@ -84,7 +85,7 @@ describe('shop closure workflow (time-skipping)', () => {
     const merchantId = 'm-changed-mind';
     const me = merchantOf(merchantId);
     const { shopId } = await openShop(stack, merchantId);
-    await shops.topUp(shopId, { account: 'deposit', amountFen: 50_000, paymentReference: 'd-1' }, me);
+    await shops.topUp(shopId, { paymentId: await paymentIdOf(stack, { shopId, account: 'deposit', amountFen: 50_000 }) }, me);
     platformShop(stack, shopId).orders = [{ orderId: 'o-2', status: 'open', receiptConfirmedAt: null }];
 
     await shops.requestClosure(shopId, me);
@@ -108,7 +109,7 @@ describe('shop closure workflow (time-skipping)', () => {
     const merchantId = 'm-promo';
     const me = merchantOf(merchantId);
     const { shopId } = await openShop(stack, merchantId);
-    await shops.topUp(shopId, { account: 'promotion_deposit', amountFen: 80_000, paymentReference: 'p-1' }, me);
+    await shops.topUp(shopId, { paymentId: await paymentIdOf(stack, { shopId, account: 'promotion_deposit', amountFen: 80_000 }) }, me);
     await stack.db('shop_categories').insert({ shop_id: shopId, category: 'beauty', status: 'open' });
 
     const refused = shops.withdrawPromotionExcess(shopId, me);

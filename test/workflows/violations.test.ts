@@ -6,6 +6,7 @@ import { appealUpdate, decideAppealUpdate } from '../../workflows/violation-case
 import { closureWorkflowId } from '../../workflows/shop-closure.defs';
 import { eventually } from '../support/fixtures';
 import { depositState, expectLedgerWhole, merchantOf, openShop, platformShop } from '../support/shops';
+import { paymentIdOf } from '../support/payments';
 import { startStack, type Stack } from '../support/stack';
 import { caseHandle, caseState, openViolation, OPENED_BY } from '../support/violations';
 
@@ -75,7 +76,7 @@ describe('violation cases (time-skipping)', () => {
     const merchantId = 'm-fined';
     const me = merchantOf(merchantId);
     const { shopId } = await openShop(stack, merchantId);
-    await shops.topUp(shopId, { account: 'deposit', amountFen: 60_000, paymentReference: 'd-1' }, me);
+    await shops.topUp(shopId, { paymentId: await paymentIdOf(stack, { shopId, account: 'deposit', amountFen: 60_000 }) }, me);
     await depositState(stack, shopId, (s) => s.funded);
 
     const c = await openViolation(stack, { merchantId, shopId, type: 'other', level: 'serious' });
@@ -104,7 +105,7 @@ describe('violation cases (time-skipping)', () => {
     const merchantId = 'm-repeat';
     const me = merchantOf(merchantId);
     const { shopId } = await openShop(stack, merchantId);
-    await shops.topUp(shopId, { account: 'deposit', amountFen: 300_000, paymentReference: 'd-1' }, me);
+    await shops.topUp(shopId, { paymentId: await paymentIdOf(stack, { shopId, account: 'deposit', amountFen: 300_000 }) }, me);
     await depositState(stack, shopId, (s) => s.funded);
 
     const first = await openViolation(stack, { merchantId, shopId, type: 'price_violation', level: 'general', productIds: ['p-1', 'p-2'] });

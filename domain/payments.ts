@@ -1,0 +1,90 @@
+/**
+ * Money into a deposit is a payment someone made, and money out goes back to it. A top-up
+ * is only a claim until the payment behind it is confirmed; these are the rules that decide
+ * what a confirmed payment credits and where a refund goes.
+ */
+
+export type PaymentAccount = 'deposit' | 'promotion_deposit';
+export type PaymentStatus = 'pending' | 'confirmed' | 'failed';
+
+/** A payment as its source reports it (the platform, or an approved offline transfer). */
+export interface ReportedPayment {
+  paymentId: string;
+  shopId: string;
+  account: PaymentAccount;
+  amountFen: number;
+  payerAccount: string;
+  status: PaymentStatus;
+}
+
+/** What the caller claims about the payment; the account and the amount are only checks. */
+export interface CreditClaim {
+  shopId: string;
+  paymentId: string;
+  account?: PaymentAccount;
+  amountFen?: number;
+}
+
+export type CreditRefusal = 'PaymentNotFound' | 'PaymentPending' | 'PaymentFailed' | 'PaymentMismatch';
+
+export type CreditDecision =
+  | { credit: true; account: PaymentAccount; amountFen: number; payerAccount: string }
+  | { credit: false; refusal: CreditRefusal; message: string };
+
+/**
+ * A payment credits its confirmed amount to its own shop and account, nothing else: the
+ * caller's account and amount may only agree with it.
+ */
+export function creditDecision(claim: CreditClaim, payment: ReportedPayment | null): CreditDecision {
+  const refuse = (refusal: CreditRefusal, message: string): CreditDecision => ({ credit: false, refusal, message });
+  if (!payment || payment.paymentId !== claim.paymentId) return refuse('PaymentNotFound', `payment ${claim.paymentId} is unknown`);
+  if (payment.shopId !== claim.shopId) return refuse('PaymentMismatch', `payment ${claim.paymentId} was made for another shop`);
+  if (claim.account !== undefined && payment.account !== claim.account) {
+    return refuse('PaymentMismatch', `payment ${claim.paymentId} was made to the ${payment.account} account, not ${claim.account}`);
+  }
+  if (claim.amountFen !== undefined && payment.amountFen !== claim.amountFen) {
+    return refuse('PaymentMismatch', `payment ${claim.paymentId} is of ${payment.amountFen} fen, not ${claim.amountFen}`);
+  }
+  if (payment.status === 'pending') return refuse('PaymentPending', `payment ${claim.paymentId} is not confirmed yet; retry once it is`);
+  if (payment.status === 'failed') return refuse('PaymentFailed', `payment ${claim.paymentId} failed; nothing was paid`);
+  if (!Number.isSafeInteger(payment.amountFen) || payment.amountFen <= 0) return refuse('PaymentMismatch', `payment ${claim.paymentId} has no positive amount`);
+  return { credit: true, account: payment.account, amountFen: payment.amountFen, payerAccount: payment.payerAccount };
+}
+
+/** A payment still holding money that may go back to its payer. */
+export interface RefundablePayment {
+  paymentId: string;
+  payerAccount: string;
+  amountFen: number;
+  refundedFen: number;
+}
+
+export interface RefundAllocation {
+  paymentId: string;
+  payerAccount: string;
+  amountFen: number;
+}
+
+/** What the payments can still give back: paid in and not yet refunded. */
+export function refundableFen(payments: readonly RefundablePayment[]): number {
+  return payments.reduce((sum, p) => sum + Math.max(0, p.amountFen - p.refundedFen), 0);
+}
+
+/**
+ * Splits a refund over the payments it came from, in the order given (oldest first), each
+ * taking at most what it paid in and has not had back. Never more than they can give: the
+ * allocations sum to `min(amountFen, refundableFen(payments))`.
+ */
+export function allocateRefund(amountFen: number, payments: readonly RefundablePayment[]): RefundAllocation[] {
+  if (!Number.isSafeInteger(amountFen) || amountFen < 0) throw new Error(`refund must be a whole, non-negative number of fen, got ${amountFen}`);
+  const allocations: RefundAllocation[] = [];
+  let left = amountFen;
+  for (const p of payments) {
+    if (left === 0) break;
+    const take = Math.min(left, Math.max(0, p.amountFen - p.refundedFen));
+    if (take === 0) continue;
+    allocations.push({ paymentId: p.paymentId, payerAccount: p.payerAccount, amountFen: take });
+    left -= take;
+  }
+  return allocations;
+}
