@@ -10,7 +10,9 @@ import type { PiiVault } from '../../security/pii';
 import { createMerchantRepository } from '../../db/repositories/merchants';
 import { createVerificationCaseRepository, type CaseRow } from '../../db/repositories/verification-cases';
 import { createVerificationSubmissionRepository } from '../../db/repositories/verification-submissions';
-import type { EntityType } from '../../domain/verification';
+import { createIdentityKeyRepository } from '../../db/repositories/identity-keys';
+import { IDENTITY_LABEL, type EntityIdentity, type EntityType, type VerificationSubmission } from '../../domain/verification';
+import { ENTITY_CHANGE_PROCESS, ENTITY_CHANGE_WORKFLOW_TYPE, entityChangeWorkflowId, type EntityChangeInput } from '../../workflows/entity-change.defs';
 import { MERCHANT_ID, OVERDUE, PROCESS_TYPE, STATUS } from '../../workflows/search-attributes';
 import {
   decideUpdate,
@@ -23,7 +25,13 @@ import {
 } from '../../workflows/verification.defs';
 import { assertMayActFor, PII_READERS, type Principal } from '../auth';
 import { badRequest, conflict, notFound, unavailable } from '../errors';
-import { resubmissionIssues, type DecisionBody, type ResubmissionBody, type StartVerificationBody } from './schemas';
+import {
+  resubmissionIssues,
+  type DecisionBody,
+  type EntityChangeBody,
+  type ResubmissionBody,
+  type StartVerificationBody,
+} from './schemas';
 
 export interface VerificationServiceDeps {
   db: Knex;
@@ -41,6 +49,26 @@ export function createVerificationService({ db, temporal, taskQueue, vault }: Ve
   const cases = createVerificationCaseRepository(db);
   const merchants = createMerchantRepository(db);
   const submissions = createVerificationSubmissionRepository(db, vault);
+  const identityKeys = createIdentityKeyRepository(db);
+
+  /**
+   * One identity number, one merchant: a number another merchant is verified with is a 409.
+   * The message names neither the number nor the holder (a merchant may be the caller);
+   * the reviewer sees the holder on the case.
+   */
+  async function assertIdentityFree(key: string | undefined, kind: EntityIdentity['kind'], merchantId: string): Promise<void> {
+    if (key === undefined) return;
+    const holder = await identityKeys.holderOf(key);
+    if (holder && holder.merchant_id !== merchantId) {
+      throw conflict(`this ${IDENTITY_LABEL[kind]} belongs to another merchant: one identity number verifies one merchant`, {
+        reason: 'identity_taken',
+      });
+    }
+  }
+  const assertSubmissionIdentityFree = async (s: VerificationSubmission, merchantId: string) => {
+    const keyed = submissions.identityKeyOf(s);
+    if (keyed) await assertIdentityFree(keyed.key, keyed.identity.kind, merchantId);
+  };
 
   async function load(caseId: string, principal: Principal): Promise<CaseRow> {
     const row = await cases.findCase(caseId);
@@ -63,6 +91,14 @@ export function createVerificationService({ db, temporal, taskQueue, vault }: Ve
   return {
     async start(body: StartVerificationBody, principal: Principal, now = new Date()) {
       assertMayActFor(principal, body.merchantId);
+      const existing = await merchants.findMerchant(body.merchantId);
+      if (existing?.verification_status === 'verified') {
+        throw conflict(
+          `merchant ${body.merchantId} is already verified; a change of entity is its own review: POST /v1/merchants/${body.merchantId}/entity-change`,
+          { reason: 'already_verified' },
+        );
+      }
+      await assertSubmissionIdentityFree(body, body.merchantId);
       const caseId = newCaseId();
       const workflowId = verificationWorkflowId(body.merchantId);
       const input: VerificationInput = {
@@ -114,14 +150,29 @@ export function createVerificationService({ db, temporal, taskQueue, vault }: Ve
 
     async view(caseId: string, principal: Principal) {
       const row = await load(caseId, principal);
-      const [events, subs] = await Promise.all([
+      const mayReadPii = PII_READERS.includes(principal.role);
+      const [events, subs, earlier, identity] = await Promise.all([
         cases.listEvents(caseId),
-        submissions.list(caseId, PII_READERS.includes(principal.role)),
+        submissions.list(caseId, mayReadPii),
+        cases.listEarlierCasesOf(row),
+        mayReadPii ? identityKeys.latestIdentityOf(caseId) : undefined,
       ]);
+      // Who else filed or holds the number tells about another merchant: reviewers and admins only.
+      const duplicateIdentity = mayReadPii ? (identity ? await identityKeys.duplicatesOf(identity.key, row.merchant_id) : []) : undefined;
       return {
         caseId: row.id,
         merchantId: row.merchant_id,
         workflowId: row.workflow_id,
+        kind: row.kind,
+        earlierCases: earlier.map((c) => ({
+          caseId: c.id,
+          kind: c.kind,
+          entityType: c.entity_type as EntityType,
+          status: c.status,
+          submittedAt: new Date(c.submitted_at).toISOString(),
+          closedAt: iso(c.closed_at),
+        })),
+        ...(duplicateIdentity && { duplicateIdentity }),
         entityType: row.entity_type as EntityType,
         legalName: row.legal_name,
         status: row.status,
@@ -137,6 +188,10 @@ export function createVerificationService({ db, temporal, taskQueue, vault }: Ve
 
     async decide(caseId: string, body: DecisionBody, principal: Principal): Promise<VerificationState> {
       const row = await load(caseId, principal);
+      if (body.decision === 'approve') {
+        const identity = await identityKeys.latestIdentityOf(caseId);
+        if (identity) await assertIdentityFree(identity.key, identity.kind, row.merchant_id);
+      }
       const handle = temporal.workflow.getHandle(row.workflow_id, row.run_id ?? undefined);
       return update(row, () =>
         handle.executeUpdate(decideUpdate, { args: [{ decision: body.decision, reasons: body.reasons, reviewer: actorOf(principal) }] }),
@@ -149,6 +204,7 @@ export function createVerificationService({ db, temporal, taskQueue, vault }: Ve
       if (issues.length > 0) {
         throw badRequest('the resubmission is invalid', issues.map((i) => ({ path: i.path.join('.'), message: i.message })));
       }
+      await assertSubmissionIdentityFree({ ...body, entityType: row.entity_type as EntityType, legalName: row.legal_name }, row.merchant_id);
       const seq = await submissions.nextSeq(caseId);
       const handle = temporal.workflow.getHandle(row.workflow_id, row.run_id ?? undefined);
       const state = await update(row, () =>
@@ -158,6 +214,68 @@ export function createVerificationService({ db, temporal, taskQueue, vault }: Ve
       );
       await submissions.insert(caseId, seq, { ...body, entityType: row.entity_type as EntityType, legalName: row.legal_name }, now);
       return state;
+    },
+
+    /**
+     * A verified merchant's change of entity: its own reviewed process (workflows/entity-change.ts),
+     * one open per merchant. The merchant, its shop and its deposit change only on approval.
+     */
+    async requestEntityChange(merchantId: string, body: EntityChangeBody, principal: Principal, now = new Date()) {
+      assertMayActFor(principal, merchantId);
+      const merchant = await merchants.findMerchant(merchantId);
+      if (!merchant) throw notFound(`merchant ${merchantId} does not exist`);
+      if (merchant.verification_status !== 'verified') {
+        throw conflict(`merchant ${merchantId} is not verified: it files a verification first (POST /v1/verifications)`, { reason: 'not_verified' });
+      }
+      const shop = await merchants.findShopOf(merchantId);
+      if (!shop || shop.status !== 'open') throw conflict(`merchant ${merchantId} has no open shop whose entity could change`, { reason: 'no_open_shop' });
+      await assertSubmissionIdentityFree(body, merchantId);
+
+      const caseId = newCaseId();
+      const workflowId = entityChangeWorkflowId(merchantId);
+      const input: EntityChangeInput = {
+        caseId,
+        merchantId,
+        fromEntityType: shop.shop_type as EntityType,
+        toEntityType: body.entityType,
+        submittedAt: now.toISOString(),
+        submittedBy: actorOf(principal),
+      };
+      let handle;
+      try {
+        handle = await temporal.workflow.start(ENTITY_CHANGE_WORKFLOW_TYPE, {
+          workflowId,
+          taskQueue,
+          args: [input],
+          workflowIdConflictPolicy: 'FAIL',
+          workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+          typedSearchAttributes: [
+            { key: MERCHANT_ID, value: merchantId },
+            { key: PROCESS_TYPE, value: ENTITY_CHANGE_PROCESS },
+            { key: STATUS, value: 'in_review' },
+            { key: OVERDUE, value: false },
+          ],
+        });
+      } catch (err) {
+        if (err instanceof WorkflowExecutionAlreadyStartedError) {
+          const open = await cases.findOpenCaseOf(merchantId);
+          throw conflict(`merchant ${merchantId} already has an open change of entity`, { caseId: open?.id ?? null });
+        }
+        throw err;
+      }
+      try {
+        await db.transaction(async (trx) => {
+          await cases.insertCase(
+            { id: caseId, merchantId, workflowId, runId: handle.firstExecutionRunId, entityType: body.entityType, legalName: body.legalName, submittedAt: now, kind: 'entity_change' },
+            trx,
+          );
+          await submissions.insert(caseId, 1, body, now, trx);
+        });
+      } catch (err) {
+        await handle.terminate('the case could not be recorded').catch(() => undefined);
+        throw unavailable(`the case could not be recorded: ${(err as Error).message}`);
+      }
+      return { caseId, workflowId, status: 'in_review' as const };
     },
   };
 }

@@ -5,6 +5,7 @@ import * as settlement from './003_settlement';
 import * as finalStatements from './004_final_statements';
 import * as orderFeed from './005_order_feed';
 import * as violations from './006_violations';
+import * as identityKeys from './009_identity_keys';
 
 interface Migration {
   up(db: Knex): Promise<void>;
@@ -20,6 +21,7 @@ const MIGRATIONS: Array<readonly [string, Migration]> = [
   ['004_final_statements', finalStatements],
   ['005_order_feed', orderFeed],
   ['006_violations', violations],
+  ['009_identity_keys', identityKeys],
 ];
 
 export const migrationSource: Knex.MigrationSource<readonly [string, Migration]> = {
