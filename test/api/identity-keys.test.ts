@@ -1,5 +1,6 @@
 import { enterpriseRequest, eventually, individualRequest, residentIdOf, usccOf } from '../support/fixtures';
 import { startStack, type Stack } from '../support/stack';
+import { decideUpdate, verificationWorkflowId } from '../../workflows/verification.defs';
 import { apiFor, merchant, staff, type Api } from './http';
 
 /**
@@ -75,16 +76,21 @@ describe('one identity number, one merchant', () => {
   describe('two open cases with one number', () => {
     let firstCase: string;
     let secondCase: string;
+    let thirdCase: string;
     beforeAll(async () => {
       firstCase = await api.openCase('m-dup-a');
       secondCase = await api.openCase('m-dup-b', { ...individualRequest('m-dup-b'), idNumber: residentIdOf('m-dup-a') });
+      thirdCase = await api.openCase('m-dup-c', { ...individualRequest('m-dup-c'), idNumber: residentIdOf('m-dup-a') });
     });
 
     test("the reviewer sees the duplicate and the merchant's earlier cases; ops and the merchant do not see the duplicate", async () => {
       const reviewerView = await api.view(secondCase, staff.reviewer);
       expect(reviewerView.status).toBe(200);
       expect(reviewerView.body).toMatchObject({ kind: 'verification', earlierCases: [] });
-      expect(reviewerView.body.duplicateIdentity).toEqual([{ merchantId: 'm-dup-a', verified: false, caseIds: [firstCase] }]);
+      expect(reviewerView.body.duplicateIdentity).toEqual([
+        { merchantId: 'm-dup-a', verified: false, caseIds: [firstCase] },
+        { merchantId: 'm-dup-c', verified: false, caseIds: [thirdCase] },
+      ]);
       for (const claims of [staff.ops, merchant('m-dup-b')]) {
         const res = await api.view(secondCase, claims);
         expect(res.status).toBe(200);
@@ -100,10 +106,29 @@ describe('one identity number, one merchant', () => {
       expect(res.body.message).toMatch(/belongs to another merchant/);
       expect((await api.view(secondCase, staff.reviewer)).body).toMatchObject({
         status: 'in_review',
-        duplicateIdentity: [{ merchantId: 'm-dup-a', verified: true, caseIds: [firstCase] }],
+        duplicateIdentity: [
+          { merchantId: 'm-dup-a', verified: true, caseIds: [firstCase] },
+          { merchantId: 'm-dup-c', verified: false, caseIds: [thirdCase] },
+        ],
       });
       expect(await stack.db('merchants').where({ id: 'm-dup-b' }).first()).toMatchObject({ verification_status: 'in_review' });
       expect(await stack.db('shops').where({ merchant_id: 'm-dup-b' })).toHaveLength(0);
+    });
+
+    test('an approval racing past the check (straight to the workflow) is rejected by the workflow, and nothing is verified', async () => {
+      const state = await stack.env.client.workflow
+        .getHandle(verificationWorkflowId('m-dup-c'))
+        .executeUpdate(decideUpdate, { args: [{ decision: 'approve', reasons: [], reviewer: 'reviewer:rui' }] });
+      expect(state.status).toBe('rejected');
+      expect(state.history.at(-1)).toMatchObject({
+        type: 'rejected',
+        actor: 'system',
+        details: { reasons: ['the identity number belongs to another merchant'], approvedBy: 'reviewer:rui' },
+      });
+      expect((await api.view(thirdCase, staff.reviewer)).body).toMatchObject({ status: 'rejected' });
+      expect(await stack.db('merchants').where({ id: 'm-dup-c' }).first()).toMatchObject({ verification_status: 'rejected' });
+      expect(await stack.db('shops').where({ merchant_id: 'm-dup-c' })).toHaveLength(0);
+      expect(await stack.db('identity_keys').where({ merchant_id: 'm-dup-c' })).toHaveLength(0);
     });
 
     test("a rejected case's merchant files again: the reviewer sees its earlier case", async () => {
@@ -114,6 +139,7 @@ describe('one identity number, one merchant', () => {
       expect(view.body.earlierCases).toEqual([
         expect.objectContaining({ caseId: secondCase, kind: 'verification', status: 'rejected', entityType: 'individual' }),
       ]);
+      // Its new case files its own number: no duplicate.
       expect(view.body.duplicateIdentity).toEqual([]);
     });
   });
