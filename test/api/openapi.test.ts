@@ -12,6 +12,7 @@ const V1_ROUTES = [
   'GET /v1/shops/{shopId}/deposit',
   'GET /v1/verifications/{id}',
   'GET /v1/violations/{caseId}',
+  'POST /v1/merchants/{merchantId}/entity-change',
   'POST /v1/settlements',
   'POST /v1/shops/{shopId}/closure',
   'POST /v1/shops/{shopId}/closure/cancel',

@@ -1,3 +1,4 @@
+import request from 'supertest';
 import { createShopService, type ShopService } from '../../api/shops/service';
 import { entityChangeWorkflowId } from '../../workflows/entity-change.defs';
 import { apiFor, merchant, staff, type Api } from '../api/http';
@@ -107,7 +108,7 @@ describe('change of entity (entityChange workflow, through the API)', () => {
     expect(await stack.db('verification_cases').where({ id: caseId }).first()).toMatchObject({ kind: 'entity_change', status: 'rejected' });
   });
 
-  test('refusals: not verified, a second open change, a number another merchant holds, bad input', async () => {
+  test('refusals: not verified, a second open change, a number another merchant holds, roles, bad input', async () => {
     await api.openCase('m-unverified');
     expect((await fileChange('m-unverified')).status).toBe(409);
 
@@ -126,6 +127,11 @@ describe('change of entity (entityChange workflow, through the API)', () => {
     const clash = await fileChange('m-change-taken', holdersId);
     expect(clash.status).toBe(409);
     expect(clash.body.message).toMatch(/ID number belongs to another merchant/);
+
+    for (const claims of [staff.finance, staff.reviewer, merchant('m-holder')]) {
+      expect((await api.post('/v1/merchants/m-change-taken/entity-change', claims, newCompany('m-change-taken'))).status).toBe(403);
+    }
+    expect((await request(stack.app).post('/v1/merchants/m-change-taken/entity-change').send(newCompany('m-change-taken'))).status).toBe(401);
 
     const bad = await fileChange('m-change-taken', { ...newCompany('m-change-taken'), uscc: '91350100M000100Y44' });
     expect(bad.status).toBe(400);
