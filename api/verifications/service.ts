@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import {
   WorkflowExecutionAlreadyStartedError,
   WorkflowNotFoundError,
@@ -11,8 +10,10 @@ import { createMerchantRepository } from '../../db/repositories/merchants';
 import { createVerificationCaseRepository, type CaseRow } from '../../db/repositories/verification-cases';
 import { createVerificationSubmissionRepository } from '../../db/repositories/verification-submissions';
 import { createIdentityKeyRepository } from '../../db/repositories/identity-keys';
-import { IDENTITY_LABEL, type EntityIdentity, type EntityType, type VerificationSubmission } from '../../domain/verification';
-import { ENTITY_CHANGE_PROCESS, ENTITY_CHANGE_WORKFLOW_TYPE, entityChangeWorkflowId, type EntityChangeInput } from '../../workflows/entity-change.defs';
+import type { EntityType } from '../../domain/verification';
+import { createEntityChangeService } from './entity-change';
+import { createIdentityGuard } from './identity-guard';
+import { actorOf, newCaseId } from './case-ids';
 import { MERCHANT_ID, OVERDUE, PROCESS_TYPE, STATUS } from '../../workflows/search-attributes';
 import {
   decideUpdate,
@@ -25,13 +26,7 @@ import {
 } from '../../workflows/verification.defs';
 import { assertMayActFor, PII_READERS, type Principal } from '../auth';
 import { badRequest, conflict, notFound, unavailable } from '../errors';
-import {
-  resubmissionIssues,
-  type DecisionBody,
-  type EntityChangeBody,
-  type ResubmissionBody,
-  type StartVerificationBody,
-} from './schemas';
+import { resubmissionIssues, type DecisionBody, type ResubmissionBody, type StartVerificationBody } from './schemas';
 
 export interface VerificationServiceDeps {
   db: Knex;
@@ -40,8 +35,6 @@ export interface VerificationServiceDeps {
   vault: PiiVault;
 }
 
-const newCaseId = () => `vc_${randomBytes(12).toString('hex')}`;
-const actorOf = (p: Principal) => `${p.role}:${p.sub}`;
 const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
 
 /** What the verification routes do, between HTTP and Temporal + the database. */
@@ -51,24 +44,7 @@ export function createVerificationService({ db, temporal, taskQueue, vault }: Ve
   const submissions = createVerificationSubmissionRepository(db, vault);
   const identityKeys = createIdentityKeyRepository(db);
 
-  /**
-   * One identity number, one merchant: a number another merchant is verified with is a 409.
-   * The message names neither the number nor the holder (a merchant may be the caller);
-   * the reviewer sees the holder on the case.
-   */
-  async function assertIdentityFree(key: string | undefined, kind: EntityIdentity['kind'], merchantId: string): Promise<void> {
-    if (key === undefined) return;
-    const holder = await identityKeys.holderOf(key);
-    if (holder && holder.merchant_id !== merchantId) {
-      throw conflict(`this ${IDENTITY_LABEL[kind]} belongs to another merchant: one identity number verifies one merchant`, {
-        reason: 'identity_taken',
-      });
-    }
-  }
-  const assertSubmissionIdentityFree = async (s: VerificationSubmission, merchantId: string) => {
-    const keyed = submissions.identityKeyOf(s);
-    if (keyed) await assertIdentityFree(keyed.key, keyed.identity.kind, merchantId);
-  };
+  const identity = createIdentityGuard(db, vault);
 
   async function load(caseId: string, principal: Principal): Promise<CaseRow> {
     const row = await cases.findCase(caseId);
@@ -98,7 +74,7 @@ export function createVerificationService({ db, temporal, taskQueue, vault }: Ve
           { reason: 'already_verified' },
         );
       }
-      await assertSubmissionIdentityFree(body, body.merchantId);
+      await identity.assertSubmissionFree(body, body.merchantId);
       const caseId = newCaseId();
       const workflowId = verificationWorkflowId(body.merchantId);
       const input: VerificationInput = {
@@ -151,14 +127,14 @@ export function createVerificationService({ db, temporal, taskQueue, vault }: Ve
     async view(caseId: string, principal: Principal) {
       const row = await load(caseId, principal);
       const mayReadPii = PII_READERS.includes(principal.role);
-      const [events, subs, earlier, identity] = await Promise.all([
+      const [events, subs, earlier, filed] = await Promise.all([
         cases.listEvents(caseId),
         submissions.list(caseId, mayReadPii),
         cases.listEarlierCasesOf(row),
         mayReadPii ? identityKeys.latestIdentityOf(caseId) : undefined,
       ]);
       // Who else filed or holds the number tells about another merchant: reviewers and admins only.
-      const duplicateIdentity = mayReadPii ? (identity ? await identityKeys.duplicatesOf(identity.key, row.merchant_id) : []) : undefined;
+      const duplicateIdentity = mayReadPii ? (filed ? await identityKeys.duplicatesOf(filed.key, row.merchant_id) : []) : undefined;
       return {
         caseId: row.id,
         merchantId: row.merchant_id,
@@ -189,8 +165,7 @@ export function createVerificationService({ db, temporal, taskQueue, vault }: Ve
     async decide(caseId: string, body: DecisionBody, principal: Principal): Promise<VerificationState> {
       const row = await load(caseId, principal);
       if (body.decision === 'approve') {
-        const identity = await identityKeys.latestIdentityOf(caseId);
-        if (identity) await assertIdentityFree(identity.key, identity.kind, row.merchant_id);
+        await identity.assertCaseFree(caseId, row.merchant_id);
       }
       const handle = temporal.workflow.getHandle(row.workflow_id, row.run_id ?? undefined);
       return update(row, () =>
@@ -204,7 +179,7 @@ export function createVerificationService({ db, temporal, taskQueue, vault }: Ve
       if (issues.length > 0) {
         throw badRequest('the resubmission is invalid', issues.map((i) => ({ path: i.path.join('.'), message: i.message })));
       }
-      await assertSubmissionIdentityFree({ ...body, entityType: row.entity_type as EntityType, legalName: row.legal_name }, row.merchant_id);
+      await identity.assertSubmissionFree({ ...body, entityType: row.entity_type as EntityType, legalName: row.legal_name }, row.merchant_id);
       const seq = await submissions.nextSeq(caseId);
       const handle = temporal.workflow.getHandle(row.workflow_id, row.run_id ?? undefined);
       const state = await update(row, () =>
@@ -216,67 +191,7 @@ export function createVerificationService({ db, temporal, taskQueue, vault }: Ve
       return state;
     },
 
-    /**
-     * A verified merchant's change of entity: its own reviewed process (workflows/entity-change.ts),
-     * one open per merchant. The merchant, its shop and its deposit change only on approval.
-     */
-    async requestEntityChange(merchantId: string, body: EntityChangeBody, principal: Principal, now = new Date()) {
-      assertMayActFor(principal, merchantId);
-      const merchant = await merchants.findMerchant(merchantId);
-      if (!merchant) throw notFound(`merchant ${merchantId} does not exist`);
-      if (merchant.verification_status !== 'verified') {
-        throw conflict(`merchant ${merchantId} is not verified: it files a verification first (POST /v1/verifications)`, { reason: 'not_verified' });
-      }
-      const shop = await merchants.findShopOf(merchantId);
-      if (!shop || shop.status !== 'open') throw conflict(`merchant ${merchantId} has no open shop whose entity could change`, { reason: 'no_open_shop' });
-      await assertSubmissionIdentityFree(body, merchantId);
-
-      const caseId = newCaseId();
-      const workflowId = entityChangeWorkflowId(merchantId);
-      const input: EntityChangeInput = {
-        caseId,
-        merchantId,
-        fromEntityType: shop.shop_type as EntityType,
-        toEntityType: body.entityType,
-        submittedAt: now.toISOString(),
-        submittedBy: actorOf(principal),
-      };
-      let handle;
-      try {
-        handle = await temporal.workflow.start(ENTITY_CHANGE_WORKFLOW_TYPE, {
-          workflowId,
-          taskQueue,
-          args: [input],
-          workflowIdConflictPolicy: 'FAIL',
-          workflowIdReusePolicy: 'ALLOW_DUPLICATE',
-          typedSearchAttributes: [
-            { key: MERCHANT_ID, value: merchantId },
-            { key: PROCESS_TYPE, value: ENTITY_CHANGE_PROCESS },
-            { key: STATUS, value: 'in_review' },
-            { key: OVERDUE, value: false },
-          ],
-        });
-      } catch (err) {
-        if (err instanceof WorkflowExecutionAlreadyStartedError) {
-          const open = await cases.findOpenCaseOf(merchantId);
-          throw conflict(`merchant ${merchantId} already has an open change of entity`, { caseId: open?.id ?? null });
-        }
-        throw err;
-      }
-      try {
-        await db.transaction(async (trx) => {
-          await cases.insertCase(
-            { id: caseId, merchantId, workflowId, runId: handle.firstExecutionRunId, entityType: body.entityType, legalName: body.legalName, submittedAt: now, kind: 'entity_change' },
-            trx,
-          );
-          await submissions.insert(caseId, 1, body, now, trx);
-        });
-      } catch (err) {
-        await handle.terminate('the case could not be recorded').catch(() => undefined);
-        throw unavailable(`the case could not be recorded: ${(err as Error).message}`);
-      }
-      return { caseId, workflowId, status: 'in_review' as const };
-    },
+    ...createEntityChangeService({ db, temporal, taskQueue, vault }),
   };
 }
 
