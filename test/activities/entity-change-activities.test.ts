@@ -80,7 +80,7 @@ describe('identity refusals and the entity change, over the real repositories', 
     const change = await fileCase(merchantId, enterpriseRequest(merchantId), 'entity_change');
     const activities = createEntityChangeActivities({ db: t.db, platform: salesPlatform(100_000 * 100), policy: DEFAULT_DEPOSIT_POLICY });
 
-    const applied = await env.run(activities.applyEntityChange, { caseId: change, merchantId });
+    const applied = await activities.applyEntityChange({ caseId: change, merchantId }); // no activity context needed
     expect(applied).toEqual({ shopId: `shop-${merchantId}`, shopType: 'enterprise' });
     expect(await env.run(activities.applyEntityChange, { caseId: change, merchantId })).toEqual(applied); // retried: the same
     expect(await t.db('shops').where({ merchant_id: merchantId }).first()).toMatchObject({ shop_type: 'enterprise' });
@@ -89,7 +89,7 @@ describe('identity refusals and the entity change, over the real repositories', 
 
     // 1,000 CNY enterprise base + 2,000 CNY for 100,000 CNY of sales last month, and beauty sold.
     await t.db('shop_categories').insert({ shop_id: applied.shopId, category: 'beauty', status: 'open' });
-    const assessed = await env.run(activities.reassessDepositForShopType, { shopId: applied.shopId, shopType: 'enterprise', asOf: '2026-11-15T04:00:00.000Z' });
+    const assessed = await env.run(activities.reassessDepositForShopType, { shopId: applied.shopId, shopType: 'enterprise' as const, asOf: '2026-11-15T04:00:00.000Z' });
     expect(assessed).toEqual({ requiredFen: (1_000 + 2_000 + 2_000) * 100, month: '2026-10' });
     expect(await t.db('deposit_accounts').where({ shop_id: applied.shopId }).first()).toMatchObject({ assessed_for_month: '2026-10' });
     expect(Number((await t.db('deposit_accounts').where({ shop_id: applied.shopId }).first()).required_fen)).toBe(500_000);
