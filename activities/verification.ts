@@ -1,6 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { log } from '@temporalio/activity';
 import type { MerchantRepository } from '../db/repositories/merchants';
+import { IdentityTakenError, type IdentityKeyRepository } from '../db/repositories/identity-keys';
 import type { VerificationCaseRepository } from '../db/repositories/verification-cases';
 import type { PlatformClient } from '../platform/types';
 import { CalendarYearNotLoadedError, workingDayDeadline, type WorkingDayCalendar } from '../domain/calendar';
@@ -11,6 +12,7 @@ import type { CaseHistoryEntry, VerificationStatus } from '../workflows/verifica
 export interface VerificationActivityDeps {
   cases: VerificationCaseRepository;
   merchants: MerchantRepository;
+  identityKeys: IdentityKeyRepository;
   platform: PlatformClient;
   calendar: WorkingDayCalendar;
   policy: ReviewPolicy;
@@ -38,8 +40,18 @@ const MERCHANT_STATUS: Record<VerificationStatus, string> = {
 
 const toDate = (iso: string | null | undefined) => (iso === undefined ? undefined : iso === null ? null : new Date(iso));
 
+/** Another merchant holding the number will not change by retrying. */
+export async function identityRefusalsAreFinal<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    if (err instanceof IdentityTakenError) throw ApplicationFailure.nonRetryable(err.message, ErrorType.IdentityTaken);
+    throw err;
+  }
+}
+
 export function createVerificationActivities(deps: VerificationActivityDeps) {
-  const { cases, merchants, platform, calendar, policy } = deps;
+  const { cases, merchants, identityKeys, platform, calendar, policy } = deps;
 
   return {
     /** Confirms the API recorded the case; retried while its transaction may still land. */
@@ -109,17 +121,23 @@ export function createVerificationActivities(deps: VerificationActivityDeps) {
       );
     },
 
-    /** Approval: the merchant is verified and its shop record exists (DOMAIN.md section 1). */
+    /**
+     * Approval: the merchant is verified, holds its identity number, and its shop record
+     * exists (DOMAIN.md section 1). A number another merchant holds is a final refusal.
+     */
     async activateMerchant(input: { caseId: string; merchantId: string; entityType: EntityType }): Promise<{ shopId: string }> {
       const found = await cases.findCase(input.caseId);
       if (!found) throw ApplicationFailure.nonRetryable(`case ${input.caseId} is not recorded`, ErrorType.RecordNotFound);
-      const shop = await merchants.markVerified({
-        merchantId: input.merchantId,
-        caseId: input.caseId,
-        entityType: input.entityType,
-        legalName: found.legal_name,
-        at: new Date(),
-      });
+      const shop = await identityRefusalsAreFinal(async () =>
+        merchants.markVerified({
+          merchantId: input.merchantId,
+          caseId: input.caseId,
+          entityType: input.entityType,
+          legalName: found.legal_name,
+          at: new Date(),
+          identity: await identityKeys.latestIdentityOf(input.caseId),
+        }),
+      );
       return { shopId: shop.id };
     },
   };

@@ -3,7 +3,7 @@ import { loadConfig } from '../config/config';
 import { createLogger } from '../config/logger';
 import { temporalConnectionOptions } from '../config/temporal';
 import { createDb, describeDbTarget } from '../db/connection';
-import { createPiiVault } from '../security/pii';
+import { piiVaultFrom } from '../security/pii';
 import { createApp } from './app';
 import { listen } from './listen';
 
@@ -15,7 +15,7 @@ async function main(): Promise<void> {
   const db = createDb(target);
   const connection = await Connection.connect(temporalConnectionOptions(config));
   const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
-  const app = createApp({ config, db, temporal, logger, vault: createPiiVault(config.PII_ENCRYPTION_KEY) });
+  const app = createApp({ config, db, temporal, logger, vault: piiVaultFrom(config) });
   const server = await listen(app, config.API_HOST, config.API_PORT);
   logger.info({ url: `http://${config.API_HOST}:${config.API_PORT}`, db: describeDbTarget(target) }, 'api listening');
 

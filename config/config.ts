@@ -17,6 +17,7 @@ const int = (dflt: number) => z.coerce.number().int().nonnegative().default(dflt
 const DEV_JWT_SECRET = 'merchant-ops-dev-only-jwt-secret-change-me-000000';
 const DEV_PII_KEY = Buffer.alloc(32, 7).toString('base64');
 const DEV_CALLBACK_SECRET = 'merchant-ops-dev-only-platform-callback-secret-0';
+const DEV_IDENTITY_HASH_KEY = Buffer.alloc(32, 9).toString('base64');
 
 export const configSchema = z
   .object({
@@ -67,6 +68,14 @@ export const configSchema = z
       .string()
       .default(DEV_PII_KEY)
       .refine((k) => Buffer.from(k, 'base64').length === 32, 'must be base64 of exactly 32 bytes'),
+    // HMAC-SHA256 key (base64, at least 32 bytes) for the keyed hash of ID numbers and USCCs
+    // that makes one identity number belong to one merchant. A plain hash would not do: an
+    // ID number is guessable from its birth date and check digit. Changing it orphans every
+    // stored key: run scripts/backfill-identity-keys.ts after a rotation.
+    IDENTITY_HASH_KEY: z
+      .string()
+      .default(DEV_IDENTITY_HASH_KEY)
+      .refine((k) => Buffer.from(k, 'base64').length >= 32, 'must be base64 of at least 32 bytes'),
 
     CALENDAR_EXTRA_PATH: z.string().optional(),
     // [src] both the union's and the shop's settlement thresholds must be met, usually 100 CNY.
@@ -88,6 +97,9 @@ export const configSchema = z
     }
     if (c.PLATFORM_CALLBACK_SECRET === DEV_CALLBACK_SECRET) {
       ctx.addIssue({ code: 'custom', path: ['PLATFORM_CALLBACK_SECRET'], message: 'set a real secret in production' });
+    }
+    if (c.IDENTITY_HASH_KEY === DEV_IDENTITY_HASH_KEY) {
+      ctx.addIssue({ code: 'custom', path: ['IDENTITY_HASH_KEY'], message: 'set a real key in production' });
     }
     if (!c.DATABASE_URL) {
       ctx.addIssue({ code: 'custom', path: ['DATABASE_URL'], message: 'production needs PostgreSQL' });

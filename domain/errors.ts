@@ -22,6 +22,8 @@ export const ErrorType = {
   MissingFeeRate: 'MissingFeeRate',
   /** A record the process depends on is missing. */
   RecordNotFound: 'RecordNotFound',
+  /** The entity's identity number (resident ID, USCC) belongs to another merchant. */
+  IdentityTaken: 'IdentityTaken',
   /** The platform's order feed sent an event we cannot store; the same page would fail again. */
   OrderFeedInvalid: 'OrderFeedInvalid',
   /** A top-up named a payment the platform (or finance) does not know. */

@@ -5,12 +5,18 @@
  *
  * Upper case only: both standards print letters in upper case. Callers that accept user
  * input normalise first (normalizeIdentityCode), so a stored value has one spelling and
- * equality checks (e.g. a bound store's real-name USCC) stay exact.
+ * equality checks (e.g. a bound store's real-name USCC, the keyed hash that makes one
+ * number belong to one merchant) stay exact.
  */
 import { isRealDate } from './civil-date';
 
+/**
+ * One spelling per number: upper case, without the spaces and hyphens people type to
+ * group the digits ('110105 19491231 002x', '91350100-M000100Y43'). Neither standard
+ * uses a space or a hyphen, so nothing of the number is lost. Full-width spaces too.
+ */
 export function normalizeIdentityCode(value: string): string {
-  return value.trim().toUpperCase();
+  return value.replace(/[\s\u3000-]+/g, '').toUpperCase();
 }
 
 // GB 32100-2015 unified social credit code (统一社会信用代码).

@@ -6,7 +6,7 @@
  * (normalizeIdentityCode). Issue messages never quote an ID number, USCC or card number:
  * issues end up in logs and error bodies, personal data must not.
  */
-import { residentIdProblem, usccProblem } from './identity';
+import { normalizeIdentityCode, residentIdProblem, usccProblem } from './identity';
 
 export const ENTITY_TYPES = ['individual', 'enterprise'] as const;
 export type EntityType = (typeof ENTITY_TYPES)[number];
@@ -53,6 +53,25 @@ export interface VerificationSubmission {
     storeId: string;
     realNameEntity: { name: string; idNumber?: string; uscc?: string };
   }[];
+}
+
+/**
+ * What identifies the entity itself, and belongs to one merchant only: a person's resident
+ * ID, a company's USCC. Not the legal representative's ID: one person may represent
+ * several companies. Undefined when the number is missing (the submission is invalid).
+ */
+export interface EntityIdentity {
+  kind: 'resident_id' | 'uscc';
+  /** Normalised (normalizeIdentityCode). */
+  number: string;
+}
+
+export const IDENTITY_LABEL: Record<EntityIdentity['kind'], string> = { resident_id: 'ID number', uscc: 'USCC' };
+
+export function entityIdentity(s: Pick<VerificationSubmission, 'entityType' | 'idNumber' | 'uscc'>): EntityIdentity | undefined {
+  const number = s.entityType === 'individual' ? s.idNumber : s.uscc;
+  if (number === undefined) return undefined;
+  return { kind: s.entityType === 'individual' ? 'resident_id' : 'uscc', number: normalizeIdentityCode(number) };
 }
 
 export interface FieldIssue {

@@ -8,7 +8,7 @@ import { listen } from '../api/listen';
 import { createDb, describeDbTarget } from '../db/connection';
 import { migrateToLatest } from '../db/migrations';
 import { sandboxOptionsFrom, startSandboxPlatform } from '../platform/sandbox';
-import { createPiiVault } from '../security/pii';
+import { piiVaultFrom } from '../security/pii';
 import { activityDepsFrom, calendarShortfall } from '../worker/dependencies';
 import { ensureSchedules } from '../worker/schedules';
 import { ensureSearchAttributes } from '../worker/search-attributes';
@@ -99,7 +99,7 @@ async function main(): Promise<void> {
     stack.push({ name: 'worker', stop: async () => { worker.shutdown(); await running; } });
     log.info({ taskQueue: config.TEMPORAL_TASK_QUEUE }, 'worker running');
 
-    const app = createApp({ config, db, temporal, logger: createLogger(config, 'api'), vault: createPiiVault(config.PII_ENCRYPTION_KEY) });
+    const app = createApp({ config, db, temporal, logger: createLogger(config, 'api'), vault: piiVaultFrom(config) });
     const api = await listen(app, config.API_HOST, config.API_PORT);
     stack.push({ name: 'api', stop: () => api.close() });
     log.info(

@@ -20,7 +20,7 @@ import path from 'node:path';
 import { Client, type WorkflowHandle } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { bundleWorkflowCode } from '@temporalio/worker';
-import { individualRequest, eventually } from '../test/support/fixtures';
+import { enterpriseRequest, individualRequest, eventually } from '../test/support/fixtures';
 import { paymentIdOf } from '../test/support/payments';
 import { startStack, type Stack } from '../test/support/stack';
 import { verificationStateQuery, type VerificationState } from '../workflows/verification.defs';
@@ -194,6 +194,25 @@ const violationScenarios: Record<string, Scenario> = {
 };
 Object.assign(scenarios, violationScenarios);
 
+/** A verified individual's change of entity: one approved (the shop becomes an enterprise shop), one rejected. */
+const entityChangeScenarios: Record<string, Scenario> = {
+  async 'entity-changes'(stack, merchantId) {
+    const decideOn = async (owner: string, decision: 'approve' | 'reject') => {
+      await openShop(stack, owner);
+      const { merchantId: _m, ...company } = enterpriseRequest(owner);
+      const started = await stack.verifications.requestEntityChange(owner, company, merchantOf(owner), new Date(await stack.env.currentTimeMs()));
+      await waitForState(stack, started.workflowId, (s) => s.deadline !== null);
+      await stack.verifications.decide(started.caseId, { decision, reasons: decision === 'reject' ? ['licence does not match'] : [] }, reviewer);
+      return started.workflowId;
+    };
+    return {
+      'entity-change-approved': await decideOn(`${merchantId}-a`, 'approve'),
+      'entity-change-rejected': await decideOn(`${merchantId}-r`, 'reject'),
+    };
+  },
+};
+Object.assign(scenarios, entityChangeScenarios);
+
 async function bundleWorkflows(): Promise<string> {
   const quiet = () => undefined;
   const { code } = await bundleWorkflowCode({
@@ -212,6 +231,7 @@ const FILES_OF: Record<string, string[]> = {
   'closure-cancelled-after-record': ['shop-closure-cancelled-after-record'],
   'settlement-and-import': ['order-import-drained', 'monthly-settlement-paid', 'monthly-settlement-rerun'],
   'violation-cases': ['violation-case-appeal-upheld', 'violation-case-appeal-rejected-expired', 'violation-case-ban'],
+  'entity-changes': ['entity-change-approved', 'entity-change-rejected'],
 };
 
 const force = process.argv.includes('--force');

@@ -1,18 +1,28 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
+import type { EntityIdentity } from '../domain/verification';
 
 /**
  * Personal data (ID numbers, bank card numbers) is encrypted at rest with AES-256-GCM.
  * The stored form is `v1.<iv>.<tag>.<ciphertext>` in base64url, so a key rotation can
  * add `v2` without guessing. Only roles that need the clear value ever get it back.
+ *
+ * Beside it, an entity's identity number gets a keyed hash (HMAC-SHA256 under a key of its
+ * own, hex), so the database can hold one number to one merchant with a unique index
+ * without the clear value. Never a plain hash: an ID number is guessable (address code,
+ * birth date, sequence, check digit), a keyed hash is not without the key.
  */
 export interface PiiVault {
   seal(clear: string): string;
   open(sealed: string): string;
+  /** The keyed hash of a normalised identity number (domain/verification.ts entityIdentity). */
+  identityKey(identity: EntityIdentity): string;
 }
 
-export function createPiiVault(base64Key: string): PiiVault {
+export function createPiiVault(base64Key: string, base64IdentityHashKey: string): PiiVault {
   const key = Buffer.from(base64Key, 'base64');
   if (key.length !== 32) throw new Error('PII key must be 32 bytes');
+  const hashKey = Buffer.from(base64IdentityHashKey, 'base64');
+  if (hashKey.length < 32) throw new Error('identity hash key must be at least 32 bytes');
   return {
     seal(clear) {
       const iv = randomBytes(12);
@@ -27,5 +37,13 @@ export function createPiiVault(base64Key: string): PiiVault {
       decipher.setAuthTag(Buffer.from(tag, 'base64url'));
       return Buffer.concat([decipher.update(Buffer.from(body, 'base64url')), decipher.final()]).toString('utf8');
     },
+    identityKey({ kind, number }) {
+      // The kind is part of the message: a resident ID and a USCC never share a key.
+      return createHmac('sha256', hashKey).update(`${kind}:${number}`, 'utf8').digest('hex');
+    },
   };
 }
+
+/** The vault of a configuration: both keys come from the one config. */
+export const piiVaultFrom = (config: { PII_ENCRYPTION_KEY: string; IDENTITY_HASH_KEY: string }): PiiVault =>
+  createPiiVault(config.PII_ENCRYPTION_KEY, config.IDENTITY_HASH_KEY);

@@ -2,6 +2,7 @@ import type { AppConfig } from '../config/config';
 import type { Db } from '../db/connection';
 import { createMerchantRepository } from '../db/repositories/merchants';
 import { createVerificationCaseRepository } from '../db/repositories/verification-cases';
+import { createIdentityKeyRepository } from '../db/repositories/identity-keys';
 import type { Client } from '@temporalio/client';
 import { createVerificationActivities } from '../activities/verification';
 import { createDepositActivities } from '../activities/deposits';
@@ -9,6 +10,7 @@ import { createClosureActivities } from '../activities/closure';
 import { createFinalSettlement, createSettlementActivities } from '../activities/settlement';
 import { createOrderImportActivities } from '../activities/order-import';
 import { createViolationActivities } from '../activities/violations';
+import { createEntityChangeActivities } from '../activities/entity-change';
 import { DEFAULT_VIOLATION_POLICY } from '../domain/violations';
 import type { SettlementThresholds } from '../domain/settlement';
 import { DEFAULT_DEPOSIT_POLICY, parseDepositPolicy, type DepositPolicy } from '../domain/deposit-policy';
@@ -97,6 +99,7 @@ export function createActivities(deps: ActivityDeps) {
   const verification = createVerificationActivities({
     cases: createVerificationCaseRepository(deps.db),
     merchants: createMerchantRepository(deps.db),
+    identityKeys: createIdentityKeyRepository(deps.db),
     platform: deps.platform,
     calendar: deps.calendar,
     policy: deps.policy,
@@ -111,6 +114,7 @@ export function createActivities(deps: ActivityDeps) {
   const settlement = createSettlementActivities({ db: deps.db, platform: deps.platform, thresholds: deps.settlementThresholds });
   const orderImport = createOrderImportActivities({ db: deps.db, platform: deps.platform });
   const violations = createViolationActivities({ db: deps.db, platform: deps.platform, calendar: deps.calendar, policy: DEFAULT_VIOLATION_POLICY, temporal: deps.temporal });
-  mergeActivityGroups(verification, deposits, closure, settlement, orderImport, violations);
-  return { ...verification, ...deposits, ...closure, ...settlement, ...orderImport, ...violations };
+  const entityChange = createEntityChangeActivities({ db: deps.db, platform: deps.platform, policy: deps.depositPolicy });
+  mergeActivityGroups(verification, deposits, closure, settlement, orderImport, violations, entityChange);
+  return { ...verification, ...deposits, ...closure, ...settlement, ...orderImport, ...violations, ...entityChange };
 }

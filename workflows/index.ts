@@ -6,3 +6,4 @@ export { depositReassessment } from './deposit-reassessment';
 export { monthlySettlement } from './settlement';
 export { orderImport } from './order-import';
 export { violationCase } from './violation-case';
+export { entityChange } from './entity-change';

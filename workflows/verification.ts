@@ -1,5 +1,7 @@
 import {
+  ActivityFailure,
   allHandlersFinished,
+  ApplicationFailure,
   condition,
   ParentClosePolicy,
   patched,
@@ -156,7 +158,16 @@ export async function verificationReview(input: VerificationInput): Promise<Veri
     const decision = pendingDecision as ReviewDecision;
     const details = { reasons: decision.reasons };
     if (decision.decision === 'approve') {
-      const { shopId } = await activateMerchant({ caseId, merchantId, entityType: input.entityType });
+      const activated = await activateMerchant({ caseId, merchantId, entityType: input.entityType }).catch(identityTaken);
+      if (!activated) {
+        // Another merchant was verified with the number while this case waited (the API
+        // refuses such an approval up front; this is the race it cannot see).
+        const reasons = ['the identity number belongs to another merchant'];
+        await record('rejected', 'system', { reasons, approvedBy: decision.reviewer }, closed('rejected'));
+        pendingDecision = undefined;
+        return finish('rejected');
+      }
+      const { shopId } = activated;
       // Added with deposits: histories recorded before it replay without the child.
       if (patched('open-deposit-account')) await openDepositAccount(shopId, merchantId, input.entityType);
       await record('approved', decision.reviewer, { ...details, shopId }, closed('approved'));
@@ -210,6 +221,12 @@ async function openDepositAccount(shopId: string, merchantId: string, shopType: 
     // A merchant verified again keeps the deposit account it already has.
     if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
   }
+}
+
+/** Undefined for an identity number another merchant holds; any other failure goes on. */
+function identityTaken(err: unknown): undefined {
+  if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === ErrorType.IdentityTaken) return undefined;
+  throw err;
 }
 
 function closed(status: VerificationStatus): CasePatchInput {

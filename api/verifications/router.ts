@@ -7,6 +7,9 @@ import type { VerificationService } from './service';
 import {
   caseIdParams,
   decisionBody,
+  entityChangeBody,
+  entityChangeResponse,
+  merchantIdParams,
   resubmissionBody,
   startVerificationBody,
   startVerificationResponse,
@@ -83,6 +86,23 @@ export function createVerificationRouter({ service, registry, limitMutations }: 
     const body = parse(resubmissionBody, req.body, 'resubmission');
     res.locals.audit = { action: 'verification.resubmit', target: id };
     res.json(await service.resubmit(id, body, req.principal!));
+  });
+
+  describeRoute(registry, {
+    method: 'post',
+    path: '/v1/merchants/{merchantId}/entity-change',
+    summary:
+      "A verified merchant's change of entity, reviewed like a verification; approval changes the entity, the shop type and the deposit requirement (roles: merchant for itself, ops, admin)",
+    request: { params: merchantIdParams, body: { required: true, ...json(entityChangeBody) } },
+    responses: { 202: { description: 'review started', ...json(entityChangeResponse) }, 400: bad, 401: unauth, 403: denied, 404: missing, 409: clash, 429: limited },
+  });
+  router.post('/merchants/:merchantId/entity-change', requireRole('merchant', 'ops', 'admin'), limitMutations, async (req, res) => {
+    const { merchantId } = parse(merchantIdParams, req.params, 'merchant id');
+    res.locals.audit = { action: 'merchant.entity_change', target: merchantId };
+    const body = parse(entityChangeBody, req.body, 'entity change');
+    const started = await service.requestEntityChange(merchantId, body, req.principal!);
+    res.locals.audit = { action: 'merchant.entity_change', target: started.caseId };
+    res.status(202).location(`/v1/verifications/${started.caseId}`).json(started);
   });
 
   return router;

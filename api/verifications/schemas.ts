@@ -38,18 +38,26 @@ const submissionFields = {
 
 export const merchantIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ and - only (1–64)');
 
+const entityFields = {
+  entityType: z.enum(ENTITY_TYPES),
+  legalName: z.string().trim().min(1).max(200),
+  ...submissionFields,
+};
+const addSubmissionIssues = (value: Parameters<typeof checkSubmission>[0], ctx: z.RefinementCtx) => {
+  for (const issue of checkSubmission(value)) ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
+};
+
 export const startVerificationBody = z
-  .object({
-    merchantId: merchantIdSchema,
-    entityType: z.enum(ENTITY_TYPES),
-    legalName: z.string().trim().min(1).max(200),
-    ...submissionFields,
-  })
+  .object({ merchantId: merchantIdSchema, ...entityFields })
   .strict()
-  .superRefine((value, ctx) => {
-    for (const issue of checkSubmission(value)) ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
-  });
+  .superRefine(addSubmissionIssues);
 export type StartVerificationBody = z.infer<typeof startVerificationBody>;
+
+/** A verified merchant's new entity: the same fields and checks as a first verification. */
+export const entityChangeBody = z.object(entityFields).strict().superRefine(addSubmissionIssues);
+export type EntityChangeBody = z.infer<typeof entityChangeBody>;
+
+export const merchantIdParams = z.object({ merchantId: merchantIdSchema }).strict();
 
 export const resubmissionBody = z.object(submissionFields).strict();
 export type ResubmissionBody = z.infer<typeof resubmissionBody>;
@@ -97,8 +105,29 @@ export const verificationStateResponse = z.object({
   history: z.array(historyEntry),
 });
 
+const caseSummary = z.object({
+  caseId: z.string(),
+  kind: z.enum(['verification', 'entity_change']),
+  entityType: z.enum(ENTITY_TYPES),
+  status: z.string(),
+  submittedAt: z.string(),
+  closedAt: z.string().nullable(),
+});
+
+export const entityChangeResponse = z.object({
+  caseId: z.string(),
+  workflowId: z.string(),
+  status: z.literal('in_review'),
+});
+
 export const verificationCaseResponse = verificationStateResponse.extend({
   workflowId: z.string(),
+  kind: z.enum(['verification', 'entity_change']).describe("a first verification, or a verified merchant's change of entity"),
+  earlierCases: z.array(caseSummary).describe("the merchant's cases filed before this one, newest first"),
+  duplicateIdentity: z
+    .array(z.object({ merchantId: z.string(), verified: z.boolean(), caseIds: z.array(z.string()) }))
+    .optional()
+    .describe('other merchants that filed or hold the same ID number / USCC; reviewer and admin only'),
   entityType: z.enum(ENTITY_TYPES),
   legalName: z.string(),
   submittedAt: z.string(),

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import {
   WorkflowExecutionAlreadyStartedError,
   WorkflowNotFoundError,
@@ -10,7 +9,11 @@ import type { PiiVault } from '../../security/pii';
 import { createMerchantRepository } from '../../db/repositories/merchants';
 import { createVerificationCaseRepository, type CaseRow } from '../../db/repositories/verification-cases';
 import { createVerificationSubmissionRepository } from '../../db/repositories/verification-submissions';
+import { createIdentityKeyRepository } from '../../db/repositories/identity-keys';
 import type { EntityType } from '../../domain/verification';
+import { createEntityChangeService } from './entity-change';
+import { createIdentityGuard } from './identity-guard';
+import { actorOf, newCaseId } from './case-ids';
 import { MERCHANT_ID, OVERDUE, PROCESS_TYPE, STATUS } from '../../workflows/search-attributes';
 import {
   decideUpdate,
@@ -32,8 +35,6 @@ export interface VerificationServiceDeps {
   vault: PiiVault;
 }
 
-const newCaseId = () => `vc_${randomBytes(12).toString('hex')}`;
-const actorOf = (p: Principal) => `${p.role}:${p.sub}`;
 const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
 
 /** What the verification routes do, between HTTP and Temporal + the database. */
@@ -41,6 +42,9 @@ export function createVerificationService({ db, temporal, taskQueue, vault }: Ve
   const cases = createVerificationCaseRepository(db);
   const merchants = createMerchantRepository(db);
   const submissions = createVerificationSubmissionRepository(db, vault);
+  const identityKeys = createIdentityKeyRepository(db);
+
+  const identity = createIdentityGuard(db, vault);
 
   async function load(caseId: string, principal: Principal): Promise<CaseRow> {
     const row = await cases.findCase(caseId);
@@ -63,6 +67,14 @@ export function createVerificationService({ db, temporal, taskQueue, vault }: Ve
   return {
     async start(body: StartVerificationBody, principal: Principal, now = new Date()) {
       assertMayActFor(principal, body.merchantId);
+      const existing = await merchants.findMerchant(body.merchantId);
+      if (existing?.verification_status === 'verified') {
+        throw conflict(
+          `merchant ${body.merchantId} is already verified; a change of entity is its own review: POST /v1/merchants/${body.merchantId}/entity-change`,
+          { reason: 'already_verified' },
+        );
+      }
+      await identity.assertSubmissionFree(body, body.merchantId);
       const caseId = newCaseId();
       const workflowId = verificationWorkflowId(body.merchantId);
       const input: VerificationInput = {
@@ -114,14 +126,29 @@ export function createVerificationService({ db, temporal, taskQueue, vault }: Ve
 
     async view(caseId: string, principal: Principal) {
       const row = await load(caseId, principal);
-      const [events, subs] = await Promise.all([
+      const mayReadPii = PII_READERS.includes(principal.role);
+      const [events, subs, earlier, filed] = await Promise.all([
         cases.listEvents(caseId),
-        submissions.list(caseId, PII_READERS.includes(principal.role)),
+        submissions.list(caseId, mayReadPii),
+        cases.listEarlierCasesOf(row),
+        mayReadPii ? identityKeys.latestIdentityOf(caseId) : undefined,
       ]);
+      // Who else filed or holds the number tells about another merchant: reviewers and admins only.
+      const duplicateIdentity = mayReadPii ? (filed ? await identityKeys.duplicatesOf(filed.key, row.merchant_id) : []) : undefined;
       return {
         caseId: row.id,
         merchantId: row.merchant_id,
         workflowId: row.workflow_id,
+        kind: row.kind,
+        earlierCases: earlier.map((c) => ({
+          caseId: c.id,
+          kind: c.kind,
+          entityType: c.entity_type as EntityType,
+          status: c.status,
+          submittedAt: new Date(c.submitted_at).toISOString(),
+          closedAt: iso(c.closed_at),
+        })),
+        ...(duplicateIdentity && { duplicateIdentity }),
         entityType: row.entity_type as EntityType,
         legalName: row.legal_name,
         status: row.status,
@@ -137,6 +164,9 @@ export function createVerificationService({ db, temporal, taskQueue, vault }: Ve
 
     async decide(caseId: string, body: DecisionBody, principal: Principal): Promise<VerificationState> {
       const row = await load(caseId, principal);
+      if (body.decision === 'approve') {
+        await identity.assertCaseFree(caseId, row.merchant_id);
+      }
       const handle = temporal.workflow.getHandle(row.workflow_id, row.run_id ?? undefined);
       return update(row, () =>
         handle.executeUpdate(decideUpdate, { args: [{ decision: body.decision, reasons: body.reasons, reviewer: actorOf(principal) }] }),
@@ -149,6 +179,7 @@ export function createVerificationService({ db, temporal, taskQueue, vault }: Ve
       if (issues.length > 0) {
         throw badRequest('the resubmission is invalid', issues.map((i) => ({ path: i.path.join('.'), message: i.message })));
       }
+      await identity.assertSubmissionFree({ ...body, entityType: row.entity_type as EntityType, legalName: row.legal_name }, row.merchant_id);
       const seq = await submissions.nextSeq(caseId);
       const handle = temporal.workflow.getHandle(row.workflow_id, row.run_id ?? undefined);
       const state = await update(row, () =>
@@ -159,6 +190,8 @@ export function createVerificationService({ db, temporal, taskQueue, vault }: Ve
       await submissions.insert(caseId, seq, { ...body, entityType: row.entity_type as EntityType, legalName: row.legal_name }, now);
       return state;
     },
+
+    ...createEntityChangeService({ db, temporal, taskQueue, vault }),
   };
 }
 

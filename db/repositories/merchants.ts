@@ -1,4 +1,6 @@
 import type { Knex } from 'knex';
+import type { EntityIdentity } from '../../domain/verification';
+import { createIdentityKeyRepository } from './identity-keys';
 
 export interface MerchantRow {
   id: string;
@@ -19,7 +21,15 @@ export interface ShopRow {
 /** The shop id is derived from the merchant: one Kuaishou shop per merchant entity. */
 export const shopIdFor = (merchantId: string): string => `shop-${merchantId}`;
 
+/** The number the merchant is verified with; absent for cases filed before keys existed. */
+type IdentityClaim = { key: string; kind: EntityIdentity['kind'] } | undefined;
+
 export function createMerchantRepository(db: Knex) {
+  const identityKeys = createIdentityKeyRepository(db);
+  const claim = async (trx: Knex, merchantId: string, caseId: string, identity: IdentityClaim) => {
+    if (identity) await identityKeys.claim({ ...identity, merchantId, caseId }, trx);
+  };
+
   return {
     /** A merchant appears with its first submission; later submissions never rename it. */
     async ensureMerchant(m: { id: string; entityType: string; legalName: string }, trx: Knex = db): Promise<void> {
@@ -38,8 +48,9 @@ export function createMerchantRepository(db: Knex) {
     },
 
     /**
-     * Approval: the merchant becomes verified under the name it was verified with,
-     * and its shop record is created. Safe to run twice.
+     * Approval: the merchant becomes verified under the name it was verified with, holds
+     * its identity number (IdentityTakenError if another merchant does), and its shop
+     * record is created. Safe to run twice.
      */
     async markVerified(input: {
       merchantId: string;
@@ -47,8 +58,10 @@ export function createMerchantRepository(db: Knex) {
       entityType: string;
       legalName: string;
       at: Date;
+      identity?: IdentityClaim;
     }): Promise<ShopRow> {
       return db.transaction(async (trx) => {
+        await claim(trx, input.merchantId, input.caseId, input.identity);
         await trx('merchants').where({ id: input.merchantId }).update({
           verification_status: 'verified',
           verified_at: trx.raw('COALESCE(verified_at, ?)', [input.at]),
@@ -66,6 +79,31 @@ export function createMerchantRepository(db: Knex) {
           .onConflict('merchant_id')
           .ignore();
         return trx<ShopRow>('shops').where({ merchant_id: input.merchantId }).first() as Promise<ShopRow>;
+      });
+    },
+
+    /**
+     * An approved change of entity: the merchant's entity, its name, the number it holds and
+     * its shop's type change together, or not at all. Safe to run twice.
+     */
+    async changeEntity(input: {
+      merchantId: string;
+      caseId: string;
+      entityType: string;
+      legalName: string;
+      identity?: IdentityClaim;
+    }): Promise<ShopRow> {
+      return db.transaction(async (trx) => {
+        const shop = await trx<ShopRow>('shops').where({ merchant_id: input.merchantId }).forUpdate().first();
+        if (!shop) throw new Error(`merchant ${input.merchantId} has no shop`);
+        await claim(trx, input.merchantId, input.caseId, input.identity);
+        await trx('merchants').where({ id: input.merchantId }).update({
+          entity_type: input.entityType,
+          legal_name: input.legalName,
+          updated_at: trx.fn.now(),
+        });
+        await trx('shops').where({ id: shop.id }).update({ shop_type: input.entityType, updated_at: trx.fn.now() });
+        return { ...shop, shop_type: input.entityType };
       });
     },
 

@@ -1,11 +1,15 @@
 import type { Knex } from 'knex';
 
+export type CaseKind = 'verification' | 'entity_change';
+
 /** Rows of a verification case as the read model keeps them. */
 export interface CaseRow {
   id: string;
   merchant_id: string;
   workflow_id: string;
   run_id: string | null;
+  /** A first verification, or a verified merchant's change of entity. */
+  kind: CaseKind;
   entity_type: string;
   legal_name: string;
   status: string;
@@ -42,6 +46,7 @@ export interface NewCase {
   entityType: string;
   legalName: string;
   submittedAt: Date;
+  kind?: CaseKind;
 }
 
 const OPEN_STATUSES = ['in_review', 'awaiting_resubmission'];
@@ -54,6 +59,7 @@ export function createVerificationCaseRepository(db: Knex) {
         merchant_id: c.merchantId,
         workflow_id: c.workflowId,
         run_id: c.runId,
+        kind: c.kind ?? 'verification',
         entity_type: c.entityType,
         legal_name: c.legalName,
         status: 'in_review',
@@ -71,6 +77,15 @@ export function createVerificationCaseRepository(db: Knex) {
         .whereIn('status', OPEN_STATUSES)
         .orderBy('created_at', 'desc')
         .first();
+    },
+
+    /** The merchant's cases filed before this one, newest first: what a reviewer weighs it against. */
+    async listEarlierCasesOf(c: Pick<CaseRow, 'id' | 'merchant_id' | 'submitted_at'>): Promise<CaseRow[]> {
+      return db<CaseRow>('verification_cases')
+        .where({ merchant_id: c.merchant_id })
+        .whereNot({ id: c.id })
+        .where('submitted_at', '<=', c.submitted_at)
+        .orderBy('submitted_at', 'desc');
     },
 
     async listEvents(caseId: string): Promise<CaseEventRow[]> {

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { PiiVault } from '../../security/pii';
-import type { VerificationSubmission } from '../../domain/verification';
+import { entityIdentity, type EntityIdentity, type VerificationSubmission } from '../../domain/verification';
 import { maskBankCard, maskIdNumber, maskUscc } from '../../domain/identity';
 
 /** A submission as shown to a reader: personal data masked unless the role may see it. */
@@ -31,16 +31,25 @@ interface SubmissionRow {
   documents: VerificationSubmission['documents'];
   bound_stores: SubmissionView['boundStores'];
   submitted_at: Date;
+  identity_key: string | null;
 }
 
 export function createVerificationSubmissionRepository(db: Knex, vault: PiiVault) {
   const seal = (v: string | undefined) => (v === undefined ? null : vault.seal(v));
 
   return {
+    /** The keyed hash of the entity's own number (resident ID or USCC), if the submission has one. */
+    identityKeyOf(s: VerificationSubmission): { key: string; identity: EntityIdentity } | undefined {
+      const identity = entityIdentity(s);
+      return identity && { key: vault.identityKey(identity), identity };
+    },
+
     async insert(caseId: string, seq: number, s: VerificationSubmission, submittedAt: Date, trx: Knex = db) {
+      const identity = entityIdentity(s);
       await trx('verification_submissions').insert({
         case_id: caseId,
         seq,
+        identity_key: identity ? vault.identityKey(identity) : null,
         id_number_cipher: seal(s.idNumber),
         id_number_masked: s.idNumber === undefined ? null : maskIdNumber(s.idNumber),
         uscc_cipher: seal(s.uscc),

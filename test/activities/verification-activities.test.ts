@@ -2,6 +2,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger, type LogEntry } from '@temporalio/worker';
 import { createVerificationActivities, type VerificationActivities } from '../../activities/verification';
+import { createIdentityKeyRepository, type IdentityKeyRepository } from '../../db/repositories/identity-keys';
 import { createMerchantRepository, type MerchantRepository, type ShopRow } from '../../db/repositories/merchants';
 import {
   createVerificationCaseRepository,
@@ -25,6 +26,7 @@ function caseRow(id: string, merchantId: string): CaseRow {
     merchant_id: merchantId,
     workflow_id: `verification:${merchantId}`,
     run_id: 'run-1',
+    kind: 'verification',
     entity_type: 'individual',
     legal_name: '张三',
     status: 'in_review',
@@ -110,6 +112,8 @@ function setup(rows: CaseRow[] = []) {
   const activities = createVerificationActivities({
     cases: cases.repo,
     merchants: merchants.repo,
+    // Cases without a keyed identity number: the claim itself is tested over the real repositories.
+    identityKeys: { latestIdentityOf: async () => undefined } as unknown as IdentityKeyRepository,
     platform: platform.platform,
     calendar,
     policy: DEFAULT_REVIEW_POLICY,
@@ -296,6 +300,7 @@ describe('verification activities over the real repositories', () => {
     activities = createVerificationActivities({
       cases: createVerificationCaseRepository(testDb.db),
       merchants: createMerchantRepository(testDb.db),
+      identityKeys: createIdentityKeyRepository(testDb.db),
       platform: fakePlatform().platform,
       calendar,
       policy: DEFAULT_REVIEW_POLICY,

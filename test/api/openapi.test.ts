@@ -15,6 +15,7 @@ const V1_ROUTES = [
   'GET /v1/shops/{shopId}/deposit/offline-top-ups',
   'GET /v1/verifications/{id}',
   'GET /v1/violations/{caseId}',
+  'POST /v1/merchants/{merchantId}/entity-change',
   'POST /v1/platform/payment-callbacks',
   'POST /v1/settlements',
   'POST /v1/shops/{shopId}/closure',

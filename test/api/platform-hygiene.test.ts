@@ -4,7 +4,7 @@ import type { Request, Response } from 'express';
 import { Client, Connection } from '@temporalio/client';
 import { createApp } from '../../api/app';
 import { errorMapper } from '../../api/errors';
-import { createPiiVault } from '../../security/pii';
+import { piiVaultFrom } from '../../security/pii';
 import { eventually, individualRequest } from '../support/fixtures';
 import { startStack, type Stack } from '../support/stack';
 import { apiFor, merchant, staff, type Api } from './http';
@@ -203,7 +203,7 @@ describe('API hygiene: audit log, request ids, errors, headers', () => {
         db: stack.db,
         temporal: new Client({ connection }),
         logger: pino({ level: 'silent' }),
-        vault: createPiiVault(stack.config.PII_ENCRYPTION_KEY),
+        vault: piiVaultFrom(stack.config),
       });
       try {
         const res = await request(app).post('/v1/verifications').set('Authorization', `Bearer ${await stack.token(staff.ops)}`).send(individualRequest('m-no-temporal'));

@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { createWorkingDayCalendar, workingDayDeadline } from '../../domain/calendar';
-import { enterpriseRequest, eventually, individualRequest, VALID_RESIDENT_ID, VALID_USCC } from '../support/fixtures';
+import { enterpriseRequest, eventually, individualRequest, residentIdOf, usccOf, VALID_RESIDENT_ID } from '../support/fixtures';
 import { startStack, type Stack } from '../support/stack';
 import { apiFor, merchant, staff, type Api } from './http';
 
@@ -8,6 +8,9 @@ import { apiFor, merchant, staff, type Api } from './http';
 const BAD_USCC = '91350100M000100Y44';
 const BAD_RESIDENT_ID = '110105194912310021';
 const CARD_NUMBER = '6222020200112233445';
+// The identity numbers of the two merchants whose cases the view tests read.
+const PERSON_ID = residentIdOf('m-show-person');
+const COMPANY_USCC = usccOf('m-show-company');
 
 interface Issue {
   path: string;
@@ -42,7 +45,7 @@ describe('verification routes', () => {
       ],
       [
         'a bound store registered to another company name',
-        (m) => ({ ...enterpriseRequest(m), boundStores: [{ platform: 'taobao', storeId: 'tb-1', realNameEntity: { name: '别的公司', uscc: VALID_USCC } }] }),
+        (m) => ({ ...enterpriseRequest(m), boundStores: [{ platform: 'taobao', storeId: 'tb-1', realNameEntity: { name: '别的公司', uscc: usccOf(m) } }] }),
         { path: 'boundStores.0.realNameEntity.name', message: 'must be exactly the legal name of the verified entity' },
       ],
       [
@@ -210,7 +213,7 @@ describe('verification routes', () => {
         boundStores: [{ platform: 'taobao', storeId: 'tb-778899', realNameEntity: { name: '杭州示例电子商务有限公司' } }],
       });
       for (const res of [person, company]) {
-        for (const secret of [VALID_RESIDENT_ID, VALID_USCC, CARD_NUMBER]) expect(res.text).not.toContain(secret);
+        for (const secret of [PERSON_ID, COMPANY_USCC, VALID_RESIDENT_ID, CARD_NUMBER]) expect(res.text).not.toContain(secret);
       }
     });
 
@@ -221,11 +224,11 @@ describe('verification routes', () => {
       const person = await api.view(individualCase, claims);
       const company = await api.view(enterpriseCase, claims);
       expect(person.body.submissions[0]).toMatchObject({
-        idNumber: VALID_RESIDENT_ID,
+        idNumber: PERSON_ID,
         bankCard: { bankName: '中国工商银行', accountNumber: CARD_NUMBER },
       });
       expect(company.body.submissions[0]).toMatchObject({
-        uscc: VALID_USCC,
+        uscc: COMPANY_USCC,
         legalRepresentative: { name: '李四', idNumber: VALID_RESIDENT_ID },
       });
     });
@@ -238,7 +241,7 @@ describe('verification routes', () => {
     test('personal data is stored encrypted, never in clear', async () => {
       const rows = await stack.db('verification_submissions').whereIn('case_id', [individualCase, enterpriseCase]);
       const stored = JSON.stringify(rows);
-      for (const secret of [VALID_RESIDENT_ID, VALID_USCC, CARD_NUMBER]) expect(stored).not.toContain(secret);
+      for (const secret of [PERSON_ID, COMPANY_USCC, VALID_RESIDENT_ID, CARD_NUMBER]) expect(stored).not.toContain(secret);
     });
   });
 

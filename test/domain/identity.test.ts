@@ -168,3 +168,31 @@ describe('masks', () => {
     expect(maskBankCard('6222021234567891234')).not.toContain('62220212');
   });
 });
+
+describe('normalizeIdentityCode: one spelling per number', () => {
+  test.each([
+    ['11010519491231002X', '11010519491231002X'],
+    ['11010519491231002x', '11010519491231002X'],
+    ['  11010519491231002x ', '11010519491231002X'],
+    ['110105 19491231 002x', '11010519491231002X'],
+    ['110105-19491231-002X', '11010519491231002X'],
+    ['1101 0519 4912 3100 2X', '11010519491231002X'],
+    ['110105\t19491231\n002X', '11010519491231002X'],
+    ['110105\u300019491231\u3000002x', '11010519491231002X'], // full-width space of a Chinese keyboard
+    ['91350100m000100y43', '91350100M000100Y43'],
+    ['91350100-M000100Y43', '91350100M000100Y43'],
+    ['9135 0100 M000 100Y 43', '91350100M000100Y43'],
+  ])('%j → %s', (typed, normalised) => {
+    expect(normalizeIdentityCode(typed)).toBe(normalised);
+  });
+
+  test('every spelling of a valid number is valid once normalised, and the same string', () => {
+    expect(isValidResidentId(normalizeIdentityCode('110105 19491231-002x'))).toBe(true);
+    expect(isValidUscc(normalizeIdentityCode(' 9135-0100 m000100y43'))).toBe(true);
+  });
+
+  test('characters that are not separators stay, so a wrong number stays wrong', () => {
+    expect(normalizeIdentityCode('11010519491231002X.')).toBe('11010519491231002X.');
+    expect(normalizeIdentityCode('11010519491231_002X')).toBe('11010519491231_002X');
+  });
+});

@@ -5,6 +5,7 @@ import {
   REQUIRED_DOCUMENTS,
   VERIFICATION_STATUSES,
   checkSubmission,
+  entityIdentity,
   isOpenStatus,
   type FieldIssue,
   type VerificationSubmission,
@@ -285,5 +286,19 @@ describe('reference tables', () => {
 
   test('every status is classified', () => {
     expect(VERIFICATION_STATUSES.filter(isOpenStatus)).toEqual(['in_review', 'awaiting_resubmission']);
+  });
+});
+
+describe('entityIdentity: the number that belongs to one merchant', () => {
+  test.each([
+    [{ entityType: 'individual' as const, idNumber: '110105 19491231 002x' }, { kind: 'resident_id', number: '11010519491231002X' }],
+    [{ entityType: 'individual' as const, idNumber: '11010519491231002X', uscc: '91350100M000100Y43' }, { kind: 'resident_id', number: '11010519491231002X' }],
+    [{ entityType: 'enterprise' as const, uscc: '91350100-m000100y43' }, { kind: 'uscc', number: '91350100M000100Y43' }],
+    // The legal representative's ID is not the company's identity: one person may represent several.
+    [{ entityType: 'enterprise' as const, uscc: '91350100M000100Y43', idNumber: '11010519491231002X' }, { kind: 'uscc', number: '91350100M000100Y43' }],
+    [{ entityType: 'enterprise' as const, idNumber: '11010519491231002X' }, undefined],
+    [{ entityType: 'individual' as const }, undefined],
+  ])('%j → %j', (submission, identity) => {
+    expect(entityIdentity(submission)).toEqual(identity);
   });
 });

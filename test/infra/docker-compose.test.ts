@@ -180,7 +180,7 @@ describe('docker-compose.yml', () => {
   });
 
   it('commits no secret: secrets must come from the environment and have no default', () => {
-    const secretKeys = ['JWT_SECRET', 'PII_ENCRYPTION_KEY', 'PLATFORM_CALLBACK_SECRET', 'POSTGRES_PASSWORD', 'POSTGRES_PWD'];
+    const secretKeys = ['JWT_SECRET', 'PII_ENCRYPTION_KEY', 'PLATFORM_CALLBACK_SECRET', 'IDENTITY_HASH_KEY', 'POSTGRES_PASSWORD', 'POSTGRES_PWD'];
     const required = /^\$\{([A-Z0-9_]+):\?[^}]*\}$/;
     let seen = 0;
     for (const name of Object.keys(services)) {
@@ -196,6 +196,7 @@ describe('docker-compose.yml', () => {
     for (const name of ['worker', 'api']) {
       expect(env(name).JWT_SECRET).toMatch(required);
       expect(env(name).PII_ENCRYPTION_KEY).toMatch(required);
+      expect(env(name).IDENTITY_HASH_KEY).toMatch(required);
     }
     for (const name of ['sandbox', 'api']) expect(env(name).PLATFORM_CALLBACK_SECRET).toMatch(required);
     expect(seen).toBeGreaterThan(0);

@@ -55,6 +55,7 @@ const WORKFLOW_TYPE_OF_PREFIX: Record<string, string> = {
   'monthly-settlement-': 'monthlySettlement',
   'order-import-': 'orderImport',
   'violation-case-': 'violationCase',
+  'entity-change-': 'entityChange',
 };
 const verificationFiles = historyFiles.filter((f) => f.startsWith('verification-'));
 
@@ -77,6 +78,8 @@ describe('recorded histories', () => {
         'violation-case-appeal-upheld.json',
         'violation-case-appeal-rejected-expired.json',
         'violation-case-ban.json',
+        'entity-change-approved.json',
+        'entity-change-rejected.json',
       ]),
     );
   });

@@ -6,7 +6,7 @@ import type { Express } from 'express';
 import { loadConfig, type AppConfig } from '../../config/config';
 import { createApp } from '../../api/app';
 import { createVerificationService, type VerificationService } from '../../api/verifications/service';
-import { createPiiVault } from '../../security/pii';
+import { piiVaultFrom } from '../../security/pii';
 import { signToken, type TokenClaims } from '../../security/tokens';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -75,7 +75,7 @@ export async function startStack(overrides: Record<string, string> = {}, options
       activities: createActivities(withPlatform(activityDepsFrom(config, db, env.client), options.wrapPlatform)),
     });
     const running = worker.run();
-    const vault = createPiiVault(config.PII_ENCRYPTION_KEY);
+    const vault = piiVaultFrom(config);
     const logger = pino({ level: 'silent' });
     const auth = { secret: config.JWT_SECRET, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE };
     const startedDb = testDb;

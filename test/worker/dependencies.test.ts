@@ -39,6 +39,6 @@ describe('worker dependencies', () => {
   });
 
   test('production refuses the development secrets and the embedded database', () => {
-    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/JWT_SECRET[\s\S]*PII_ENCRYPTION_KEY[\s\S]*DATABASE_URL/);
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/JWT_SECRET[\s\S]*PII_ENCRYPTION_KEY[\s\S]*IDENTITY_HASH_KEY[\s\S]*DATABASE_URL/);
   });
 });
