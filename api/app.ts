@@ -23,6 +23,7 @@ import { createVerificationRouter } from './verifications/router';
 import { createVerificationService } from './verifications/service';
 import { createViolationRouter } from './violations/router';
 import { createViolationService } from './violations/service';
+import { refuseUnstorableText } from './validate';
 
 export interface AppDeps {
   config: AppConfig;
@@ -76,6 +77,8 @@ export function createApp({ config, db, temporal, logger, vault }: AppDeps): Exp
 
   const v1 = express.Router();
   v1.use(authenticate({ secret: config.JWT_SECRET, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE }));
+  // After authentication (a stranger learns nothing), before any route: one check for all.
+  v1.use(refuseUnstorableText);
   v1.use(
     createVerificationRouter({
       service: createVerificationService({ db, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE, vault }),
