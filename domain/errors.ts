@@ -24,6 +24,11 @@ export const ErrorType = {
   RecordNotFound: 'RecordNotFound',
   /** The platform's order feed sent an event we cannot store; the same page would fail again. */
   OrderFeedInvalid: 'OrderFeedInvalid',
+  /**
+   * The database refused a step's data for good (SQLSTATE class 22, or an integrity
+   * violation that is no race): the same data would be refused on every retry.
+   */
+  DataRejected: 'DataRejected',
 } as const;
 
 export type ErrorType = (typeof ErrorType)[keyof typeof ErrorType];

@@ -9,6 +9,7 @@ import { createClosureActivities } from '../activities/closure';
 import { createFinalSettlement, createSettlementActivities } from '../activities/settlement';
 import { createOrderImportActivities } from '../activities/order-import';
 import { createViolationActivities } from '../activities/violations';
+import { withPermanentDatabaseFailures } from '../activities/database-failures';
 import { DEFAULT_VIOLATION_POLICY } from '../domain/violations';
 import type { SettlementThresholds } from '../domain/settlement';
 import { DEFAULT_DEPOSIT_POLICY, parseDepositPolicy, type DepositPolicy } from '../domain/deposit-policy';
@@ -112,5 +113,5 @@ export function createActivities(deps: ActivityDeps) {
   const orderImport = createOrderImportActivities({ db: deps.db, platform: deps.platform });
   const violations = createViolationActivities({ db: deps.db, platform: deps.platform, calendar: deps.calendar, policy: DEFAULT_VIOLATION_POLICY, temporal: deps.temporal });
   mergeActivityGroups(verification, deposits, closure, settlement, orderImport, violations);
-  return { ...verification, ...deposits, ...closure, ...settlement, ...orderImport, ...violations };
+  return withPermanentDatabaseFailures({ ...verification, ...deposits, ...closure, ...settlement, ...orderImport, ...violations });
 }
