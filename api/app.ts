@@ -81,14 +81,14 @@ export function createApp({ config, db, temporal, logger, vault }: AppDeps): Exp
   v1.use(refuseUnstorableText);
   v1.use(
     createVerificationRouter({
-      service: createVerificationService({ db, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE, vault }),
+      service: createVerificationService({ db, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE, vault, updateWaitMs: config.API_UPDATE_WAIT_MS }),
       registry,
       limitMutations,
     }),
   );
   v1.use(
     createShopRouter({
-      service: createShopService({ db, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE }),
+      service: createShopService({ db, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE, updateWaitMs: config.API_UPDATE_WAIT_MS }),
       registry,
       limitMutations,
     }),
@@ -102,7 +102,7 @@ export function createApp({ config, db, temporal, logger, vault }: AppDeps): Exp
   );
   v1.use(
     createViolationRouter({
-      service: createViolationService({ db, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE }),
+      service: createViolationService({ db, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE, updateWaitMs: config.API_UPDATE_WAIT_MS }),
       registry,
       limitMutations,
     }),

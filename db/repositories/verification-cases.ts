@@ -44,7 +44,7 @@ export interface NewCase {
   submittedAt: Date;
 }
 
-const OPEN_STATUSES = ['in_review', 'awaiting_resubmission'];
+const OPEN_STATUSES = ['in_review', 'awaiting_resubmission', 'needs_attention'];
 
 export function createVerificationCaseRepository(db: Knex) {
   return {
