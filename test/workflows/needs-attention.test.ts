@@ -6,7 +6,9 @@ import { appealUpdate, violationStateQuery, type ViolationCaseState } from '../.
 import type { PlatformClient } from '../../platform/types';
 import type { TokenClaims } from '../../security/tokens';
 import { eventually, individualRequest } from '../support/fixtures';
-import { openShop } from '../support/shops';
+import { depositState, expectLedgerWhole, openShop, ops } from '../support/shops';
+import { createShopService } from '../../api/shops/service';
+import { HttpError } from '../../api/errors';
 import { startStack, type Stack } from '../support/stack';
 import { caseHandle, openViolation } from '../support/violations';
 import { merchant, staff } from '../api/http';
@@ -142,5 +144,21 @@ describe('a step that fails for good waits for ops (time-skipping)', () => {
 
     relist.held = false;
     await eventually(() => stack.db('violation_cases').where({ id: c.caseId }).first(), (row) => row?.status === 'reversed');
+  });
+
+  test('a deduction whose reason the database refuses fails at once with 422; the deposit process takes the next movement', async () => {
+    const merchantId = 'm-deduct-nul';
+    const { shopId } = await openShop(stack, merchantId);
+    // The service, as a caller past the API's edge would reach the process.
+    const shops = createShopService({ db: stack.db, temporal: stack.env.client, taskQueue: stack.config.TEMPORAL_TASK_QUEUE, updateWaitMs: 1500 });
+    await shops.topUp(shopId, { account: 'deposit', amountFen: 50_000, paymentReference: 'pay-nul-1' }, ops);
+    const refused = await shops.deduct(shopId, { account: 'deposit', amountFen: 100, reason: `fine${NUL}`, reference: 'fine-nul' }, ops).catch((err: unknown) => err);
+    expect(refused).toBeInstanceOf(HttpError);
+    expect(refused).toMatchObject({ status: 422, code: 'unprocessable', message: expect.stringMatching(/^postMovement failed for good: .*SQLSTATE 22/) });
+    expect((refused as Error).message).not.toContain('fine');
+    const after = await shops.deduct(shopId, { account: 'deposit', amountFen: 100, reason: 'fine', reference: 'fine-ok' }, ops);
+    expect(after.balanceFen).toBe(49_900);
+    expect((await depositState(stack, shopId)).balanceFen).toBe(49_900);
+    await expectLedgerWhole(stack, shopId);
   });
 });
