@@ -2,6 +2,7 @@ import { Client, WorkflowUpdateStage } from '@temporalio/client';
 import request from 'supertest';
 import { STATUS } from '../../workflows/search-attributes';
 import { decideUpdate, verificationStateQuery, type VerificationState } from '../../workflows/verification.defs';
+import { resolveAttentionUpdate } from '../../workflows/attention.defs';
 import { appealUpdate, violationStateQuery, type ViolationCaseState } from '../../workflows/violation-case.defs';
 import type { PlatformClient } from '../../platform/types';
 import type { TokenClaims } from '../../security/tokens';
@@ -160,5 +161,35 @@ describe('a step that fails for good waits for ops (time-skipping)', () => {
     expect(after.balanceFen).toBe(49_900);
     expect((await depositState(stack, shopId)).balanceFen).toBe(49_900);
     await expectLedgerWhole(stack, shopId);
+  });
+
+  test("a step of the deposit's own loop that the database refuses waits in needs_attention; ops retry once the data is fixed", async () => {
+    const merchantId = 'm-episode-refused';
+    const { shopId } = await openShop(stack, merchantId);
+    const shops = createShopService({ db: stack.db, temporal: stack.env.client, taskQueue: stack.config.TEMPORAL_TASK_QUEUE, updateWaitMs: 1500 });
+    const { requiredFen } = await depositState(stack, shopId);
+    await shops.topUp(shopId, { account: 'deposit', amountFen: requiredFen, paymentReference: 'pay-full' }, ops);
+    await depositState(stack, shopId, (s) => s.funded);
+
+    // A rule the episode row breaks, as a bad migration or a hand-made constraint would.
+    await stack.db.raw(`ALTER TABLE deposit_episodes ADD CONSTRAINT test_refuses_episodes CHECK (shop_id <> '${shopId}')`);
+    try {
+      await shops.deduct(shopId, { account: 'deposit', amountFen: 100, reason: 'fine', reference: 'fine-short' }, ops);
+      const stuck = await depositState(stack, shopId, (s) => s.attention != null);
+      expect(stuck.attention).toMatchObject({ step: 'start shortfall episode', abandonable: false });
+      expect(stuck.attention!.error).toMatch(/^startEpisode failed for good: .*SQLSTATE 23514/);
+      expect(await statusAttribute(`deposit:${shopId}`)).toBe('needs_attention');
+      // Abandoning is not offered: a shop's deposit has nothing to give up.
+      const handle = stack.env.client.workflow.getHandle(`deposit:${shopId}`);
+      await expect(handle.executeUpdate(resolveAttentionUpdate, { args: [{ action: 'abandon', actor: 'ops:olga' }] })).rejects.toThrow();
+    } finally {
+      await stack.db.raw('ALTER TABLE deposit_episodes DROP CONSTRAINT test_refuses_episodes');
+    }
+    const handle = stack.env.client.workflow.getHandle(`deposit:${shopId}`);
+    expect(await handle.executeUpdate(resolveAttentionUpdate, { args: [{ action: 'retry', actor: 'ops:olga' }] })).toEqual({ action: 'retry', step: 'start shortfall episode' });
+    const moving = await depositState(stack, shopId, (s) => s.attention === null && s.episode !== null);
+    expect(moving.balanceFen).toBe(requiredFen - 100);
+    expect(await stack.db('deposit_episodes').where({ shop_id: shopId, ended_at: null })).toHaveLength(1);
+    await eventually(() => statusAttribute(`deposit:${shopId}`), (status) => status === 'shortfall');
   });
 });
