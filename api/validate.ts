@@ -5,14 +5,15 @@ import { badRequest } from './errors';
 
 /** safeParse, or a 400 that names each bad field. Handlers use only the parsed value. */
 export function parse<S extends z.ZodType>(schema: S, value: unknown, what: string): z.output<S> {
-  // Text that cannot be stored is refused before any schema sees it: a schema that lets a
-  // string through must never hand a process something the database will refuse for ever.
-  const unstorable = unstorableTextIssues(value);
-  if (unstorable.length > 0) throw badRequest(`${what} is invalid`, unstorable);
   const result = schema.safeParse(value);
-  if (result.success) return result.data;
-  const issues = result.error.issues.map((i) => ({ path: i.path.map(String).join('.') || '(root)', message: i.message }));
-  throw badRequest(`${what} is invalid`, issues);
+  const issues = result.success ? [] : result.error.issues.map((i) => ({ path: i.path.map(String).join('.') || '(root)', message: i.message }));
+  // Text that cannot be stored is refused even where the schema lets any string through: a
+  // process must never be handed what the database will refuse for ever. A field the schema
+  // already refused (an id that is no id) keeps the schema's message alone.
+  const named = new Set(issues.map((i) => i.path));
+  const unstorable = unstorableTextIssues(value).filter((i) => !named.has(i.path));
+  if (issues.length > 0 || unstorable.length > 0) throw badRequest(`${what} is invalid`, [...issues, ...unstorable]);
+  return (result as { data: z.output<S> }).data;
 }
 
 /**
