@@ -77,6 +77,8 @@ describe('recorded histories', () => {
         'violation-case-appeal-upheld.json',
         'violation-case-appeal-rejected-expired.json',
         'violation-case-ban.json',
+        // A step the database refused for good: needs_attention, a retry, then closed by ops.
+        'verification-needs-attention-closed-by-ops.json',
       ]),
     );
   });
