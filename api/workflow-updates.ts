@@ -12,8 +12,14 @@ export const DEFAULT_UPDATE_WAIT_MS = 5_000;
  * caller reads the outcome later, instead of holding a request open while a step waits.
  */
 export class UpdateStillRunning extends HttpError {
-  constructor(what: string, state: unknown) {
-    super(202, 'accepted', `${what} is still running; this is where it stands now`, { state });
+  constructor(
+    what: string,
+    state: unknown,
+    /** False when the process had not even taken the update in yet (e.g. no worker running). */
+    readonly accepted: boolean,
+  ) {
+    const said = accepted ? `${what} is still running` : `${what} is waiting for the process to take it`;
+    super(202, 'accepted', `${said}; this is where it stands now`, { state, accepted });
   }
 }
 
@@ -57,9 +63,13 @@ export interface RunUpdateOptions<Ret, Args extends [unknown, ...unknown[]], S> 
  */
 export async function runUpdate<Ret, Args extends [unknown, ...unknown[]], S>(handle: WorkflowHandle, options: RunUpdateOptions<Ret, Args, S>): Promise<Ret> {
   const { update, args, stateQuery, waitMs, what } = options;
+  let accepted = false;
   const outcome = handle
     .startUpdate(update, { args, waitForStage: WorkflowUpdateStage.ACCEPTED })
-    .then((started) => started.result());
+    .then((started) => {
+      accepted = true;
+      return started.result();
+    });
   // Answered later, or never: its rejection must not go unhandled.
   outcome.catch(() => undefined);
   let first: Ret | typeof TIMED_OUT;
@@ -72,5 +82,5 @@ export async function runUpdate<Ret, Args extends [unknown, ...unknown[]], S>(ha
   }
   if (first !== TIMED_OUT) return first;
   const state = await within(waitMs, handle.query(stateQuery)).catch(() => TIMED_OUT);
-  throw new UpdateStillRunning(what, state === TIMED_OUT ? null : state);
+  throw new UpdateStillRunning(what, state === TIMED_OUT ? null : state, accepted);
 }

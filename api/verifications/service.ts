@@ -24,7 +24,7 @@ import {
 } from '../../workflows/verification.defs';
 import { assertMayActFor, PII_READERS, type Principal } from '../auth';
 import { badRequest, conflict, notFound, unavailable } from '../errors';
-import { DEFAULT_UPDATE_WAIT_MS, runUpdate } from '../workflow-updates';
+import { DEFAULT_UPDATE_WAIT_MS, runUpdate, UpdateStillRunning } from '../workflow-updates';
 import { openAttention, type AttentionBody } from '../attention';
 import { resolveAttentionUpdate } from '../../workflows/attention.defs';
 import { resubmissionIssues, type DecisionBody, type ResubmissionBody, type StartVerificationBody } from './schemas';
@@ -183,16 +183,24 @@ export function createVerificationService({ db, temporal, taskQueue, vault, upda
       }
       const seq = await submissions.nextSeq(caseId);
       const handle = temporal.workflow.getHandle(row.workflow_id, row.run_id ?? undefined);
-      const state = await update(row, () =>
-        runUpdate(handle, {
-          update: resubmitUpdate,
-          args: [{ submissionSeq: seq, submittedAt: now.toISOString(), by: actorOf(principal) }],
-          stateQuery: verificationStateQuery,
-          waitMs: updateWaitMs,
-          what: `the resubmission of case ${caseId}`,
-        }),
-      );
-      await submissions.insert(caseId, seq, { ...body, entityType: row.entity_type as EntityType, legalName: row.legal_name }, now);
+      const record = () => submissions.insert(caseId, seq, { ...body, entityType: row.entity_type as EntityType, legalName: row.legal_name }, now);
+      let state: VerificationState;
+      try {
+        state = await update(row, () =>
+          runUpdate(handle, {
+            update: resubmitUpdate,
+            args: [{ submissionSeq: seq, submittedAt: now.toISOString(), by: actorOf(principal) }],
+            stateQuery: verificationStateQuery,
+            waitMs: updateWaitMs,
+            what: `the resubmission of case ${caseId}`,
+          }),
+        );
+      } catch (err) {
+        // Accepted but not finished in time: the case has taken the resubmission, so keep it.
+        if (err instanceof UpdateStillRunning && err.accepted) await record();
+        throw err;
+      }
+      await record();
       return state;
     },
   };

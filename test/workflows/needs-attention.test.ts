@@ -140,7 +140,7 @@ describe('a step that fails for good waits for ops (time-skipping)', () => {
     relist.held = true;
     const pending = await http('post', `/v1/violations/${c.caseId}/appeal-decision`, { sub: 'rita', role: 'reviewer' }, { decision: 'upheld', reasons: [] });
     expect(pending.status).toBe(202);
-    expect(pending.body).toMatchObject({ status: 'accepted', requestId: pending.headers['x-request-id'], state: { caseId: c.caseId, status: 'reversed' } });
+    expect(pending.body).toMatchObject({ status: 'accepted', accepted: true, requestId: pending.headers['x-request-id'], state: { caseId: c.caseId, status: 'reversed' } });
     expect(pending.body.message).toMatch(/still running/);
 
     relist.held = false;
