@@ -64,12 +64,15 @@ export interface RunUpdateOptions<Ret, Args extends [unknown, ...unknown[]], S> 
 export async function runUpdate<Ret, Args extends [unknown, ...unknown[]], S>(handle: WorkflowHandle, options: RunUpdateOptions<Ret, Args, S>): Promise<Ret> {
   const { update, args, stateQuery, waitMs, what } = options;
   let accepted = false;
-  const outcome = handle
-    .startUpdate(update, { args, waitForStage: WorkflowUpdateStage.ACCEPTED })
-    .then((started) => {
+  // Once the answer is sent nobody waits for these calls: abort them, or each late update
+  // would keep a call (and its retries) open for as long as the process takes.
+  const stopWaiting = new AbortController();
+  const outcome = handle.client.withAbortSignal(stopWaiting.signal, () =>
+    handle.startUpdate(update, { args, waitForStage: WorkflowUpdateStage.ACCEPTED }).then((started) => {
       accepted = true;
       return started.result();
-    });
+    }),
+  );
   // Answered later, or never: its rejection must not go unhandled.
   outcome.catch(() => undefined);
   let first: Ret | typeof TIMED_OUT;
@@ -79,8 +82,13 @@ export async function runUpdate<Ret, Args extends [unknown, ...unknown[]], S>(ha
     const rejected = err instanceof WorkflowUpdateFailedError ? dataRejection(err.cause) : undefined;
     if (rejected) throw new HttpError(422, 'unprocessable', rejected.message);
     throw err;
+  } finally {
+    stopWaiting.abort();
   }
   if (first !== TIMED_OUT) return first;
-  const state = await within(waitMs, handle.query(stateQuery)).catch(() => TIMED_OUT);
+  const stopQuery = new AbortController();
+  const state = await within(waitMs, handle.client.withAbortSignal(stopQuery.signal, () => handle.query(stateQuery)))
+    .catch(() => TIMED_OUT)
+    .finally(() => stopQuery.abort());
   throw new UpdateStillRunning(what, state === TIMED_OUT ? null : state, accepted);
 }
