@@ -90,3 +90,15 @@ export function attentionGate(currentStatus: () => string, hooks: AttentionHooks
     },
   };
 }
+
+type Step = (...args: never[]) => Promise<unknown>;
+
+/** The same activities, each call run through the gate as a step named after the activity (retry only). */
+export function gated<T extends object>(activities: T, gate: AttentionGate): T {
+  return new Proxy(activities, {
+    get(target, name) {
+      const run = Reflect.get(target, name) as Step;
+      return (...args: never[]) => gate.run(String(name), () => run(...args));
+    },
+  });
+}

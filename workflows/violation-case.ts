@@ -2,7 +2,7 @@ import { allHandlersFinished, condition, proxyActivities, setHandler, upsertSear
 import type { ViolationActivities } from '../activities/violations';
 import { ErrorType } from '../domain/errors';
 import { checkAppealReviewer, checkAppealTime } from '../domain/violations';
-import { attentionGate, StepAbandoned } from './attention';
+import { attentionGate, gated, StepAbandoned } from './attention';
 import { NEEDS_ATTENTION } from './attention.defs';
 import { STATUS } from './search-attributes';
 import {
@@ -71,6 +71,9 @@ export async function violationCase(input: ViolationCaseInput): Promise<Violatio
     },
   });
 
+  // The case's own steps have no free text, but one the database refuses waits for ops to retry.
+  const loop = gated(act, gate);
+
   // Handlers first: an update may arrive with the first workflow task.
   setHandler(violationStateQuery, () => state);
   setHandler(
@@ -129,7 +132,7 @@ export async function violationCase(input: ViolationCaseInput): Promise<Violatio
         return state;
       }
       setStatus('reversed');
-      const reversed = await act.reverseViolationPenalty({ caseId, asOf, reviewer: req.reviewer });
+      const reversed = await loop.reverseViolationPenalty({ caseId, asOf, reviewer: req.reviewer });
       const upheld = state.appeal;
       // The penalty is already reversed: only a retry can finish recording it.
       await gate.run('record appeal_upheld', () =>
@@ -147,10 +150,10 @@ export async function violationCase(input: ViolationCaseInput): Promise<Violatio
     },
   );
 
-  const decision = await act.openViolationCase({ caseId, asOf: now() });
+  const decision = await loop.openViolationCase({ caseId, asOf: now() });
   state.decision = decision;
   setStatus(decision.appealDeadline === null ? 'permanent' : 'appealable');
-  await act.applyViolationPenalty({ caseId, asOf: now() });
+  await loop.applyViolationPenalty({ caseId, asOf: now() });
   const suspensionEnds = decision.penalty.suspendSalesUntil ? Date.parse(decision.penalty.suspendSalesUntil) : null;
   state.suspensionLifted = suspensionEnds === null;
   const appealCloses = decision.appealDeadline ? Date.parse(decision.appealDeadline) : null;
@@ -173,17 +176,17 @@ export async function violationCase(input: ViolationCaseInput): Promise<Violatio
 
     const t = Date.now();
     if (!state.suspensionLifted && t >= suspensionEnds!) {
-      await act.liftViolationRestrictions({ caseId, part: 'suspension', reason: `sales suspension of violation ${caseId} ended`, asOf: now() });
+      await loop.liftViolationRestrictions({ caseId, part: 'suspension', reason: `sales suspension of violation ${caseId} ended`, asOf: now() });
       state.suspensionLifted = true;
     }
     if (state.status === 'appealable' && t >= appealCloses!) {
       setStatus('in_effect');
-      await act.recordViolationStatus({ caseId, status: 'in_effect', event: 'appeal_window_closed', asOf: now() });
+      await loop.recordViolationStatus({ caseId, status: 'in_effect', event: 'appeal_window_closed', asOf: now() });
     }
     if (effectEnds !== null && t >= effectEnds && (state.status === 'in_effect' || state.status === 'appealable')) {
-      await act.liftViolationRestrictions({ caseId, part: 'effect', reason: `effect period of violation ${caseId} ended`, asOf: now() });
+      await loop.liftViolationRestrictions({ caseId, part: 'effect', reason: `effect period of violation ${caseId} ended`, asOf: now() });
       setStatus('expired');
-      await act.recordViolationStatus({ caseId, status: 'expired', event: 'expired', asOf: now() });
+      await loop.recordViolationStatus({ caseId, status: 'expired', event: 'expired', asOf: now() });
     }
   }
   await condition(allHandlersFinished);
