@@ -3,6 +3,7 @@ import request from 'supertest';
 import { STATUS } from '../../workflows/search-attributes';
 import { decideUpdate, verificationStateQuery, type VerificationState } from '../../workflows/verification.defs';
 import { resolveAttentionUpdate } from '../../workflows/attention.defs';
+import { closureStateQuery } from '../../workflows/shop-closure.defs';
 import { appealUpdate, violationStateQuery, type ViolationCaseState } from '../../workflows/violation-case.defs';
 import type { PlatformClient } from '../../platform/types';
 import type { TokenClaims } from '../../security/tokens';
@@ -191,5 +192,27 @@ describe('a step that fails for good waits for ops (time-skipping)', () => {
     expect(moving.balanceFen).toBe(requiredFen - 100);
     expect(await stack.db('deposit_episodes').where({ shop_id: shopId, ended_at: null })).toHaveLength(1);
     await eventually(() => statusAttribute(`deposit:${shopId}`), (status) => status === 'shortfall');
+  });
+
+  test('a closure step the database refuses waits in needs_attention (no abandoning once money may move); a retry after the fix closes the shop', async () => {
+    const merchantId = 'm-closure-refused';
+    const { shopId } = await openShop(stack, merchantId);
+    const shops = createShopService({ db: stack.db, temporal: stack.env.client, taskQueue: stack.config.TEMPORAL_TASK_QUEUE, updateWaitMs: 1500 });
+    const closure = stack.env.client.workflow.getHandle(`closure:${shopId}`);
+    await stack.db.raw(`ALTER TABLE shop_closures ADD CONSTRAINT test_refuses_settling CHECK (status <> 'settling')`);
+    try {
+      await shops.requestClosure(shopId, merchant(merchantId) as never);
+      const stuck = await eventually(() => closure.query(closureStateQuery), (s) => s.attention != null);
+      expect(stuck.attention).toMatchObject({ step: 'recordClosureStatus', abandonable: false });
+      expect(stuck.attention!.error).toMatch(/SQLSTATE 23514/);
+      expect(await statusAttribute(`closure:${shopId}`)).toBe('needs_attention');
+    } finally {
+      await stack.db.raw('ALTER TABLE shop_closures DROP CONSTRAINT test_refuses_settling');
+    }
+    await closure.executeUpdate(resolveAttentionUpdate, { args: [{ action: 'retry', actor: 'ops:olga' }] });
+    const closed = await eventually(() => closure.query(closureStateQuery), (s) => s.status === 'closed');
+    expect(closed.attention).toBeNull();
+    expect(await stack.db('shops').where({ id: shopId }).first()).toMatchObject({ status: 'closed' });
+    await eventually(() => statusAttribute(`closure:${shopId}`), (status) => status === 'closed');
   });
 });
