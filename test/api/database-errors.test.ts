@@ -1,5 +1,6 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { individualRequest } from '../support/fixtures';
+import { asOwner } from '../support/owner-sql';
 import { startStack, type Stack } from '../support/stack';
 import { apiFor, staff, type Api } from './http';
 
@@ -18,19 +19,19 @@ describe('database errors behind the API', () => {
   });
 
   test('a query the database refuses is a plain 500 with the request id', async () => {
-    await stack.db.raw('ALTER TABLE violation_cases RENAME TO violation_cases_away');
+    await asOwner(stack.db, 'ALTER TABLE violation_cases RENAME TO violation_cases_away');
     try {
       const broken = await api.get(`/v1/violations/vio_${'0'.repeat(24)}`, staff.ops);
       expect(broken.status).toBe(500);
       expect(broken.body).toEqual({ error: 'internal', message: 'something went wrong; quote the request id', requestId: broken.headers['x-request-id'] });
       expect(broken.text).not.toMatch(SQL_OR_DATABASE);
     } finally {
-      await stack.db.raw('ALTER TABLE violation_cases_away RENAME TO violation_cases');
+      await asOwner(stack.db, 'ALTER TABLE violation_cases_away RENAME TO violation_cases');
     }
   });
 
   test('a review whose rows cannot be recorded is a 503 that says so without the database message, and its process is stopped', async () => {
-    await stack.db.raw(`ALTER TABLE verification_cases ADD CONSTRAINT test_refuses_this_name CHECK (legal_name <> '拒绝有限公司')`);
+    await asOwner(stack.db, `ALTER TABLE verification_cases ADD CONSTRAINT test_refuses_this_name CHECK (legal_name <> '拒绝有限公司')`);
     try {
       const res = await api.start(staff.ops, { ...individualRequest('m-unrecordable'), legalName: '拒绝有限公司' });
       expect(res.status).toBe(503);
@@ -43,7 +44,7 @@ describe('database errors behind the API', () => {
         .catch((err: unknown) => (err instanceof WorkflowNotFoundError ? undefined : Promise.reject(err)));
       expect(described?.status.name ?? 'TERMINATED').toBe('TERMINATED');
     } finally {
-      await stack.db.raw('ALTER TABLE verification_cases DROP CONSTRAINT test_refuses_this_name');
+      await asOwner(stack.db, 'ALTER TABLE verification_cases DROP CONSTRAINT test_refuses_this_name');
     }
   });
 });

@@ -11,6 +11,7 @@ import { eventually, individualRequest } from '../support/fixtures';
 import { depositState, expectLedgerWhole, openShop, ops } from '../support/shops';
 import { createShopService } from '../../api/shops/service';
 import { HttpError } from '../../api/errors';
+import { asOwner } from '../support/owner-sql';
 import { startStack, type Stack } from '../support/stack';
 import { caseHandle, openViolation } from '../support/violations';
 import { merchant, staff } from '../api/http';
@@ -173,7 +174,7 @@ describe('a step that fails for good waits for ops (time-skipping)', () => {
     await depositState(stack, shopId, (s) => s.funded);
 
     // A rule the episode row breaks, as a bad migration or a hand-made constraint would.
-    await stack.db.raw(`ALTER TABLE deposit_episodes ADD CONSTRAINT test_refuses_episodes CHECK (shop_id <> '${shopId}')`);
+    await asOwner(stack.db, `ALTER TABLE deposit_episodes ADD CONSTRAINT test_refuses_episodes CHECK (shop_id <> '${shopId}')`);
     try {
       await shops.deduct(shopId, { account: 'deposit', amountFen: 100, reason: 'fine', reference: 'fine-short' }, ops);
       const stuck = await depositState(stack, shopId, (s) => s.attention != null);
@@ -184,7 +185,7 @@ describe('a step that fails for good waits for ops (time-skipping)', () => {
       const handle = stack.env.client.workflow.getHandle(`deposit:${shopId}`);
       await expect(handle.executeUpdate(resolveAttentionUpdate, { args: [{ action: 'abandon', actor: 'ops:olga' }] })).rejects.toThrow();
     } finally {
-      await stack.db.raw('ALTER TABLE deposit_episodes DROP CONSTRAINT test_refuses_episodes');
+      await asOwner(stack.db, 'ALTER TABLE deposit_episodes DROP CONSTRAINT test_refuses_episodes');
     }
     const handle = stack.env.client.workflow.getHandle(`deposit:${shopId}`);
     expect(await handle.executeUpdate(resolveAttentionUpdate, { args: [{ action: 'retry', actor: 'ops:olga' }] })).toEqual({ action: 'retry', step: 'start shortfall episode' });
@@ -199,7 +200,7 @@ describe('a step that fails for good waits for ops (time-skipping)', () => {
     const { shopId } = await openShop(stack, merchantId);
     const shops = createShopService({ db: stack.db, temporal: stack.env.client, taskQueue: stack.config.TEMPORAL_TASK_QUEUE, updateWaitMs: 1500 });
     const closure = stack.env.client.workflow.getHandle(`closure:${shopId}`);
-    await stack.db.raw(`ALTER TABLE shop_closures ADD CONSTRAINT test_refuses_settling CHECK (status <> 'settling')`);
+    await asOwner(stack.db, `ALTER TABLE shop_closures ADD CONSTRAINT test_refuses_settling CHECK (status <> 'settling')`);
     try {
       await shops.requestClosure(shopId, merchant(merchantId) as never);
       const stuck = await eventually(() => closure.query(closureStateQuery), (s) => s.attention != null);
@@ -207,7 +208,7 @@ describe('a step that fails for good waits for ops (time-skipping)', () => {
       expect(stuck.attention!.error).toMatch(/SQLSTATE 23514/);
       expect(await statusAttribute(`closure:${shopId}`)).toBe('needs_attention');
     } finally {
-      await stack.db.raw('ALTER TABLE shop_closures DROP CONSTRAINT test_refuses_settling');
+      await asOwner(stack.db, 'ALTER TABLE shop_closures DROP CONSTRAINT test_refuses_settling');
     }
     await closure.executeUpdate(resolveAttentionUpdate, { args: [{ action: 'retry', actor: 'ops:olga' }] });
     const closed = await eventually(() => closure.query(closureStateQuery), (s) => s.status === 'closed');
