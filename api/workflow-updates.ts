@@ -73,7 +73,7 @@ export async function runUpdate<Ret, Args extends [unknown, ...unknown[]], S>(ha
       return started.result();
     }),
   );
-  // Answered later, or never: its rejection must not go unhandled.
+  // Aborted once the answer is sent: its rejection must not go unhandled.
   outcome.catch(() => undefined);
   let first: Ret | typeof TIMED_OUT;
   try {
