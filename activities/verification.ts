@@ -36,6 +36,9 @@ const MERCHANT_STATUS: Record<VerificationStatus, string> = {
   approved: 'verified',
   rejected: 'rejected',
   abandoned: 'abandoned',
+  // A case waiting for ops is still under review; one ops closed leaves the merchant free to file again.
+  needs_attention: 'in_review',
+  closed_by_ops: 'abandoned',
 };
 
 const toDate = (iso: string | null | undefined) => (iso === undefined ? undefined : iso === null ? null : new Date(iso));

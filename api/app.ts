@@ -25,6 +25,7 @@ import { createVerificationRouter } from './verifications/router';
 import { createVerificationService } from './verifications/service';
 import { createViolationRouter } from './violations/router';
 import { createViolationService } from './violations/service';
+import { refuseUnstorableText } from './validate';
 
 export interface AppDeps {
   config: AppConfig;
@@ -90,16 +91,18 @@ export function createApp({ config, db, temporal, logger, vault }: AppDeps): Exp
 
   const v1 = express.Router();
   v1.use(authenticate({ secret: config.JWT_SECRET, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE }));
+  // After authentication (a stranger learns nothing), before any route: one check for all.
+  v1.use(refuseUnstorableText);
   v1.use(
     createVerificationRouter({
-      service: createVerificationService({ db, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE, vault }),
+      service: createVerificationService({ db, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE, vault, updateWaitMs: config.API_UPDATE_WAIT_MS }),
       registry,
       limitMutations,
     }),
   );
   v1.use(
     createShopRouter({
-      service: createShopService({ db, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE }),
+      service: createShopService({ db, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE, updateWaitMs: config.API_UPDATE_WAIT_MS }),
       registry,
       limitMutations,
     }),
@@ -114,7 +117,7 @@ export function createApp({ config, db, temporal, logger, vault }: AppDeps): Exp
   );
   v1.use(
     createViolationRouter({
-      service: createViolationService({ db, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE }),
+      service: createViolationService({ db, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE, updateWaitMs: config.API_UPDATE_WAIT_MS }),
       registry,
       limitMutations,
     }),

@@ -36,7 +36,10 @@ export function errorMapper(logger: Logger): ErrorRequestHandler {
   return (err: unknown, req, res, _next) => {
     const requestId = String(req.id ?? '');
     if (err instanceof HttpError) {
-      res.status(err.status).json({ error: err.code, message: err.message, requestId, ...err.extra });
+      if (err.status >= 500) logger.error({ err, requestId }, err.message);
+      // Below 400 it is no error: a request accepted but not finished (an update still running).
+      const kind = err.status < 400 ? { status: err.code } : { error: err.code };
+      res.status(err.status).json({ ...kind, message: err.message, requestId, ...err.extra });
       return;
     }
     const bodyError = (err ?? {}) as { type?: string; status?: number };

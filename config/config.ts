@@ -31,6 +31,9 @@ export const configSchema = z
     API_PORT: int(3000),
     API_BODY_LIMIT: z.string().default('100kb'),
     API_RATE_LIMIT_PER_MINUTE: int(120),
+    // How long a route waits for a process to answer an update before it answers 202 with the
+    // process's state instead: a step waiting for ops must never hold a request open.
+    API_UPDATE_WAIT_MS: int(5_000),
 
     DATABASE_URL: z.string().url().optional(),
     PGLITE_DIR: z.string().default('data/pglite'),

@@ -34,6 +34,11 @@ export const ErrorType = {
   PaymentFailed: 'PaymentFailed',
   /** The payment is for another shop, account or amount than the top-up says. */
   PaymentMismatch: 'PaymentMismatch',
+  /**
+   * The database refused a step's data for good (SQLSTATE class 22, or an integrity
+   * violation that is no race): the same data would be refused on every retry.
+   */
+  DataRejected: 'DataRejected',
 } as const;
 
 export type ErrorType = (typeof ErrorType)[keyof typeof ErrorType];

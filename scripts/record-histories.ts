@@ -17,13 +17,14 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Client, type WorkflowHandle } from '@temporalio/client';
+import { Client, WorkflowUpdateStage, type WorkflowHandle } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { enterpriseRequest, individualRequest, eventually } from '../test/support/fixtures';
 import { paymentIdOf } from '../test/support/payments';
 import { startStack, type Stack } from '../test/support/stack';
-import { verificationStateQuery, type VerificationState } from '../workflows/verification.defs';
+import { decideUpdate, verificationStateQuery, type VerificationState } from '../workflows/verification.defs';
+import { resolveAttentionUpdate } from '../workflows/attention.defs';
 import { depositWorkflowId } from '../workflows/deposit-account.defs';
 import { closureStateQuery, closureWorkflowId } from '../workflows/shop-closure.defs';
 import { createShopService } from '../api/shops/service';
@@ -128,6 +129,22 @@ const scenarios: Record<string, Scenario> = {
   async 'closure-cancelled-after-record'(stack, merchantId) {
     const { 'shop-closure-cancelled': workflowId } = (await scenarios['closure-cancelled']!(stack, merchantId)) as Record<string, string>;
     return { 'shop-closure-cancelled-after-record': workflowId! };
+  },
+
+  /**
+   * A reason the database refuses: the case waits in needs_attention, ops retry (refused
+   * again), then abandon, which closes it. Proves the attention path replays.
+   */
+  async 'needs-attention-closed-by-ops'(stack, merchantId) {
+    const started = await stack.verifications.start(individualRequest(merchantId), merchantOf(merchantId), new Date(await stack.env.currentTimeMs()));
+    const handle = stack.env.client.workflow.getHandle(started.workflowId);
+    await waitForState(stack, started.workflowId, (s) => s.deadline !== null);
+    await handle.startUpdate(decideUpdate, { args: [{ decision: 'reject', reasons: ['\u0000'], reviewer: 'reviewer:rui' }], waitForStage: WorkflowUpdateStage.ACCEPTED });
+    await waitForState(stack, started.workflowId, (s) => s.status === 'needs_attention');
+    await handle.executeUpdate(resolveAttentionUpdate, { args: [{ action: 'retry', actor: 'ops:olga' }] });
+    await waitForState(stack, started.workflowId, (s) => s.status === 'needs_attention' && s.history.filter((h) => h.type === 'needs_attention').length === 2);
+    await handle.executeUpdate(resolveAttentionUpdate, { args: [{ action: 'abandon', actor: 'ops:olga' }] });
+    return started.workflowId;
   },
 };
 

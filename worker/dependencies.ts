@@ -11,6 +11,7 @@ import { createFinalSettlement, createSettlementActivities } from '../activities
 import { createOrderImportActivities } from '../activities/order-import';
 import { createViolationActivities } from '../activities/violations';
 import { createEntityChangeActivities } from '../activities/entity-change';
+import { withPermanentDatabaseFailures } from '../activities/database-failures';
 import { DEFAULT_VIOLATION_POLICY } from '../domain/violations';
 import type { SettlementThresholds } from '../domain/settlement';
 import { DEFAULT_DEPOSIT_POLICY, parseDepositPolicy, type DepositPolicy } from '../domain/deposit-policy';
@@ -116,5 +117,5 @@ export function createActivities(deps: ActivityDeps) {
   const violations = createViolationActivities({ db: deps.db, platform: deps.platform, calendar: deps.calendar, policy: DEFAULT_VIOLATION_POLICY, temporal: deps.temporal });
   const entityChange = createEntityChangeActivities({ db: deps.db, platform: deps.platform, policy: deps.depositPolicy });
   mergeActivityGroups(verification, deposits, closure, settlement, orderImport, violations, entityChange);
-  return { ...verification, ...deposits, ...closure, ...settlement, ...orderImport, ...violations, ...entityChange };
+  return withPermanentDatabaseFailures({ ...verification, ...deposits, ...closure, ...settlement, ...orderImport, ...violations, ...entityChange });
 }

@@ -1,6 +1,7 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { EntityType } from '../domain/verification';
 import type { LadderStep, Restriction } from '../domain/deposit-policy';
+import type { Attention } from './attention.defs';
 
 /** Shop deposit (保证金, DOMAIN.md section 2): one long-lived process per shop. */
 export const DEPOSIT_PROCESS = 'deposit';
@@ -104,6 +105,8 @@ export interface DepositState extends DepositCarriedState {
   shopId: string;
   merchantId: string;
   restrictions: Restriction[];
+  /** Set while a step that failed for good waits for ops; absent in older runs. */
+  attention?: Attention | null;
 }
 
 export const topUpUpdate = defineUpdate<TopUpResult, [TopUpRequest]>('topUp');

@@ -12,6 +12,8 @@ import {
 import type { DepositActivities } from '../activities/deposits';
 import { restrictionsAfter } from '../domain/deposit';
 import { ErrorType } from '../domain/errors';
+import { attentionGate } from './attention';
+import { NEEDS_ATTENTION, type Attention } from './attention.defs';
 import { STATUS } from './search-attributes';
 import {
   closePromotionUpdate,
@@ -88,6 +90,23 @@ export async function depositAccount(input: DepositAccountInput): Promise<{ stat
     shopId,
     merchantId,
     restrictions: state.episode ? restrictionsAfter(state.episode.stepsDone) : [],
+    attention,
+  });
+
+  // A step of the account's own loop that the database refuses for good waits for ops to
+  // retry it (after fixing the data); there is nothing to abandon in a shop's deposit. The
+  // updates' own steps need no gate: a refused movement fails its update and changes nothing.
+  let attention: Attention | null = null;
+  const gate = attentionGate(() => lastShownStatus, {
+    async enter(waiting) {
+      attention = waiting;
+      upsertSearchAttributes([{ key: STATUS, value: NEEDS_ATTENTION }]);
+      lastShownStatus = NEEDS_ATTENTION;
+    },
+    async leave() {
+      attention = null;
+      wake();
+    },
   });
 
   setHandler(depositStateQuery, snapshot);
@@ -172,12 +191,14 @@ export async function depositAccount(input: DepositAccountInput): Promise<{ stat
   });
 
   if (!input.carried) {
-    const opened = await ledger.openDepositAccount({
-      shopId,
-      merchantId,
-      shopType: input.shopType,
-      asOf: new Date().toISOString(),
-    });
+    const opened = await gate.run('open deposit account', () =>
+      ledger.openDepositAccount({
+        shopId,
+        merchantId,
+        shopType: input.shopType,
+        asOf: new Date().toISOString(),
+      }),
+    );
     // Movements may already have landed while the account was being opened.
     state.requiredFen = opened.requiredFen;
     state.balanceFen = opened.balanceFen;
@@ -191,31 +212,37 @@ export async function depositAccount(input: DepositAccountInput): Promise<{ stat
     if (state.episode && (!short || state.status !== 'open')) {
       // Whole again, or the shop is closing (its own restrictions take over): lift at once.
       const reason = short ? `shop_${state.status}` : 'restored';
-      await ladder.endEpisode({ shopId, merchantId, episodeId: state.episode.id, reason, balanceFen: state.balanceFen });
+      const episodeId = state.episode.id;
+      await gate.run('end shortfall episode', () => ladder.endEpisode({ shopId, merchantId, episodeId, reason, balanceFen: state.balanceFen }));
       state.episode = null;
     } else if (!state.episode && short && state.funded && state.status === 'open') {
       const startedAt = new Date().toISOString();
       const episodeId = `${shopId}:${startedAt}`;
-      const { schedule } = await ladder.startEpisode({
-        shopId,
-        episodeId,
-        startedAt,
-        requiredFen: state.requiredFen,
-        balanceFen: state.balanceFen,
-      });
+      const { schedule } = await gate.run('start shortfall episode', () =>
+        ladder.startEpisode({
+          shopId,
+          episodeId,
+          startedAt,
+          requiredFen: state.requiredFen,
+          balanceFen: state.balanceFen,
+        }),
+      );
       state.episode = { id: episodeId, startedAt, schedule, stepsDone: [] };
     }
     if (state.status === 'closed') break;
 
     const due = state.episode?.schedule.find((s) => !state.episode!.stepsDone.includes(s.step));
     if (state.episode && due && Date.parse(due.at) <= Date.now()) {
-      const result = await ladder.runLadderStep({
-        shopId,
-        merchantId,
-        episodeId: state.episode.id,
-        step: due.step,
-        shortfallFen: Math.max(0, state.requiredFen - state.balanceFen),
-      });
+      const episodeId = state.episode.id;
+      const result = await gate.run(`ladder step ${due.step}`, () =>
+        ladder.runLadderStep({
+          shopId,
+          merchantId,
+          episodeId,
+          step: due.step,
+          shortfallFen: Math.max(0, state.requiredFen - state.balanceFen),
+        }),
+      );
       state.episode.stepsDone.push(due.step);
       apply(result);
       continue;

@@ -1,4 +1,5 @@
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import type { Attention } from './attention.defs';
 
 /** Shop closure (退店, DOMAIN.md section 2): messages, types and ids. */
 export const CLOSURE_PROCESS = 'shop-closure';
@@ -29,6 +30,8 @@ export interface ClosureState {
   blockers: ClosureBlockers | null;
   owedFen: number | null;
   refundedFen: { deposit: number; promotionDeposit: number } | null;
+  /** Set while a step that failed for good waits for ops; absent in older runs. */
+  attention?: Attention | null;
 }
 
 export const cancelClosureUpdate = defineUpdate<ClosureState, [{ actor: string }]>('cancel');

@@ -10,10 +10,12 @@ import {
 import type { ClosureActivities } from '../activities/closure';
 import { ErrorType } from '../domain/errors';
 import { closureSignal, depositWorkflowId } from './deposit-account.defs';
+import { attentionGate, gated } from './attention';
+import { NEEDS_ATTENTION } from './attention.defs';
 import { STATUS } from './search-attributes';
 import { cancelClosureUpdate, closureStateQuery, type ClosureInput, type ClosureState, type ClosureStatus } from './shop-closure.defs';
 
-const act = proxyActivities<ClosureActivities>({
+const activities = proxyActivities<ClosureActivities>({
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '2 seconds', maximumInterval: '5 minutes', nonRetryableErrorTypes: [ErrorType.PlatformRejected] },
 });
@@ -30,7 +32,20 @@ const RECHECK_MS = 24 * 60 * 60 * 1000;
  */
 export async function shopClosure(input: ClosureInput): Promise<ClosureState> {
   const { closureId, shopId, merchantId } = input;
-  const state: ClosureState = { closureId, shopId, status: 'waiting', blockers: null, owedFen: null, refundedFen: null };
+  const state: ClosureState = { closureId, shopId, status: 'waiting', blockers: null, owedFen: null, refundedFen: null, attention: null };
+  // A step the database refuses for good waits for ops to fix the data and retry it: money
+  // may already have moved, so there is nothing to abandon.
+  const gate = attentionGate(() => state.status, {
+    async enter(attention) {
+      state.attention = attention;
+      upsertSearchAttributes([{ key: STATUS, value: NEEDS_ATTENTION }]);
+    },
+    async leave() {
+      state.attention = null;
+      upsertSearchAttributes([{ key: STATUS, value: state.status }]);
+    },
+  });
+  const act = gated(activities, gate);
   let cancelledBy: string | undefined;
   let cancellationRecorded = false;
   const deposit = getExternalWorkflowHandle(depositWorkflowId(shopId));

@@ -1,5 +1,6 @@
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import type { EntityType } from '../domain/verification';
+import type { Attention } from './attention.defs';
 
 /** Entity verification review (DOMAIN.md section 1): messages, types and ids. */
 export const VERIFICATION_PROCESS = 'verification';
@@ -7,7 +8,18 @@ export const VERIFICATION_PROCESS = 'verification';
 /** One open review per merchant: the id comes from the business key, not the case. */
 export const verificationWorkflowId = (merchantId: string): string => `verification:${merchantId}`;
 
-export type VerificationStatus = 'in_review' | 'awaiting_resubmission' | 'approved' | 'rejected' | 'abandoned';
+/**
+ * `needs_attention`: a step failed for good and the case waits for ops (see attention.defs.ts);
+ * `closed_by_ops`: ops abandoned such a case, so the merchant may file again.
+ */
+export type VerificationStatus =
+  | 'in_review'
+  | 'awaiting_resubmission'
+  | 'approved'
+  | 'rejected'
+  | 'abandoned'
+  | 'needs_attention'
+  | 'closed_by_ops';
 
 /** No personal data travels in workflow history: it stays encrypted in the database. */
 export interface VerificationInput {
@@ -50,10 +62,12 @@ export interface VerificationState {
   overdue: boolean;
   resubmitBy: string | null;
   history: CaseHistoryEntry[];
+  /** Set while a step that failed for good waits for ops; absent in older runs. */
+  attention?: Attention | null;
 }
 
 export interface VerificationResult {
-  status: Extract<VerificationStatus, 'approved' | 'rejected' | 'abandoned'>;
+  status: Extract<VerificationStatus, 'approved' | 'rejected' | 'abandoned' | 'closed_by_ops'>;
   shopId?: string;
 }
 

@@ -15,6 +15,8 @@ import type { CasePatchInput, VerificationActivities } from '../activities/verif
 import { ErrorType } from '../domain/errors';
 import { depositAccount } from './deposit-account';
 import { DEPOSIT_PROCESS, depositWorkflowId } from './deposit-account.defs';
+import { attentionGate, StepAbandoned } from './attention';
+import { NEEDS_ATTENTION } from './attention.defs';
 import { MERCHANT_ID, OVERDUE, PROCESS_TYPE, STATUS } from './search-attributes';
 import {
   decideUpdate,
@@ -78,6 +80,7 @@ export async function verificationReview(input: VerificationInput): Promise<Veri
     overdue: false,
     resubmitBy: null,
     history: [],
+    attention: null,
   };
   let pendingDecision: ReviewDecision | undefined;
   let pendingResubmission: Resubmission | undefined;
@@ -120,7 +123,7 @@ export async function verificationReview(input: VerificationInput): Promise<Veri
     },
   );
 
-  const record = async (type: string, actor: string, details: Record<string, unknown>, patch: CasePatchInput) => {
+  const write = async (type: string, actor: string, details: Record<string, unknown>, patch: CasePatchInput) => {
     const entry: CaseHistoryEntry = { seq: state.history.length + 1, type, actor, at: new Date().toISOString(), details };
     await recordCaseEvent({ caseId, merchantId, event: entry, patch });
     state.history.push(entry);
@@ -134,6 +137,24 @@ export async function verificationReview(input: VerificationInput): Promise<Veri
     ]);
   };
 
+  // A step the database refuses for good (a reason it cannot store) waits for ops: retry, or
+  // abandon, which closes the case so the merchant can file again.
+  const gate = attentionGate(() => state.status, {
+    async enter(attention) {
+      state.attention = attention;
+      const { step, error, errorType } = attention;
+      await write(NEEDS_ATTENTION, 'system', { step, error, errorType }, { status: 'needs_attention' });
+    },
+    async leave(attention, resolution) {
+      state.attention = null;
+      const details = { step: attention.step, action: resolution.action, note: resolution.note ?? null };
+      await write('attention_resolved', resolution.actor, details, { status: attention.statusBefore as VerificationStatus });
+    },
+  });
+
+  const record = (type: string, actor: string, details: Record<string, unknown>, patch: CasePatchInput, abandonable = true) =>
+    gate.run(`record ${type}`, () => write(type, actor, details, patch), { abandonable });
+
   const finish = async (status: VerificationResult['status'], shopId?: string): Promise<VerificationResult> => {
     await notifyMerchant({ caseId, merchantId, seq: state.history.length, template: `verification_${status}` });
     await condition(allHandlersFinished);
@@ -141,65 +162,83 @@ export async function verificationReview(input: VerificationInput): Promise<Veri
   };
 
   await openCase({ caseId, merchantId });
-  // Cases started before `submittedBy` existed carry no submitter.
-  await record('submitted', input.submittedBy ?? `merchant:${merchantId}`, { submissionSeq: 1 }, { status: 'in_review' });
-  let submittedAt = input.submittedAt;
+  try {
+    return await review();
+  } catch (err) {
+    if (!(err instanceof StepAbandoned)) throw err;
+    const { actor, note } = err.resolution;
+    await record('closed_by_ops', actor, { step: err.step, note: note ?? null }, closed('closed_by_ops'), false);
+    // Whatever the abandoned step was answering is over: its caller gets the closed case.
+    pendingDecision = undefined;
+    pendingResubmission = undefined;
+    return finish('closed_by_ops');
+  }
 
-  for (;;) {
-    const plan = await planReviewDeadline({ entityType: input.entityType, submittedAt });
-    await record('deadline_set', 'system', plan, { deadline: plan.deadline, overdue: false });
+  async function review(): Promise<VerificationResult> {
+    // Cases started before `submittedBy` existed carry no submitter.
+    await record('submitted', input.submittedBy ?? `merchant:${merchantId}`, { submissionSeq: 1 }, { status: 'in_review' });
+    let submittedAt = input.submittedAt;
 
-    if (!(await waitUntil(() => pendingDecision !== undefined, plan.deadline))) {
-      await escalateOverdueCase({ caseId, merchantId, deadline: plan.deadline });
-      await record('escalated', 'system', { deadline: plan.deadline, notified: 'supervisor' }, { overdue: true });
-      await condition(() => pendingDecision !== undefined);
-    }
+    for (;;) {
+      const plan = await planReviewDeadline({ entityType: input.entityType, submittedAt });
+      await record('deadline_set', 'system', plan, { deadline: plan.deadline, overdue: false });
 
-    const decision = pendingDecision as ReviewDecision;
-    const details = { reasons: decision.reasons };
-    if (decision.decision === 'approve') {
-      const activated = await activateMerchant({ caseId, merchantId, entityType: input.entityType }).catch(identityTaken);
-      if (!activated) {
-        // Another merchant was verified with the number while this case waited (the API
-        // refuses such an approval up front; this is the race it cannot see).
-        const reasons = ['the identity number belongs to another merchant'];
-        await record('rejected', 'system', { reasons, approvedBy: decision.reviewer }, closed('rejected'));
+      if (!(await waitUntil(() => pendingDecision !== undefined, plan.deadline))) {
+        await escalateOverdueCase({ caseId, merchantId, deadline: plan.deadline });
+        await record('escalated', 'system', { deadline: plan.deadline, notified: 'supervisor' }, { overdue: true });
+        await condition(() => pendingDecision !== undefined);
+      }
+
+      const decision = pendingDecision as ReviewDecision;
+      const details = { reasons: decision.reasons };
+      if (decision.decision === 'approve') {
+        const activated = await gate.run(
+          'activate merchant',
+          () => activateMerchant({ caseId, merchantId, entityType: input.entityType }).catch(identityTaken),
+          { abandonable: true },
+        );
+        if (!activated) {
+          // Another merchant was verified with the number while this case waited (the API
+          // refuses such an approval up front; this is the race it cannot see).
+          const reasons = ['the identity number belongs to another merchant'];
+          await record('rejected', 'system', { reasons, approvedBy: decision.reviewer }, closed('rejected'));
+          pendingDecision = undefined;
+          return finish('rejected');
+        }
+        const { shopId } = activated;
+        // Added with deposits: histories recorded before it replay without the child.
+        if (patched('open-deposit-account')) await openDepositAccount(shopId, merchantId, input.entityType);
+        await record('approved', decision.reviewer, { ...details, shopId }, closed('approved'));
+        pendingDecision = undefined;
+        return finish('approved', shopId);
+      }
+      if (decision.decision === 'reject') {
+        await record('rejected', decision.reviewer, details, closed('rejected'));
         pendingDecision = undefined;
         return finish('rejected');
       }
-      const { shopId } = activated;
-      // Added with deposits: histories recorded before it replay without the child.
-      if (patched('open-deposit-account')) await openDepositAccount(shopId, merchantId, input.entityType);
-      await record('approved', decision.reviewer, { ...details, shopId }, closed('approved'));
-      pendingDecision = undefined;
-      return finish('approved', shopId);
-    }
-    if (decision.decision === 'reject') {
-      await record('rejected', decision.reviewer, details, closed('rejected'));
-      pendingDecision = undefined;
-      return finish('rejected');
-    }
 
-    const { resubmitBy } = await planResubmissionDeadline({ requestedAt: new Date().toISOString() });
-    await record('info_requested', decision.reviewer, { ...details, resubmitBy }, {
-      status: 'awaiting_resubmission',
-      resubmitBy,
-      overdue: false,
-    });
-    pendingDecision = undefined;
-    await notifyMerchant({ caseId, merchantId, seq: state.history.length, template: 'verification_info_requested' });
+      const { resubmitBy } = await planResubmissionDeadline({ requestedAt: new Date().toISOString() });
+      await record('info_requested', decision.reviewer, { ...details, resubmitBy }, {
+        status: 'awaiting_resubmission',
+        resubmitBy,
+        overdue: false,
+      });
+      pendingDecision = undefined;
+      await notifyMerchant({ caseId, merchantId, seq: state.history.length, template: 'verification_info_requested' });
 
-    if (!(await waitUntil(() => pendingResubmission !== undefined, resubmitBy))) {
-      await record('abandoned', 'system', { resubmitBy }, closed('abandoned'));
-      return finish('abandoned');
+      if (!(await waitUntil(() => pendingResubmission !== undefined, resubmitBy))) {
+        await record('abandoned', 'system', { resubmitBy }, closed('abandoned'));
+        return finish('abandoned');
+      }
+      const resubmission = pendingResubmission as Resubmission;
+      submittedAt = resubmission.submittedAt;
+      await record('resubmitted', resubmission.by, { submissionSeq: resubmission.submissionSeq }, {
+        status: 'in_review',
+        resubmitBy: null,
+      });
+      pendingResubmission = undefined;
     }
-    const resubmission = pendingResubmission as Resubmission;
-    submittedAt = resubmission.submittedAt;
-    await record('resubmitted', resubmission.by, { submissionSeq: resubmission.submissionSeq }, {
-      status: 'in_review',
-      resubmitBy: null,
-    });
-    pendingResubmission = undefined;
   }
 }
 

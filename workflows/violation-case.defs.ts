@@ -1,5 +1,6 @@
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import type { PenaltyPlan, ViolationLevel, ViolationType } from '../domain/violations';
+import type { Attention } from './attention.defs';
 
 /** Violation case (DOMAIN.md section 4): one process per case, from penalty to expiry. */
 export const VIOLATION_PROCESS = 'violation';
@@ -70,6 +71,8 @@ export interface ViolationCaseState {
   decision: CaseDecision | null;
   appeal: AppealState | null;
   suspensionLifted: boolean;
+  /** Set while a step that failed for good waits for ops; absent in older runs. */
+  attention?: Attention | null;
 }
 
 export const appealUpdate = defineUpdate<ViolationCaseState, [AppealRequest]>('appeal');

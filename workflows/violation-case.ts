@@ -2,11 +2,14 @@ import { allHandlersFinished, condition, proxyActivities, setHandler, upsertSear
 import type { ViolationActivities } from '../activities/violations';
 import { ErrorType } from '../domain/errors';
 import { checkAppealReviewer, checkAppealTime } from '../domain/violations';
+import { attentionGate, gated, StepAbandoned } from './attention';
+import { NEEDS_ATTENTION } from './attention.defs';
 import { STATUS } from './search-attributes';
 import {
   appealUpdate,
   decideAppealUpdate,
   violationStateQuery,
+  type AppealState,
   type ViolationCaseInput,
   type ViolationCaseState,
   type ViolationStatus,
@@ -41,20 +44,57 @@ export async function violationCase(input: ViolationCaseInput): Promise<Violatio
     decision: null,
     appeal: null,
     suspensionLifted: false,
+    attention: null,
   };
   const setStatus = (status: ViolationStatus) => {
     state.status = status;
     upsertSearchAttributes([{ key: STATUS, value: status }]);
   };
 
+  // A step the database refuses for good (an appeal statement or reasons it cannot store)
+  // waits for ops. The case's own status is left as it stands (it counts towards the shop's
+  // record); the Web UI's Status and the case's events show the wait.
+  const gate = attentionGate(() => state.status, {
+    async enter(attention) {
+      state.attention = attention;
+      upsertSearchAttributes([{ key: STATUS, value: NEEDS_ATTENTION }]);
+      const { step, error, errorType, statusBefore } = attention;
+      const details = { step, error, errorType };
+      await act.recordViolationStatus({ caseId, status: statusBefore as ViolationStatus, event: `${NEEDS_ATTENTION}:${attention.since}`, asOf: now(), details });
+    },
+    async leave(attention, resolution) {
+      state.attention = null;
+      upsertSearchAttributes([{ key: STATUS, value: state.status }]);
+      const details = { step: attention.step, action: resolution.action, note: resolution.note ?? null };
+      const event = `attention_resolved:${attention.since}`;
+      await act.recordViolationStatus({ caseId, status: attention.statusBefore as ViolationStatus, event, actor: resolution.actor, asOf: now(), details });
+    },
+  });
+
+  // The case's own steps have no free text, but one the database refuses waits for ops to retry.
+  const loop = gated(act, gate);
+
   // Handlers first: an update may arrive with the first workflow task.
   setHandler(violationStateQuery, () => state);
   setHandler(
     appealUpdate,
     async (req) => {
-      state.appeal = { filedAt: now(), statement: req.statement, filedBy: req.actor, decision: null, decidedBy: null, decidedAt: null, reasons: [] };
+      const before = state.status;
+      const appeal: AppealState = { filedAt: now(), statement: req.statement, filedBy: req.actor, decision: null, decidedBy: null, decidedAt: null, reasons: [] };
+      state.appeal = appeal;
       setStatus('appealed');
-      await act.recordViolationStatus({ caseId, status: 'appealed', event: 'appeal_filed', actor: req.actor, asOf: state.appeal.filedAt, appeal: state.appeal, details: { statement: req.statement } });
+      try {
+        await gate.run(
+          'record appeal_filed',
+          () => act.recordViolationStatus({ caseId, status: 'appealed', event: 'appeal_filed', actor: req.actor, asOf: appeal.filedAt, appeal, details: { statement: req.statement } }),
+          { abandonable: true, statusBefore: before },
+        );
+      } catch (err) {
+        if (!(err instanceof StepAbandoned)) throw err;
+        // Abandoned by ops: as if it was never filed, so the merchant may appeal again in time.
+        state.appeal = null;
+        setStatus(before);
+      }
       return state;
     },
     {
@@ -72,15 +112,32 @@ export async function violationCase(input: ViolationCaseInput): Promise<Violatio
     decideAppealUpdate,
     async (req) => {
       const asOf = now();
-      state.appeal = { ...state.appeal!, decision: req.decision, decidedBy: req.reviewer, decidedAt: asOf, reasons: req.reasons };
+      const pending = state.appeal!;
+      state.appeal = { ...pending, decision: req.decision, decidedBy: req.reviewer, decidedAt: asOf, reasons: req.reasons };
       if (req.decision === 'rejected') {
         setStatus('in_effect');
-        await act.recordViolationStatus({ caseId, status: 'in_effect', event: 'appeal_rejected', actor: req.reviewer, asOf, appeal: state.appeal, details: { reasons: req.reasons } });
+        const decided = state.appeal;
+        try {
+          await gate.run(
+            'record appeal_rejected',
+            () => act.recordViolationStatus({ caseId, status: 'in_effect', event: 'appeal_rejected', actor: req.reviewer, asOf, appeal: decided, details: { reasons: req.reasons } }),
+            { abandonable: true, statusBefore: 'appealed' },
+          );
+        } catch (err) {
+          if (!(err instanceof StepAbandoned)) throw err;
+          // Abandoned by ops: the appeal waits for a decision again.
+          state.appeal = pending;
+          setStatus('appealed');
+        }
         return state;
       }
       setStatus('reversed');
-      const reversed = await act.reverseViolationPenalty({ caseId, asOf, reviewer: req.reviewer });
-      await act.recordViolationStatus({ caseId, status: 'reversed', event: 'appeal_upheld', actor: req.reviewer, asOf, appeal: state.appeal, details: { reasons: req.reasons, ...reversed } });
+      const reversed = await loop.reverseViolationPenalty({ caseId, asOf, reviewer: req.reviewer });
+      const upheld = state.appeal;
+      // The penalty is already reversed: only a retry can finish recording it.
+      await gate.run('record appeal_upheld', () =>
+        act.recordViolationStatus({ caseId, status: 'reversed', event: 'appeal_upheld', actor: req.reviewer, asOf, appeal: upheld, details: { reasons: req.reasons, ...reversed } }),
+      );
       return state;
     },
     {
@@ -93,10 +150,10 @@ export async function violationCase(input: ViolationCaseInput): Promise<Violatio
     },
   );
 
-  const decision = await act.openViolationCase({ caseId, asOf: now() });
+  const decision = await loop.openViolationCase({ caseId, asOf: now() });
   state.decision = decision;
   setStatus(decision.appealDeadline === null ? 'permanent' : 'appealable');
-  await act.applyViolationPenalty({ caseId, asOf: now() });
+  await loop.applyViolationPenalty({ caseId, asOf: now() });
   const suspensionEnds = decision.penalty.suspendSalesUntil ? Date.parse(decision.penalty.suspendSalesUntil) : null;
   state.suspensionLifted = suspensionEnds === null;
   const appealCloses = decision.appealDeadline ? Date.parse(decision.appealDeadline) : null;
@@ -119,17 +176,17 @@ export async function violationCase(input: ViolationCaseInput): Promise<Violatio
 
     const t = Date.now();
     if (!state.suspensionLifted && t >= suspensionEnds!) {
-      await act.liftViolationRestrictions({ caseId, part: 'suspension', reason: `sales suspension of violation ${caseId} ended`, asOf: now() });
+      await loop.liftViolationRestrictions({ caseId, part: 'suspension', reason: `sales suspension of violation ${caseId} ended`, asOf: now() });
       state.suspensionLifted = true;
     }
     if (state.status === 'appealable' && t >= appealCloses!) {
       setStatus('in_effect');
-      await act.recordViolationStatus({ caseId, status: 'in_effect', event: 'appeal_window_closed', asOf: now() });
+      await loop.recordViolationStatus({ caseId, status: 'in_effect', event: 'appeal_window_closed', asOf: now() });
     }
     if (effectEnds !== null && t >= effectEnds && (state.status === 'in_effect' || state.status === 'appealable')) {
-      await act.liftViolationRestrictions({ caseId, part: 'effect', reason: `effect period of violation ${caseId} ended`, asOf: now() });
+      await loop.liftViolationRestrictions({ caseId, part: 'effect', reason: `effect period of violation ${caseId} ended`, asOf: now() });
       setStatus('expired');
-      await act.recordViolationStatus({ caseId, status: 'expired', event: 'expired', asOf: now() });
+      await loop.recordViolationStatus({ caseId, status: 'expired', event: 'expired', asOf: now() });
     }
   }
   await condition(allHandlersFinished);

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
-import { rootCause } from '@temporalio/common';
+import { rootCause, type UpdateDefinition } from '@temporalio/common';
 import type { Knex } from 'knex';
 import { createLedger } from '../../db/repositories/ledger';
 import { ClosureConflictError, createDepositRepository, type ShopClosure } from '../../db/repositories/deposits';
@@ -8,6 +8,7 @@ import { shortfallFen } from '../../domain/deposit';
 import {
   closePromotionUpdate,
   deductUpdate,
+  depositStateQuery,
   depositWorkflowId,
   topUpUpdate,
   withdrawPromotionExcessUpdate,
@@ -18,12 +19,15 @@ import { MERCHANT_ID, PROCESS_TYPE, STATUS } from '../../workflows/search-attrib
 import { assertMayActFor, type Principal } from '../auth';
 import { conflict, notFound } from '../errors';
 import { paymentRefusalsMapped } from '../payment-refusals';
+import { DEFAULT_UPDATE_WAIT_MS, runUpdate } from '../workflow-updates';
 import type { DeductionBody, TopUpBody } from './schemas';
 
 export interface ShopServiceDeps {
   db: Knex;
   temporal: Client;
   taskQueue: string;
+  /** How long an update may take before the route answers 202 with the process's state. */
+  updateWaitMs?: number;
 }
 
 const actorOf = (p: Principal) => `${p.role}:${p.sub}`;
@@ -55,7 +59,9 @@ function closureView(c: ShopClosure) {
 }
 
 /** Deposits, promotion deposits and shop closure, between HTTP and the shop's processes. */
-export function createShopService({ db, temporal, taskQueue }: ShopServiceDeps) {
+export function createShopService({ db, temporal, taskQueue, updateWaitMs = DEFAULT_UPDATE_WAIT_MS }: ShopServiceDeps) {
+  const onDeposit = <R, A extends [unknown]>(shopId: string, update: UpdateDefinition<R, A>, args: A, what: string) =>
+    runUpdate(depositHandle(shopId), { update, args, stateQuery: depositStateQuery, waitMs: updateWaitMs, what: `${what} of shop ${shopId}` });
   const ledger = createLedger(db);
   const deposits = createDepositRepository(db);
 
@@ -128,24 +134,22 @@ export function createShopService({ db, temporal, taskQueue }: ShopServiceDeps) 
     async topUp(shopId: string, body: TopUpBody, principal: Principal) {
       await loadShop(shopId, principal);
       return paymentRefusalsMapped(`shop ${shopId}`, () =>
-        depositHandle(shopId).executeUpdate(topUpUpdate, { args: [{ ...body, actor: actorOf(principal) }] }),
+        onDeposit(shopId, topUpUpdate, [{ ...body, actor: actorOf(principal) }], 'the top-up'),
       );
     },
 
     async deduct(shopId: string, body: DeductionBody, principal: Principal) {
       await loadShop(shopId, principal);
       return refusalsAreConflicts(`shop ${shopId}`, () =>
-        depositHandle(shopId).executeUpdate(deductUpdate, { args: [{ ...body, actor: actorOf(principal) }] }),
+        onDeposit(shopId, deductUpdate, [{ ...body, actor: actorOf(principal) }], 'the deduction'),
       );
     },
 
     closePromotion: (shopId: string, principal: Principal) =>
-      promotion(shopId, principal, () => depositHandle(shopId).executeUpdate(closePromotionUpdate, { args: [{ actor: actorOf(principal) }] })),
+      promotion(shopId, principal, () => onDeposit(shopId, closePromotionUpdate, [{ actor: actorOf(principal) }], 'the promotion closure')),
 
     withdrawPromotionExcess: (shopId: string, principal: Principal) =>
-      promotion(shopId, principal, () =>
-        depositHandle(shopId).executeUpdate(withdrawPromotionExcessUpdate, { args: [{ actor: actorOf(principal) }] }),
-      ),
+      promotion(shopId, principal, () => onDeposit(shopId, withdrawPromotionExcessUpdate, [{ actor: actorOf(principal) }], 'the excess withdrawal')),
 
     async requestClosure(shopId: string, principal: Principal) {
       const shop = await loadShop(shopId, principal);
@@ -188,7 +192,13 @@ export function createShopService({ db, temporal, taskQueue }: ShopServiceDeps) 
     async cancelClosure(shopId: string, principal: Principal) {
       await loadShop(shopId, principal);
       const state = await refusalsAreConflicts(`shop ${shopId}'s closure`, () =>
-        temporal.workflow.getHandle(closureWorkflowId(shopId)).executeUpdate(cancelClosureUpdate, { args: [{ actor: actorOf(principal) }] }),
+        runUpdate(temporal.workflow.getHandle(closureWorkflowId(shopId)), {
+          update: cancelClosureUpdate,
+          args: [{ actor: actorOf(principal) }],
+          stateQuery: closureStateQuery,
+          waitMs: updateWaitMs,
+          what: `the cancellation of shop ${shopId}'s closure`,
+        }),
       );
       return state;
     },

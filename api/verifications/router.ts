@@ -1,5 +1,6 @@
 import { Router, type RequestHandler } from 'express';
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
+import { attentionBody, attentionOutcome } from '../attention';
 import { requireRole } from '../auth';
 import { describeRoute, errorResponses, json } from '../openapi';
 import { parse } from '../validate';
@@ -103,6 +104,20 @@ export function createVerificationRouter({ service, registry, limitMutations }: 
     const started = await service.requestEntityChange(merchantId, body, req.principal!);
     res.locals.audit = { action: 'merchant.entity_change', target: started.caseId };
     res.status(202).location(`/v1/verifications/${started.caseId}`).json(started);
+  });
+
+  describeRoute(registry, {
+    method: 'post',
+    path: '/v1/verifications/{id}/attention',
+    summary: 'Answer a case in needs_attention: retry the failed step, or abandon it, which closes the case (roles: ops, admin)',
+    request: { params: caseIdParams, body: { required: true, ...json(attentionBody) } },
+    responses: { 200: { description: 'answered', ...json(attentionOutcome) }, 400: bad, 401: unauth, 403: denied, 404: missing, 409: clash, 429: limited },
+  });
+  router.post('/verifications/:id/attention', requireRole('ops', 'admin'), limitMutations, async (req, res) => {
+    const { id } = parse(caseIdParams, req.params, 'case id');
+    const body = parse(attentionBody, req.body, 'answer');
+    res.locals.audit = { action: `verification.attention_${body.action}`, target: id };
+    res.json(await service.resolveAttention(id, body, req.principal!));
   });
 
   return router;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { attentionView } from '../attention';
 import {
   checkSubmission,
   DOCUMENT_KINDS,
@@ -132,6 +133,7 @@ export const verificationCaseResponse = verificationStateResponse.extend({
   legalName: z.string(),
   submittedAt: z.string(),
   closedAt: z.string().nullable(),
+  attention: attentionView,
   submissions: z.array(
     z.object({
       seq: z.number().int(),

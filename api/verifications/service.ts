@@ -19,6 +19,7 @@ import {
   decideUpdate,
   resubmitUpdate,
   VERIFICATION_PROCESS,
+  verificationStateQuery,
   VERIFICATION_WORKFLOW_TYPE,
   verificationWorkflowId,
   type VerificationInput,
@@ -26,6 +27,9 @@ import {
 } from '../../workflows/verification.defs';
 import { assertMayActFor, PII_READERS, type Principal } from '../auth';
 import { badRequest, conflict, notFound, unavailable } from '../errors';
+import { DEFAULT_UPDATE_WAIT_MS, runUpdate, UpdateStillRunning } from '../workflow-updates';
+import { openAttention, type AttentionBody } from '../attention';
+import { resolveAttentionUpdate } from '../../workflows/attention.defs';
 import { resubmissionIssues, type DecisionBody, type ResubmissionBody, type StartVerificationBody } from './schemas';
 
 export interface VerificationServiceDeps {
@@ -33,12 +37,14 @@ export interface VerificationServiceDeps {
   temporal: Client;
   taskQueue: string;
   vault: PiiVault;
+  /** How long an update may take before the route answers 202 with the case's state. */
+  updateWaitMs?: number;
 }
 
 const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
 
 /** What the verification routes do, between HTTP and Temporal + the database. */
-export function createVerificationService({ db, temporal, taskQueue, vault }: VerificationServiceDeps) {
+export function createVerificationService({ db, temporal, taskQueue, vault, updateWaitMs = DEFAULT_UPDATE_WAIT_MS }: VerificationServiceDeps) {
   const cases = createVerificationCaseRepository(db);
   const merchants = createMerchantRepository(db);
   const submissions = createVerificationSubmissionRepository(db, vault);
@@ -119,7 +125,9 @@ export function createVerificationService({ db, temporal, taskQueue, vault }: Ve
       } catch (err) {
         // Nothing half-done: without its rows the review cannot proceed, so stop it.
         await handle.terminate('the case could not be recorded').catch(() => undefined);
-        throw unavailable(`the case could not be recorded: ${(err as Error).message}`);
+        // The database's message quotes SQL and values: it goes to the log, never the body.
+        const failure = new Error('the case could not be recorded', { cause: err });
+        throw Object.assign(unavailable('the case could not be recorded; retry shortly'), { cause: failure });
       }
       return { caseId, workflowId, status: 'in_review' as const };
     },
@@ -157,6 +165,7 @@ export function createVerificationService({ db, temporal, taskQueue, vault }: Ve
         overdue: row.overdue,
         resubmitBy: iso(row.resubmit_by),
         closedAt: iso(row.closed_at),
+        attention: openAttention(events),
         history: events.map((e) => ({ seq: e.seq, type: e.type, actor: e.actor, at: new Date(e.at).toISOString(), details: e.details })),
         submissions: subs.map((s) => ({ ...s, submittedAt: new Date(s.submittedAt).toISOString() })),
       };
@@ -169,8 +178,31 @@ export function createVerificationService({ db, temporal, taskQueue, vault }: Ve
       }
       const handle = temporal.workflow.getHandle(row.workflow_id, row.run_id ?? undefined);
       return update(row, () =>
-        handle.executeUpdate(decideUpdate, { args: [{ decision: body.decision, reasons: body.reasons, reviewer: actorOf(principal) }] }),
+        runUpdate(handle, {
+          update: decideUpdate,
+          args: [{ decision: body.decision, reasons: body.reasons, reviewer: actorOf(principal) }],
+          stateQuery: verificationStateQuery,
+          waitMs: updateWaitMs,
+          what: `the decision on case ${caseId}`,
+        }),
       );
+    },
+
+    /** Ops answer a case waiting in needs_attention: retry the failed step, or abandon (closes the case). */
+    async resolveAttention(caseId: string, body: AttentionBody, principal: Principal) {
+      const row = await load(caseId, principal);
+      const handle = temporal.workflow.getHandle(row.workflow_id, row.run_id ?? undefined);
+      const outcome = await update(row, () =>
+        runUpdate(handle, {
+          update: resolveAttentionUpdate,
+          args: [{ action: body.action, note: body.note, actor: actorOf(principal) }],
+          stateQuery: verificationStateQuery,
+          waitMs: updateWaitMs,
+          what: `ops' answer on case ${caseId}`,
+        }),
+      );
+      const state = await handle.query(verificationStateQuery).catch(() => undefined);
+      return { ...outcome, status: state?.status ?? null };
     },
 
     async resubmit(caseId: string, body: ResubmissionBody, principal: Principal, now = new Date()): Promise<VerificationState> {
@@ -182,12 +214,24 @@ export function createVerificationService({ db, temporal, taskQueue, vault }: Ve
       await identity.assertSubmissionFree({ ...body, entityType: row.entity_type as EntityType, legalName: row.legal_name }, row.merchant_id);
       const seq = await submissions.nextSeq(caseId);
       const handle = temporal.workflow.getHandle(row.workflow_id, row.run_id ?? undefined);
-      const state = await update(row, () =>
-        handle.executeUpdate(resubmitUpdate, {
-          args: [{ submissionSeq: seq, submittedAt: now.toISOString(), by: actorOf(principal) }],
-        }),
-      );
-      await submissions.insert(caseId, seq, { ...body, entityType: row.entity_type as EntityType, legalName: row.legal_name }, now);
+      const record = () => submissions.insert(caseId, seq, { ...body, entityType: row.entity_type as EntityType, legalName: row.legal_name }, now);
+      let state: VerificationState;
+      try {
+        state = await update(row, () =>
+          runUpdate(handle, {
+            update: resubmitUpdate,
+            args: [{ submissionSeq: seq, submittedAt: now.toISOString(), by: actorOf(principal) }],
+            stateQuery: verificationStateQuery,
+            waitMs: updateWaitMs,
+            what: `the resubmission of case ${caseId}`,
+          }),
+        );
+      } catch (err) {
+        // Accepted but not finished in time: the case has taken the resubmission, so keep it.
+        if (err instanceof UpdateStillRunning && err.accepted) await record();
+        throw err;
+      }
+      await record();
       return state;
     },
 

@@ -1,5 +1,6 @@
 import { Router, type RequestHandler } from 'express';
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
+import { attentionBody, attentionOutcome } from '../attention';
 import { requireRole } from '../auth';
 import { describeRoute, errorResponses, json } from '../openapi';
 import { parse } from '../validate';
@@ -94,6 +95,20 @@ export function createViolationRouter({ service, registry, limitMutations }: Vio
     const body = parse(appealDecisionBody, req.body, 'appeal decision');
     res.locals.audit = { action: `violation.appeal_${body.decision}`, target: `violation:${caseId}` };
     res.json(await service.decideAppeal(caseId, body, req.principal!));
+  });
+
+  describeRoute(registry, {
+    method: 'post',
+    path: '/v1/violations/{caseId}/attention',
+    summary: 'Answer a case in needs_attention: retry the failed step, or abandon it (an appeal or its decision is dropped) (ops, admin)',
+    request: { params: caseIdParams, body: { required: true, ...json(attentionBody) } },
+    responses: { 200: { description: 'answered', ...json(attentionOutcome) }, 400: bad, 401: unauth, 403: denied, 404: missing, 409: clash, 429: limited },
+  });
+  router.post('/violations/:caseId/attention', requireRole('ops', 'admin'), limitMutations, async (req, res) => {
+    const { caseId } = parse(caseIdParams, req.params, 'case id');
+    const body = parse(attentionBody, req.body, 'answer');
+    res.locals.audit = { action: `violation.attention_${body.action}`, target: `violation:${caseId}` };
+    res.json(await service.resolveAttention(caseId, body, req.principal!));
   });
 
   describeRoute(registry, {

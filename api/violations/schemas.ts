@@ -1,9 +1,10 @@
 import { z } from 'zod';
+import { attentionView } from '../attention';
 import { VIOLATION_LEVELS, VIOLATION_TYPES } from '../../domain/violations';
 import { shopIdParams } from '../shops/schemas';
 import { merchantIdSchema } from '../verifications/schemas';
 
-const VIOLATION_STATUSES = ['opening', 'appealable', 'appealed', 'in_effect', 'permanent', 'expired', 'reversed'] as const;
+const VIOLATION_STATUSES = ['opening', 'appealable', 'appealed', 'in_effect', 'permanent', 'expired', 'reversed', 'needs_attention'] as const;
 const productId = z.string().regex(/^[A-Za-z0-9._:-]{1,100}$/, 'letters, digits and . _ : - only (1–100)');
 // One line of free text a person wrote: the limits keep a case readable and its row small.
 const text = (max: number) => z.string().trim().min(1).max(max);
@@ -85,6 +86,7 @@ export const violationSummary = z.object({
 });
 
 export const violationCase = violationSummary.extend({
+  attention: attentionView,
   history: z.array(z.object({ type: z.string(), actor: z.string(), at: z.string(), details: z.record(z.string(), z.unknown()) })),
 });
 

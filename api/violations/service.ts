@@ -10,18 +10,24 @@ import {
   decideAppealUpdate,
   VIOLATION_PROCESS,
   VIOLATION_WORKFLOW_TYPE,
+  violationStateQuery,
   violationWorkflowId,
   type ViolationCaseInput,
   type ViolationCaseState,
 } from '../../workflows/violation-case.defs';
 import { assertMayActFor, type Principal } from '../auth';
 import { conflict, forbidden, notFound } from '../errors';
+import { DEFAULT_UPDATE_WAIT_MS, runUpdate } from '../workflow-updates';
+import { openAttention, type AttentionBody } from '../attention';
+import { resolveAttentionUpdate, type AttentionOutcome } from '../../workflows/attention.defs';
 import type { AppealBody, AppealDecisionBody, OpenViolationBody } from './schemas';
 
 export interface ViolationServiceDeps {
   db: Knex;
   temporal: Client;
   taskQueue: string;
+  /** How long an update may take before the route answers 202 with the case's state. */
+  updateWaitMs?: number;
 }
 
 const newCaseId = () => `vio_${randomBytes(12).toString('hex')}`;
@@ -55,8 +61,17 @@ function caseView(c: ViolationCase, state?: ViolationCaseState) {
 const historyView = (events: ViolationEvent[]) =>
   events.map((e) => ({ type: e.type, actor: e.actor, at: new Date(e.at).toISOString(), details: e.details }));
 
+/**
+ * The case with its history. A step waiting for ops shows as `needs_attention` here (and in
+ * the Web UI's Status) while the stored status stays what counts for the shop's record.
+ */
+function withEvents(view: ReturnType<typeof caseView>, events: ViolationEvent[]) {
+  const attention = openAttention(events);
+  return { ...view, status: attention ? ('needs_attention' as const) : view.status, attention, history: historyView(events) };
+}
+
 /** Violation cases between HTTP and their violationCase processes; reads come from the database the process writes. */
-export function createViolationService({ db, temporal, taskQueue }: ViolationServiceDeps) {
+export function createViolationService({ db, temporal, taskQueue, updateWaitMs = DEFAULT_UPDATE_WAIT_MS }: ViolationServiceDeps) {
   const cases = createViolationRepository(db);
 
   async function load(caseId: string, principal: Principal): Promise<ViolationCase> {
@@ -81,7 +96,7 @@ export function createViolationService({ db, temporal, taskQueue }: ViolationSer
       }
       throw err;
     }
-    return { ...caseView(c, state), history: historyView(await cases.events(c.id)) };
+    return withEvents(caseView(c, state), await cases.events(c.id));
   }
 
   const handleOf = (c: ViolationCase) => temporal.workflow.getHandle(c.workflowId ?? violationWorkflowId(c.id));
@@ -148,7 +163,15 @@ export function createViolationService({ db, temporal, taskQueue }: ViolationSer
 
     async appeal(caseId: string, body: AppealBody, principal: Principal) {
       const c = await load(caseId, principal);
-      return update(c, () => handleOf(c).executeUpdate(appealUpdate, { args: [{ statement: body.statement, actor: principal.sub }] }));
+      return update(c, () =>
+        runUpdate(handleOf(c), {
+          update: appealUpdate,
+          args: [{ statement: body.statement, actor: principal.sub }],
+          stateQuery: violationStateQuery,
+          waitMs: updateWaitMs,
+          what: `the appeal of case ${caseId}`,
+        }),
+      );
     },
 
     async decideAppeal(caseId: string, body: AppealDecisionBody, principal: Principal) {
@@ -156,13 +179,40 @@ export function createViolationService({ db, temporal, taskQueue }: ViolationSer
       const reviewer = checkAppealReviewer(c.openedBy, principal.sub);
       if (!reviewer.accepted) throw forbidden(reviewer.reason);
       return update(c, () =>
-        handleOf(c).executeUpdate(decideAppealUpdate, { args: [{ decision: body.decision, reasons: body.reasons, reviewer: principal.sub }] }),
+        runUpdate(handleOf(c), {
+          update: decideAppealUpdate,
+          args: [{ decision: body.decision, reasons: body.reasons, reviewer: principal.sub }],
+          stateQuery: violationStateQuery,
+          waitMs: updateWaitMs,
+          what: `the appeal decision on case ${caseId}`,
+        }),
       );
+    },
+
+    /** Ops answer a case waiting in needs_attention: retry the failed step, or abandon it (an appeal or its decision is dropped). */
+    async resolveAttention(caseId: string, body: AttentionBody, principal: Principal) {
+      const c = await load(caseId, principal);
+      let outcome: AttentionOutcome;
+      try {
+        outcome = await runUpdate(handleOf(c), {
+          update: resolveAttentionUpdate,
+          args: [{ action: body.action, note: body.note, actor: principal.sub }],
+          stateQuery: violationStateQuery,
+          waitMs: updateWaitMs,
+          what: `ops' answer on case ${caseId}`,
+        });
+      } catch (err) {
+        if (err instanceof WorkflowUpdateFailedError) throw conflict(rootCause(err.cause) ?? err.message, { status: c.status });
+        if (err instanceof WorkflowNotFoundError) throw conflict(`violation case ${c.id} is ${c.status}: its process has ended`, { status: c.status });
+        throw err;
+      }
+      const state = await handleOf(c).query(violationStateQuery).catch(() => undefined);
+      return { ...outcome, status: state?.status ?? null };
     },
 
     async view(caseId: string, principal: Principal) {
       const c = await load(caseId, principal);
-      return { ...caseView(c), history: historyView(await cases.events(c.id)) };
+      return withEvents(caseView(c), await cases.events(c.id));
     },
 
     async listOf(merchantId: string, principal: Principal) {

@@ -49,7 +49,7 @@ export interface NewCase {
   kind?: CaseKind;
 }
 
-const OPEN_STATUSES = ['in_review', 'awaiting_resubmission'];
+const OPEN_STATUSES = ['in_review', 'awaiting_resubmission', 'needs_attention'];
 
 export function createVerificationCaseRepository(db: Knex) {
   return {

@@ -27,11 +27,13 @@ const V1_ROUTES = [
   'POST /v1/shops/{shopId}/promotion/closure',
   'POST /v1/shops/{shopId}/promotion/excess-withdrawal',
   'POST /v1/verifications',
+  'POST /v1/verifications/{id}/attention',
   'POST /v1/verifications/{id}/decision',
   'POST /v1/verifications/{id}/resubmission',
   'POST /v1/violations',
   'POST /v1/violations/{caseId}/appeal',
   'POST /v1/violations/{caseId}/appeal-decision',
+  'POST /v1/violations/{caseId}/attention',
 ];
 
 interface JsonSchema {

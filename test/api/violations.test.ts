@@ -127,6 +127,7 @@ describe('violation routes: penalties and appeals over HTTP', () => {
         openedAt: expect.any(String),
         closedAt: null,
         evidence,
+        attention: null,
         history: [
           { type: 'opened', actor: 'system', at: expect.any(String), details: expect.objectContaining({ level: 'general' }) },
           { type: 'penalty_applied', actor: 'system', at: expect.any(String), details: expect.any(Object) },

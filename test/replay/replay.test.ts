@@ -80,6 +80,8 @@ describe('recorded histories', () => {
         'violation-case-ban.json',
         'entity-change-approved.json',
         'entity-change-rejected.json',
+        // A step the database refused for good: needs_attention, a retry, then closed by ops.
+        'verification-needs-attention-closed-by-ops.json',
       ]),
     );
   });

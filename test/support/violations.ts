@@ -18,7 +18,8 @@ export async function openViolation(
   stack: Stack,
   c: { merchantId: string; shopId: string; type: ViolationType; level: ViolationLevel; productIds?: string[] },
 ): Promise<ViolationCaseInput> {
-  const caseId = `vio_${randomBytes(6).toString('hex')}`;
+  // The same shape as the API's ids, so a case opened here can be driven over HTTP too.
+  const caseId = `vio_${randomBytes(12).toString('hex')}`;
   const input: ViolationCaseInput = {
     caseId,
     merchantId: c.merchantId,
