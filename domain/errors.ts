@@ -24,6 +24,8 @@ export const ErrorType = {
   RecordNotFound: 'RecordNotFound',
   /** The platform's order feed sent an event we cannot store; the same page would fail again. */
   OrderFeedInvalid: 'OrderFeedInvalid',
+  /** A settlement period that is not a month merchant-ops can settle (domain/settlement.ts). */
+  InvalidSettlementPeriod: 'InvalidSettlementPeriod',
 } as const;
 
 export type ErrorType = (typeof ErrorType)[keyof typeof ErrorType];
