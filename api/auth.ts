@@ -1,7 +1,7 @@
 import { jwtVerify, errors as joseErrors } from 'jose';
 import type { RequestHandler } from 'express';
 import { z } from 'zod';
-import { forbidden, unauthorized } from './errors';
+import { forbidden, notFound, unauthorized } from './errors';
 
 export const ROLES = ['ops', 'reviewer', 'finance', 'admin', 'merchant'] as const;
 export type Role = (typeof ROLES)[number];
@@ -77,8 +77,23 @@ export function requireRole(...roles: Role[]): RequestHandler {
 }
 
 /** A merchant acts on its own merchant only; staff roles on any. */
+export function mayActFor(principal: Principal, merchantId: string): boolean {
+  return principal.role !== 'merchant' || principal.merchantId === merchantId;
+}
+
+/**
+ * What a merchant hears about any merchant but itself, whether it exists or not; its own
+ * lists never 404, so this one answer cannot tell merchant ids apart.
+ */
+export const merchantNotFound = (merchantId: string) => notFound(`merchant ${merchantId} does not exist`);
+
+/**
+ * For requests that name a merchant without looking anything up (starting its review):
+ * a 403 there reveals nothing. A lookup (a shop, a case, a statement) must use mayActFor
+ * and answer another merchant's record exactly as a missing one, so ids cannot be probed.
+ */
 export function assertMayActFor(principal: Principal, merchantId: string): void {
-  if (principal.role === 'merchant' && principal.merchantId !== merchantId) {
+  if (!mayActFor(principal, merchantId)) {
     throw forbidden('a merchant may only act on its own cases and shops');
   }
 }

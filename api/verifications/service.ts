@@ -21,7 +21,7 @@ import {
   type VerificationInput,
   type VerificationState,
 } from '../../workflows/verification.defs';
-import { assertMayActFor, PII_READERS, type Principal } from '../auth';
+import { assertMayActFor, mayActFor, PII_READERS, type Principal } from '../auth';
 import { badRequest, conflict, notFound, unavailable } from '../errors';
 import { resubmissionIssues, type DecisionBody, type ResubmissionBody, type StartVerificationBody } from './schemas';
 
@@ -44,8 +44,8 @@ export function createVerificationService({ db, temporal, taskQueue, vault }: Ve
 
   async function load(caseId: string, principal: Principal): Promise<CaseRow> {
     const row = await cases.findCase(caseId);
-    if (!row) throw notFound(`verification case ${caseId} does not exist`);
-    assertMayActFor(principal, row.merchant_id);
+    // Another merchant's case is answered as a missing one: case ids cannot be probed.
+    if (!row || !mayActFor(principal, row.merchant_id)) throw notFound(`verification case ${caseId} does not exist`);
     return row;
   }
 

@@ -2,7 +2,7 @@ import request from 'supertest';
 import { SignJWT } from 'jose';
 import { individualRequest } from '../support/fixtures';
 import { startStack, type Stack } from '../support/stack';
-import { apiFor, merchant, staff, type Api } from './http';
+import { apiFor, expectAnsweredAsMissing, merchant, staff, type Api } from './http';
 
 describe('API authentication and roles', () => {
   let stack: Stack;
@@ -71,10 +71,12 @@ describe('API authentication and roles', () => {
       expect(res.body).toEqual({ error: 'forbidden', message: expect.any(String), requestId: expect.any(String) });
     });
 
-    test('another merchant may not read the case, and learns nothing of it', async () => {
+    test('another merchant may not read the case, and learns nothing of it: the answer is that of a missing case', async () => {
       const res = await api.view(caseId, merchant('m-someone-else'));
-      expect(res.status).toBe(403);
-      expect(res.body).toEqual({ error: 'forbidden', message: 'a merchant may only act on its own cases and shops', requestId: expect.any(String) });
+      const unknown = 'vc_000000000000000000000000';
+      const missing = await api.view(unknown, merchant('m-someone-else'));
+      expect(res.body).toEqual({ error: 'not_found', message: `verification case ${caseId} does not exist`, requestId: expect.any(String) });
+      expectAnsweredAsMissing(res, missing, { existing: caseId, unknown });
     });
   });
 
@@ -121,12 +123,12 @@ describe('API authentication and roles', () => {
     };
 
     test.each([
-      ['reviewer', staff.reviewer],
-      ['finance', staff.finance],
-      ['another merchant', merchant('m-not-the-owner')],
-    ])('%s may not resubmit: 403 and the case keeps waiting', async (_who, claims) => {
+      ['reviewer', staff.reviewer, 403],
+      ['finance', staff.finance, 403],
+      ['another merchant (as if the case did not exist)', merchant('m-not-the-owner'), 404],
+    ])('%s may not resubmit: %s… and the case keeps waiting', async (_who, claims, status) => {
       const res = await api.resubmit(caseId, claims, answer());
-      expect(res.status).toBe(403);
+      expect(res.status).toBe(status);
       const view = await api.view(caseId, staff.admin);
       expect(view.body.status).toBe('awaiting_resubmission');
       expect(view.body.submissions).toHaveLength(1);

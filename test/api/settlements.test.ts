@@ -5,7 +5,7 @@ import { SETTLEMENT_WORKFLOW_TYPE } from '../../workflows/settlement.defs';
 import { seedOrders } from '../../scripts/seed-orders';
 import { eventually } from '../support/fixtures';
 import { startStack, type Stack } from '../support/stack';
-import { merchant, staff } from './http';
+import { expectAnsweredAsMissing, merchant, staff } from './http';
 
 const PERIOD = '2026-10';
 
@@ -48,7 +48,10 @@ describe('settlement routes', () => {
     expect(own.status).toBe(200);
     expect(own.body.statements).toEqual([expect.objectContaining({ period: PERIOD, gmvFen: Number(first.gmv_fen), netFen: Number(first.net_fen) })]);
     const other = await request(stack.app).get(`/v1/merchants/${first.merchant_id}/statements`).set('Authorization', await bearer(merchant('m-someone-else')));
-    expect(other.status).toBe(403);
+    // Answered like an unknown merchant: a merchant cannot tell which merchant ids exist.
+    const unknown = await request(stack.app).get('/v1/merchants/m-nobody/statements').set('Authorization', await bearer(merchant('m-someone-else')));
+    expect(other.body).toMatchObject({ error: 'not_found', message: `merchant ${first.merchant_id} does not exist` });
+    expectAnsweredAsMissing(other, unknown, { existing: first.merchant_id, unknown: 'm-nobody' });
   });
 
   test.each([

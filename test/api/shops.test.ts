@@ -4,7 +4,7 @@ import type { TokenClaims } from '../../security/tokens';
 import { eventually } from '../support/fixtures';
 import { depositState, expectLedgerWhole, openShop, platformShop } from '../support/shops';
 import { startStack, type Stack } from '../support/stack';
-import { apiFor, merchant, staff, type Api } from './http';
+import { apiFor, expectAnsweredAsMissing, merchant, staff, type Api } from './http';
 
 const REQUIRED = 50_000; // [default] individual shop: 500 CNY
 const PROMOTION_MINIMUM = 50_000; // [src] promotion deposit: at least 500 CNY
@@ -72,7 +72,7 @@ describe('shop routes: deposits, promotion deposit and closure over HTTP', () =>
       ({ shopId } = await openShop(stack, owner));
     });
 
-    test.each(ROUTES.map((r) => [`${r.method} ${r.path}`, r] as const))('%s: a wrong role or another merchant is a 403, an unknown shop a 404, and nothing changes', async (_name, route) => {
+    test.each(ROUTES.map((r) => [`${r.method} ${r.path}`, r] as const))('%s: a wrong role is a 403, an unknown shop or another merchant\'s a 404, and nothing changes', async (_name, route) => {
       for (const role of STAFF.filter((r) => !route.allowed.includes(r))) {
         const res = await call(route, shopId, staff[role], route.body);
         expect({ role, status: res.status, error: res.body.error }).toEqual({ role, status: 403, error: 'forbidden' });
@@ -81,9 +81,13 @@ describe('shop routes: deposits, promotion deposit and closure over HTTP', () =>
         const res = await call(route, shopId, merchant(owner), route.body);
         expect({ status: res.status, message: res.body.message }).toEqual({ status: 403, message: expect.stringContaining('role merchant') });
       }
-      const intruder = await call(route, shopId, merchant('m-shop-intruder'), route.body);
-      expect(intruder.status).toBe(403);
-      expect(intruder.body).toMatchObject({ error: 'forbidden', requestId: intruder.headers['x-request-id'] });
+      if (route.allowed.includes('merchant')) {
+        // Another merchant's shop answers exactly like a missing one: shop ids cannot be enumerated.
+        const intruder = await call(route, shopId, merchant('m-shop-intruder'), route.body);
+        const missing = await call(route, UNKNOWN_SHOP, merchant('m-shop-intruder'), route.body);
+        expect(intruder.body).toMatchObject({ error: 'not_found', message: `shop ${shopId} does not exist`, requestId: intruder.headers['x-request-id'] });
+        expectAnsweredAsMissing(intruder, missing, { existing: shopId, unknown: UNKNOWN_SHOP });
+      }
 
       for (const role of route.allowed) {
         const res = await call(route, UNKNOWN_SHOP, claimsFor(role, 'm-shop-nobody'), route.body);
@@ -468,7 +472,7 @@ describe('shop routes: deposits, promotion deposit and closure over HTTP', () =>
       await send('a bad top-up', topUp(shopId, staff.finance, { amountFen: 1.5, paymentReference: 'a-4' }), 400, /deposit\/top-ups$/, 'fang');
       await send('a closure', requestClosure(shopId, merchant(owner)), 202, 'shop.closure.request', `u-${owner}`);
       await send('a second closure', requestClosure(shopId, staff.ops), 409, 'shop.closure.request', 'olga');
-      await send('a closure by another merchant', requestClosure(shopId, merchant('m-shop-intruder')), 403, 'shop.closure.request', 'u-m-shop-intruder');
+      await send('a closure by another merchant', requestClosure(shopId, merchant('m-shop-intruder')), 404, 'shop.closure.request', 'u-m-shop-intruder');
       await send('a cancellation', cancelClosure(shopId, staff.admin), 200, 'shop.closure.cancel', 'ada');
       await send('a promotion closure by finance', api.post(`/v1/shops/${shopId}/promotion/closure`, staff.finance, {}), 403, /promotion\/closure$/, 'fang');
       await send('an excess withdrawal', api.post(`/v1/shops/${shopId}/promotion/excess-withdrawal`, merchant(owner), {}), 409, 'promotion.withdraw_excess', `u-${owner}`);
