@@ -1,6 +1,8 @@
 import { jwtVerify, errors as joseErrors } from 'jose';
 import type { RequestHandler } from 'express';
 import { z } from 'zod';
+import type { AppConfig } from '../config/config';
+import { maxTokenLifetimeSeconds, type TokenLifetimeConfig } from '../security/tokens';
 import { forbidden, notFound, unauthorized } from './errors';
 
 export const ROLES = ['ops', 'reviewer', 'finance', 'admin', 'merchant'] as const;
@@ -17,6 +19,21 @@ export interface AuthSettings {
   secret: string;
   issuer: string;
   audience: string;
+  /** Caps on exp − iat (and on what is left), by role. */
+  lifetimes: TokenLifetimeConfig;
+  /** How far in the future an iat may be. */
+  clockSkewSeconds: number;
+}
+
+/** The settings authenticate() takes, from the one config. */
+export function authSettingsFrom(config: AppConfig): AuthSettings {
+  return {
+    secret: config.JWT_SECRET,
+    issuer: config.JWT_ISSUER,
+    audience: config.JWT_AUDIENCE,
+    lifetimes: config,
+    clockSkewSeconds: config.JWT_CLOCK_SKEW_SECONDS,
+  };
 }
 
 const claimsSchema = z
@@ -24,6 +41,8 @@ const claimsSchema = z
     sub: z.string().min(1),
     role: z.enum(ROLES),
     merchantId: z.string().min(1).optional(),
+    iat: z.number(),
+    exp: z.number(),
   })
   .refine((c) => c.role !== 'merchant' || c.merchantId, { message: 'a merchant token must name its merchantId' });
 
@@ -48,16 +67,37 @@ export function authenticate(settings: AuthSettings): RequestHandler {
         algorithms: [JWT_ALGORITHM],
         issuer: settings.issuer,
         audience: settings.audience,
-        requiredClaims: ['exp', 'sub'],
+        requiredClaims: ['exp', 'sub', 'iat'],
       });
       const claims = claimsSchema.safeParse(payload);
       if (!claims.success) return next(unauthorized(`token claims are invalid: ${claims.error.issues[0]?.message}`));
-      req.principal = claims.data;
+      const { iat, exp, ...principal } = claims.data;
+      const problem = lifetimeProblem(principal.role, { iat, exp }, settings, Math.floor(Date.now() / 1000));
+      if (problem) return next(unauthorized(problem));
+      req.principal = principal;
       next();
     } catch (err) {
       next(unauthorized(describeJwtError(err)));
     }
   };
+}
+
+/**
+ * A token must say when it was issued, not be issued in the future (beyond the clock skew),
+ * and live no longer than its role's cap: a leaked 100-year admin token is refused. What is
+ * left of it is capped too, so a back-dated iat does not stretch it.
+ */
+export function lifetimeProblem(
+  role: Role,
+  { iat, exp }: { iat: number; exp: number },
+  settings: Pick<AuthSettings, 'lifetimes' | 'clockSkewSeconds'>,
+  nowSeconds: number,
+): string | undefined {
+  const cap = maxTokenLifetimeSeconds(role, settings.lifetimes);
+  if (iat > nowSeconds + settings.clockSkewSeconds) return 'token claim "iat" is in the future';
+  if (exp - iat > cap) return `token lifetime exceeds the ${cap} s allowed for role ${role}`;
+  if (exp - nowSeconds > cap + settings.clockSkewSeconds) return `token lifetime left exceeds the ${cap} s allowed for role ${role}`;
+  return undefined;
 }
 
 function describeJwtError(err: unknown): string {

@@ -55,6 +55,13 @@ export const configSchema = z
     JWT_SECRET: z.string().min(32).default(DEV_JWT_SECRET),
     JWT_ISSUER: z.string().default('merchant-ops'),
     JWT_AUDIENCE: z.string().default('merchant-ops-api'),
+    // The longest a token may live (exp − iat, and what is left of it), by role: the more a
+    // role may do, the shorter a stolen token is worth anything. Seconds.
+    JWT_MAX_LIFETIME_MERCHANT_SECONDS: int(24 * 3600),
+    JWT_MAX_LIFETIME_STAFF_SECONDS: int(12 * 3600),
+    JWT_MAX_LIFETIME_ADMIN_SECONDS: int(3600),
+    // How far ahead of our clock a token's iat may be (the issuer's clock may run fast).
+    JWT_CLOCK_SKEW_SECONDS: int(60),
     // AES-256-GCM key (base64 of 32 bytes) for ID numbers and bank cards at rest.
     PII_ENCRYPTION_KEY: z
       .string()

@@ -7,7 +7,7 @@ import { loadConfig, type AppConfig } from '../../config/config';
 import { createApp } from '../../api/app';
 import { createVerificationService, type VerificationService } from '../../api/verifications/service';
 import { createPiiVault } from '../../security/pii';
-import { signToken, type TokenClaims } from '../../security/tokens';
+import { maxTokenLifetimeSeconds, signToken, type TokenClaims } from '../../security/tokens';
 import { startSandboxPlatform, type RunningSandbox } from '../../platform/sandbox';
 import { activityDepsFrom, createActivities, type ActivityDeps } from '../../worker/dependencies';
 import type { PlatformClient } from '../../platform/types';
@@ -80,7 +80,8 @@ export async function startStack(overrides: Record<string, string> = {}, options
       config,
       app: createApp({ config, db, temporal: env.client, logger, vault }),
       verifications: createVerificationService({ db, temporal: env.client, taskQueue: config.TEMPORAL_TASK_QUEUE, vault }),
-      token: (claims) => signToken(auth, claims),
+      // Each role's longest allowed lifetime: the API accepts every token a helper mints.
+      token: (claims) => signToken(auth, claims, maxTokenLifetimeSeconds(claims.role, config)),
       async teardown() {
         worker.shutdown();
         await running;
