@@ -121,6 +121,46 @@ describe('OpenAPI document', () => {
     }
   });
 
+  describe('every status an operation can answer is documented', () => {
+    type Operation = { parameters?: Array<{ in: string }>; responses: Record<string, unknown> };
+    const eachOperation = () =>
+      Object.entries(doc.paths as Record<string, Record<string, Operation>>).flatMap(([path, methods]) =>
+        Object.entries(methods).map(([method, operation]) => ({ name: `${method.toUpperCase()} ${path}`, method, path, operation })),
+      );
+    const statusesOf = (operation: Operation) => Object.keys(operation.responses);
+    // A path that names no real record; every segment is well formed for its route.
+    const concrete = (path: string) =>
+      path.replace('{period}', '2020-01').replace('{id}', 'vc_000000000000000000000000').replace('{caseId}', `vio_${'0'.repeat(24)}`).replace(/\{\w+\}/g, 'm-none');
+
+    test('what the middleware in front of every route can answer: 400, 401, 403, 413, 415, 500', () => {
+      for (const { name, operation } of eachOperation()) {
+        expect({ name, statuses: statusesOf(operation) }).toEqual({ name, statuses: expect.arrayContaining(['400', '401', '403', '413', '415', '500']) });
+      }
+    });
+
+    test('a mutation can also be rate limited (429) and find Temporal unavailable (503); a route with a path parameter can answer 404', () => {
+      for (const { name, method, operation } of eachOperation()) {
+        const expected = [...(method === 'post' ? ['429', '503'] : []), ...(operation.parameters?.some((p) => p.in === 'path') ? ['404'] : [])];
+        expect({ name, statuses: statusesOf(operation) }).toEqual({ name, statuses: expect.arrayContaining(expected) });
+      }
+    });
+
+    test('and the app does answer them: invalid JSON, a body too large, an unsupported charset, no token', async () => {
+      const token = `Bearer ${await stack.token(staff.admin)}`;
+      for (const { name, method, path, operation } of eachOperation()) {
+        const send = () => (method === 'get' ? request(stack.app).get(concrete(path)) : request(stack.app).post(concrete(path)));
+        const answers = {
+          invalidJson: (await send().set('Authorization', token).set('content-type', 'application/json').send('{"oops":')).status,
+          tooLarge: (await send().set('Authorization', token).set('content-type', 'application/json').send(JSON.stringify({ x: 'y'.repeat(200_000) }))).status,
+          charset: (await send().set('Authorization', token).set('content-type', 'application/json; charset=koi8-r').send('{}')).status,
+          noToken: (await send()).status,
+        };
+        expect({ name, answers }).toEqual({ name, answers: { invalidJson: 400, tooLarge: 413, charset: 415, noToken: 401 } });
+        for (const status of Object.values(answers)) expect({ name, documented: statusesOf(operation) }).toEqual({ name, documented: expect.arrayContaining([String(status)]) });
+      }
+    });
+  });
+
   test('every documented operation is served: called with an admin token it never answers "no route"', async () => {
     const caseId = await api.openCase('m-openapi');
     for (const operation of operations()) {
