@@ -167,6 +167,10 @@ describe('shop routes: deposits, promotion deposit and closure over HTTP', () =>
       ['a fractional top-up (half a fen)', '/deposit/top-ups', topUpOf(0.5), { path: 'amountFen', message: expect.stringContaining('int') }],
       ['a top-up in yuan with cents (a float)', '/deposit/top-ups', topUpOf(500.25), { path: 'amountFen', message: expect.stringContaining('int') }],
       ['a top-up past the safe integers', '/deposit/top-ups', topUpOf(2 ** 53), { path: 'amountFen', message: expect.any(String) }],
+      // Two of those would take the balance past 2^53 fen, which no read of it survives.
+      ['a top-up of the largest safe integer', '/deposit/top-ups', topUpOf(Number.MAX_SAFE_INTEGER), { path: 'amountFen', message: expect.stringContaining('100,000,000 CNY') }],
+      ['a top-up one fen over 100 million CNY', '/deposit/top-ups', topUpOf(10_000_000_001), { path: 'amountFen', message: expect.stringContaining('100,000,000 CNY') }],
+      ['a deduction one fen over 100 million CNY', '/deposit/deductions', deductionOf(10_000_000_001), { path: 'amountFen', message: expect.stringContaining('100,000,000 CNY') }],
       ['a top-up amount as text', '/deposit/top-ups', topUpOf('50000'), { path: 'amountFen', message: expect.stringContaining('expected number') }],
       ['a top-up without a paymentReference', '/deposit/top-ups', { amountFen: 100 }, { path: 'paymentReference', message: expect.any(String) }],
       ['a paymentReference with spaces', '/deposit/top-ups', { amountFen: 100, paymentReference: 'pay 1' }, { path: 'paymentReference', message: expect.stringContaining('letters, digits') }],
@@ -218,6 +222,17 @@ describe('shop routes: deposits, promotion deposit and closure over HTTP', () =>
   });
 
   describe('top-ups and deductions', () => {
+    test('a movement of exactly 100 million CNY is accepted, and deducted back', async () => {
+      const owner = 'm-shop-largest';
+      const { shopId } = await openShop(stack, owner);
+      const top = await topUp(shopId, staff.finance, { amountFen: 10_000_000_000, paymentReference: 'wire-largest' });
+      expect(top.status).toBe(200);
+      expect(top.body.balanceFen).toBe(10_000_000_000);
+      const back = await deduct(shopId, staff.finance, { amountFen: 10_000_000_000, reason: 'recorded in error', reference: 'undo-largest' });
+      expect(back.status).toBe(200);
+      expect(back.body.balanceFen).toBe(0);
+    });
+
     test('a top-up repeated with its paymentReference answers the same transaction, replayed, and counts once', async () => {
       const owner = 'm-shop-topup';
       const { shopId } = await openShop(stack, owner);
