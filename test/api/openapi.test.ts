@@ -1,5 +1,6 @@
 import request from 'supertest';
 import { enterpriseRequest, individualRequest } from '../support/fixtures';
+import { schemaProblem, type JsonSchema } from '../support/json-schema';
 import { startStack, type Stack } from '../support/stack';
 import { apiFor, staff, type Api } from './http';
 
@@ -26,62 +27,6 @@ const V1_ROUTES = [
   'POST /v1/violations/{caseId}/appeal',
   'POST /v1/violations/{caseId}/appeal-decision',
 ];
-
-interface JsonSchema {
-  type?: string;
-  properties?: Record<string, JsonSchema>;
-  required?: string[];
-  additionalProperties?: boolean;
-  enum?: unknown[];
-  items?: JsonSchema;
-  minItems?: number;
-  maxItems?: number;
-  minLength?: number;
-  maxLength?: number;
-  pattern?: string;
-}
-
-/**
- * Why a value breaks a schema, for the subset of JSON Schema the document uses, or
- * undefined. Enough to show the document and the route refuse the same bodies.
- */
-function schemaProblem(schema: JsonSchema, value: unknown, at = '(root)'): string | undefined {
-  if (schema.enum && !schema.enum.includes(value)) return `${at}: not in enum`;
-  switch (schema.type) {
-    case 'string':
-      if (typeof value !== 'string') return `${at}: not a string`;
-      if (schema.minLength !== undefined && value.length < schema.minLength) return `${at}: too short`;
-      if (schema.maxLength !== undefined && value.length > schema.maxLength) return `${at}: too long`;
-      if (schema.pattern && !new RegExp(schema.pattern, 'u').test(value)) return `${at}: pattern`;
-      return undefined;
-    case 'array':
-      if (!Array.isArray(value)) return `${at}: not an array`;
-      if (schema.minItems !== undefined && value.length < schema.minItems) return `${at}: too few items`;
-      if (schema.maxItems !== undefined && value.length > schema.maxItems) return `${at}: too many items`;
-      for (const [i, item] of value.entries()) {
-        const problem = schemaProblem(schema.items ?? {}, item, `${at}.${i}`);
-        if (problem) return problem;
-      }
-      return undefined;
-    case 'object': {
-      if (typeof value !== 'object' || value === null || Array.isArray(value)) return `${at}: not an object`;
-      const record = value as Record<string, unknown>;
-      for (const key of schema.required ?? []) if (!(key in record)) return `${at}.${key}: required`;
-      for (const [key, v] of Object.entries(record)) {
-        const property = schema.properties?.[key];
-        if (!property) {
-          if (schema.additionalProperties === false) return `${at}.${key}: not allowed`;
-          continue;
-        }
-        const problem = schemaProblem(property, v, `${at}.${key}`);
-        if (problem) return problem;
-      }
-      return undefined;
-    }
-    default:
-      return undefined;
-  }
-}
 
 describe('OpenAPI document', () => {
   let stack: Stack;
