@@ -1,7 +1,7 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Db } from '../db/connection';
 import { createSettlementRepository, type MissingRate, type SettlementTotals } from '../db/repositories/settlement';
-import { periodOf, type SettlementThresholds } from '../domain/settlement';
+import { periodOf, settlementPeriodProblem, type SettlementThresholds } from '../domain/settlement';
 import { ErrorType } from '../domain/errors';
 import type { FinalSettlement } from './closure';
 import type { PlatformClient } from '../platform/types';
@@ -43,12 +43,25 @@ interface BatchCursor {
 const addTotals = (a: Partial<SettlementTotals>, b: SettlementTotals): Partial<SettlementTotals> =>
   Object.fromEntries(Object.entries(b).map(([k, v]) => [k, (a[k as keyof SettlementTotals] ?? 0) + v]));
 
+/**
+ * The API refuses a period outside the settleable range, but a run can also be started by
+ * hand or by an old schedule. PostgreSQL has no year 0 ('0000-01-01' is out of range), so
+ * such a period would fail every retry for ever: refuse it once, non-retryably.
+ */
+function requireSettleablePeriod(period: string): void {
+  const problem = settlementPeriodProblem(period, new Date());
+  if (problem) {
+    throw ApplicationFailure.nonRetryable(`settlement period ${JSON.stringify(period)} ${problem}`, ErrorType.InvalidSettlementPeriod);
+  }
+}
+
 export function createSettlementActivities({ db, platform, thresholds, sizes }: SettlementActivityDeps) {
   const settlement = createSettlementRepository(db);
   const { merchantsPerRange, merchantsPerBatch, payoutsPerPage } = { ...DEFAULT_SIZES, ...sizes };
 
   return {
     async startRun(input: { period: string }) {
+      requireSettleablePeriod(input.period);
       const { started, run } = await settlement.startRun(input.period, { workflowId: Context.current().info.workflowExecution?.workflowId });
       return { alreadySettled: !started && run.status === 'completed', merchantsDone: run.merchantsDone, totals: run.totals };
     },
@@ -59,6 +72,7 @@ export function createSettlementActivities({ db, platform, thresholds, sizes }: 
      * a range settled twice inserts nothing the second time.
      */
     async settleBatch(input: { period: string; after: string; merchantsDone: number; totals: Partial<SettlementTotals> }) {
+      requireSettleablePeriod(input.period);
       const cursor: BatchCursor = (Context.current().info.heartbeatDetails as BatchCursor | undefined) ?? {
         after: input.after,
         merchantsDone: input.merchantsDone,
@@ -90,6 +104,7 @@ export function createSettlementActivities({ db, platform, thresholds, sizes }: 
      * UPDATE. A retry redoes at most the page it was in, and the keys make that harmless.
      */
     async payOutStatements(input: { period: string }) {
+      requireSettleablePeriod(input.period);
       // The cursor and the count travel together, so a retry counts the pages before its cursor once.
       const resumed = Context.current().info.heartbeatDetails as { after: string; payouts: number } | undefined;
       let after = resumed?.after ?? '';

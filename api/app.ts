@@ -11,7 +11,7 @@ import type { Db } from '../db/connection';
 import { createAuditLog } from '../db/repositories/audit-log';
 import type { PiiVault } from '../security/pii';
 import { auditMutations } from './audit';
-import { authenticate } from './auth';
+import { authenticate, authSettingsFrom } from './auth';
 import { errorMapper, HttpError, notFoundRoute } from './errors';
 import { createHealthRouter } from './health';
 import { createOpenApiRegistry, generateOpenApiDocument } from './openapi';
@@ -90,7 +90,7 @@ export function createApp({ config, db, temporal, logger, vault }: AppDeps): Exp
   app.use(createHealthRouter({ db, temporal }));
 
   const v1 = express.Router();
-  v1.use(authenticate({ secret: config.JWT_SECRET, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE }));
+  v1.use(authenticate(authSettingsFrom(config)));
   // After authentication (a stranger learns nothing), before any route: one check for all.
   v1.use(refuseUnstorableText);
   v1.use(

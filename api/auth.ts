@@ -1,7 +1,9 @@
 import { jwtVerify, errors as joseErrors } from 'jose';
 import type { RequestHandler } from 'express';
 import { z } from 'zod';
-import { forbidden, unauthorized } from './errors';
+import type { AppConfig } from '../config/config';
+import { maxTokenLifetimeSeconds, type TokenLifetimeConfig } from '../security/tokens';
+import { forbidden, notFound, unauthorized } from './errors';
 
 export const ROLES = ['ops', 'reviewer', 'finance', 'admin', 'merchant'] as const;
 export type Role = (typeof ROLES)[number];
@@ -17,6 +19,21 @@ export interface AuthSettings {
   secret: string;
   issuer: string;
   audience: string;
+  /** Caps on exp − iat (and on what is left), by role. */
+  lifetimes: TokenLifetimeConfig;
+  /** How far in the future an iat may be. */
+  clockSkewSeconds: number;
+}
+
+/** The settings authenticate() takes, from the one config. */
+export function authSettingsFrom(config: AppConfig): AuthSettings {
+  return {
+    secret: config.JWT_SECRET,
+    issuer: config.JWT_ISSUER,
+    audience: config.JWT_AUDIENCE,
+    lifetimes: config,
+    clockSkewSeconds: config.JWT_CLOCK_SKEW_SECONDS,
+  };
 }
 
 const claimsSchema = z
@@ -24,6 +41,8 @@ const claimsSchema = z
     sub: z.string().min(1),
     role: z.enum(ROLES),
     merchantId: z.string().min(1).optional(),
+    iat: z.number(),
+    exp: z.number(),
   })
   .refine((c) => c.role !== 'merchant' || c.merchantId, { message: 'a merchant token must name its merchantId' });
 
@@ -48,16 +67,37 @@ export function authenticate(settings: AuthSettings): RequestHandler {
         algorithms: [JWT_ALGORITHM],
         issuer: settings.issuer,
         audience: settings.audience,
-        requiredClaims: ['exp', 'sub'],
+        requiredClaims: ['exp', 'sub', 'iat'],
       });
       const claims = claimsSchema.safeParse(payload);
       if (!claims.success) return next(unauthorized(`token claims are invalid: ${claims.error.issues[0]?.message}`));
-      req.principal = claims.data;
+      const { iat, exp, ...principal } = claims.data;
+      const problem = lifetimeProblem(principal.role, { iat, exp }, settings, Math.floor(Date.now() / 1000));
+      if (problem) return next(unauthorized(problem));
+      req.principal = principal;
       next();
     } catch (err) {
       next(unauthorized(describeJwtError(err)));
     }
   };
+}
+
+/**
+ * A token must say when it was issued, not be issued in the future (beyond the clock skew),
+ * and live no longer than its role's cap: a leaked 100-year admin token is refused. Both
+ * together cap what is left of it (exp − now ≤ cap + skew), so a back-dated iat cannot
+ * stretch it either.
+ */
+export function lifetimeProblem(
+  role: Role,
+  { iat, exp }: { iat: number; exp: number },
+  settings: Pick<AuthSettings, 'lifetimes' | 'clockSkewSeconds'>,
+  nowSeconds: number,
+): string | undefined {
+  const cap = maxTokenLifetimeSeconds(role, settings.lifetimes);
+  if (iat > nowSeconds + settings.clockSkewSeconds) return 'token claim "iat" is in the future';
+  if (exp - iat > cap) return `token lifetime exceeds the ${cap} s allowed for role ${role}`;
+  return undefined;
 }
 
 function describeJwtError(err: unknown): string {
@@ -77,8 +117,23 @@ export function requireRole(...roles: Role[]): RequestHandler {
 }
 
 /** A merchant acts on its own merchant only; staff roles on any. */
+export function mayActFor(principal: Principal, merchantId: string): boolean {
+  return principal.role !== 'merchant' || principal.merchantId === merchantId;
+}
+
+/**
+ * What a merchant hears about any merchant but itself, whether it exists or not; its own
+ * lists never 404, so this one answer cannot tell merchant ids apart.
+ */
+export const merchantNotFound = (merchantId: string) => notFound(`merchant ${merchantId} does not exist`);
+
+/**
+ * For requests that name a merchant without looking anything up (starting its review):
+ * a 403 there reveals nothing. A lookup (a shop, a case, a statement) must use mayActFor
+ * and answer another merchant's record exactly as a missing one, so ids cannot be probed.
+ */
 export function assertMayActFor(principal: Principal, merchantId: string): void {
-  if (principal.role === 'merchant' && principal.merchantId !== merchantId) {
+  if (!mayActFor(principal, merchantId)) {
     throw forbidden('a merchant may only act on its own cases and shops');
   }
 }

@@ -12,13 +12,40 @@ export const errorBody = z.object({
 const json = (schema: z.ZodType) => ({ content: { 'application/json': { schema } } });
 
 export const errorResponses = {
-  400: { description: 'invalid input, with field-level issues', ...json(errorBody) },
+  400: { description: 'invalid input (with field-level issues), a body that is not JSON, or a path that cannot be decoded', ...json(errorBody) },
   401: { description: 'missing, invalid or expired token', ...json(errorBody) },
-  403: { description: 'role or merchant not allowed', ...json(errorBody) },
-  404: { description: 'no such resource', ...json(errorBody) },
+  403: { description: 'the role may not do this (or a merchant would act for another merchant)', ...json(errorBody) },
+  404: { description: 'no such resource (for a merchant, also another merchant\'s)', ...json(errorBody) },
   409: { description: 'conflicts with the process state', ...json(errorBody) },
+  413: { description: 'request body is larger than the API accepts', ...json(errorBody) },
+  415: { description: 'request body in an unsupported charset or content encoding', ...json(errorBody) },
   429: { description: 'too many mutating requests', ...json(errorBody) },
+  500: { description: 'something went wrong; quote the request id', ...json(errorBody) },
+  503: { description: 'the workflow service is unavailable; retry shortly', ...json(errorBody) },
 };
+
+/**
+ * What the middleware in front of every /v1 route can answer, whatever the route does: the
+ * body parser (400 invalid JSON, 413, 415), authentication (401), the role check (403), the
+ * error mapper (500). A mutation is also rate limited (429) and talks to Temporal (503); a
+ * path parameter names a record that may not exist (404). describeRoute adds these, so a
+ * new route cannot forget them; 409 and any other 404 are the route's own to declare.
+ */
+function edgeResponses(route: RouteConfig): RouteConfig['responses'] {
+  const { 400: bad, 401: unauth, 403: denied, 404: missing, 413: tooLarge, 415: unsupported, 429: limited, 500: failed, 503: unavailable } = errorResponses;
+  const hasPathParams = route.request?.params !== undefined;
+  const mutation = route.method !== 'get';
+  return {
+    400: bad,
+    401: unauth,
+    403: denied,
+    ...(hasPathParams ? { 404: missing } : {}),
+    413: tooLarge,
+    415: unsupported,
+    ...(mutation ? { 429: limited, 503: unavailable } : {}),
+    500: failed,
+  };
+}
 
 export { json };
 
@@ -30,7 +57,7 @@ export function createOpenApiRegistry(): OpenAPIRegistry {
 }
 
 export function describeRoute(registry: OpenAPIRegistry, route: RouteConfig): void {
-  registry.registerPath({ security: [{ bearer: [] }], ...route });
+  registry.registerPath({ security: [{ bearer: [] }], ...route, responses: { ...edgeResponses(route), ...route.responses } });
 }
 
 export function generateOpenApiDocument(registry: OpenAPIRegistry) {

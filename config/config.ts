@@ -12,6 +12,7 @@ const bool = z
   .transform((v) => v === 'true' || v === '1');
 
 const int = (dflt: number) => z.coerce.number().int().nonnegative().default(dflt);
+const seconds = (dflt: number) => z.coerce.number().int().positive().default(dflt);
 
 // Dev-only secrets: fine on a laptop, refused when NODE_ENV=production.
 const DEV_JWT_SECRET = 'merchant-ops-dev-only-jwt-secret-change-me-000000';
@@ -66,6 +67,13 @@ export const configSchema = z
     JWT_SECRET: z.string().min(32).default(DEV_JWT_SECRET),
     JWT_ISSUER: z.string().default('merchant-ops'),
     JWT_AUDIENCE: z.string().default('merchant-ops-api'),
+    // The longest a token may live (exp − iat, and what is left of it), by role: the more a
+    // role may do, the shorter a stolen token is worth anything. Seconds.
+    JWT_MAX_LIFETIME_MERCHANT_SECONDS: seconds(24 * 3600),
+    JWT_MAX_LIFETIME_STAFF_SECONDS: seconds(12 * 3600),
+    JWT_MAX_LIFETIME_ADMIN_SECONDS: seconds(3600),
+    // How far ahead of our clock a token's iat may be (the issuer's clock may run fast).
+    JWT_CLOCK_SKEW_SECONDS: int(60),
     // AES-256-GCM key (base64 of 32 bytes) for ID numbers and bank cards at rest.
     PII_ENCRYPTION_KEY: z
       .string()

@@ -39,6 +39,8 @@ export const ErrorType = {
    * violation that is no race): the same data would be refused on every retry.
    */
   DataRejected: 'DataRejected',
+  /** A settlement period that is not a month merchant-ops can settle (domain/settlement.ts). */
+  InvalidSettlementPeriod: 'InvalidSettlementPeriod',
 } as const;
 
 export type ErrorType = (typeof ErrorType)[keyof typeof ErrorType];

@@ -207,6 +207,28 @@ export function periodBounds(period: string): { start: Date; end: Date } {
   };
 }
 
+/**
+ * [default] The first month merchant-ops settles: the default fee table starts on
+ * 2020-01-01, so no order before it can have a fee and no statement before it can exist.
+ */
+export const FIRST_SETTLEMENT_PERIOD = '2020-01';
+
+/**
+ * Why `period` cannot be settled at `now`, or undefined. A period must be a real month from
+ * FIRST_SETTLEMENT_PERIOD to the current month (Asia/Shanghai) inclusive: the current month
+ * is what a shop closure's final statement settles under. A later month is refused, not
+ * merely useless: its statements would count as "settled for a later period", so every
+ * real monthly run would skip those merchants.
+ */
+export function settlementPeriodProblem(period: string, now: Date): string | undefined {
+  if (!PERIOD.test(period)) return 'must be a month as YYYY-MM';
+  if (period < FIRST_SETTLEMENT_PERIOD) return `must be ${FIRST_SETTLEMENT_PERIOD} or later`;
+  const current = periodOf(now);
+  // 'YYYY-MM' strings (checked above) compare like the months they name.
+  if (period > current) return `must not be after the current month (${current})`;
+  return undefined;
+}
+
 /** The 'YYYY-MM' period an instant (e.g. a receipt confirmation) falls in, Shanghai time. */
 export function periodOf(instant: Date): string {
   return shanghaiDate(instant).slice(0, 7);

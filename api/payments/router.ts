@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { verifyPlatformCallback, SIGNATURE_HEADER, TIMESTAMP_HEADER } from '../../security/platform-signature';
 import { requireRole } from '../auth';
 import { HttpError } from '../errors';
-import { errorBody, errorResponses, json } from '../openapi';
+import { describeRoute, errorBody, errorResponses, json } from '../openapi';
 import { parse } from '../validate';
 import type { PaymentService } from './service';
 import {
@@ -31,11 +31,10 @@ export function createOfflineTopUpRouter({ service, registry, limitMutations }: 
   const router = Router();
   const { 400: bad, 401: unauth, 403: denied, 404: missing, 409: clash, 429: limited } = errorResponses;
 
-  registry.registerPath({
+  describeRoute(registry, {
     method: 'post',
     path: `/v1/shops/{shopId}${OFFLINE_PATH}`,
     summary: 'Record an offline transfer into a deposit; nothing is credited until a second person approves it (finance, admin)',
-    security: [{ bearer: [] }],
     request: { params: shopParams, body: { required: true, ...json(offlineTopUpBody) } },
     responses: { 201: { description: 'recorded, pending approval', ...json(offlineTopUpView) }, 400: bad, 401: unauth, 403: denied, 404: missing, 409: { ...clash, description: 'this transfer reference is already recorded for the shop' }, 429: limited },
   });
@@ -48,11 +47,10 @@ export function createOfflineTopUpRouter({ service, registry, limitMutations }: 
     res.status(201).json(recorded);
   });
 
-  registry.registerPath({
+  describeRoute(registry, {
     method: 'get',
     path: `/v1/shops/{shopId}${OFFLINE_PATH}`,
     summary: "The shop's offline transfers, newest first (finance, ops, admin)",
-    security: [{ bearer: [] }],
     request: { params: shopParams },
     responses: { 200: { description: 'ok', ...json(offlineTopUpList) }, 400: bad, 401: unauth, 403: denied, 404: missing },
   });
@@ -61,11 +59,10 @@ export function createOfflineTopUpRouter({ service, registry, limitMutations }: 
     res.json(await service.listOffline(shopId, req.principal!));
   });
 
-  registry.registerPath({
+  describeRoute(registry, {
     method: 'post',
     path: `/v1/shops/{shopId}${OFFLINE_PATH}/{offlineTopUpId}/approval`,
     summary: 'Approve an offline transfer and credit it, once; never by whoever recorded it (finance, admin)',
-    security: [{ bearer: [] }],
     request: { params: offlineTopUpParams, body: { required: false, ...json(z.object({}).strict()) } },
     responses: {
       200: { description: 'approved and credited (a repeat replays the credit)', ...json(approvalResponse) },
@@ -120,6 +117,10 @@ export function createPaymentCallbackRouter({ service, registry, secret, toleran
       401: { description: 'missing, stale or wrong signature', ...json(errorBody) },
       404: { description: 'unknown shop or payment', ...json(errorBody) },
       409: { description: 'the payment disagrees with what the platform reports, or the shop is closed', ...json(errorBody) },
+      413: errorResponses[413],
+      429: errorResponses[429],
+      500: errorResponses[500],
+      503: errorResponses[503],
     },
   });
   router.post(PAYMENT_CALLBACK_PATH, express.raw({ type: () => true, limit: bodyLimit }), async (req, res) => {

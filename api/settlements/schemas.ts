@@ -1,6 +1,17 @@
 import { z } from 'zod';
+import { settlementPeriodProblem } from '../../domain/settlement';
 
-export const periodSchema = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'a month as YYYY-MM');
+/**
+ * A month merchant-ops can settle (settlementPeriodProblem): from the first period to the
+ * current month, Shanghai time. Checked at each request, so the bound moves with the clock.
+ */
+export const periodSchema = z
+  .string()
+  .regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'a month as YYYY-MM')
+  .superRefine((period, ctx) => {
+    const problem = settlementPeriodProblem(period, new Date());
+    if (problem) ctx.addIssue({ code: 'custom', message: `period ${problem}` });
+  });
 
 export const runSettlementBody = z.object({ period: periodSchema }).strict();
 export const periodParams = z.object({ period: periodSchema }).strict();

@@ -3,7 +3,7 @@ import type { Knex } from 'knex';
 import { createSettlementRepository, type Statement } from '../../db/repositories/settlement';
 import { PROCESS_TYPE, STATUS } from '../../workflows/search-attributes';
 import { SETTLEMENT_PROCESS, SETTLEMENT_WORKFLOW_TYPE, settlementWorkflowId } from '../../workflows/settlement.defs';
-import { assertMayActFor, type Principal } from '../auth';
+import { mayActFor, merchantNotFound, type Principal } from '../auth';
 import { notFound } from '../errors';
 
 export interface SettlementServiceDeps {
@@ -62,7 +62,7 @@ export function createSettlementService({ db, temporal, taskQueue }: SettlementS
     },
 
     async statementsOf(merchantId: string, principal: Principal) {
-      assertMayActFor(principal, merchantId);
+      if (!mayActFor(principal, merchantId)) throw merchantNotFound(merchantId);
       return { merchantId, statements: (await settlement.statementsOf(merchantId)).map(statementView) };
     },
   };

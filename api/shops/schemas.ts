@@ -1,6 +1,19 @@
 import { z } from 'zod';
 
-const fen = z.number().int().positive().max(Number.MAX_SAFE_INTEGER).describe('integer fen (1 CNY = 100 fen)');
+/**
+ * [default] One movement is at most 100 million CNY: far above any deposit requirement (tens
+ * of thousands of CNY), and small enough that a shop's balances stay safe integers (2^53 fen)
+ * over any number of real movements. Larger amounts are typos or probes; two of 2^53 − 1 fen
+ * once pushed a balance past what any later read of it survives.
+ */
+export const MAX_MOVEMENT_FEN = 10_000_000_000;
+
+const fen = z
+  .number()
+  .int()
+  .positive()
+  .max(MAX_MOVEMENT_FEN, 'at most 10,000,000,000 fen (100,000,000 CNY) per movement')
+  .describe('integer fen (1 CNY = 100 fen)');
 const account = z.enum(['deposit', 'promotion_deposit']).default('deposit');
 const reference = z.string().regex(/^[A-Za-z0-9._:-]{1,100}$/, 'letters, digits and . _ : - only (1–100)');
 

@@ -16,7 +16,7 @@ import {
 } from '../../workflows/deposit-account.defs';
 import { cancelClosureUpdate, CLOSURE_PROCESS, CLOSURE_WORKFLOW_TYPE, closureStateQuery, closureWorkflowId } from '../../workflows/shop-closure.defs';
 import { MERCHANT_ID, PROCESS_TYPE, STATUS } from '../../workflows/search-attributes';
-import { assertMayActFor, type Principal } from '../auth';
+import { mayActFor, type Principal } from '../auth';
 import { conflict, notFound } from '../errors';
 import { paymentRefusalsMapped } from '../payment-refusals';
 import { DEFAULT_UPDATE_WAIT_MS, runUpdate } from '../workflow-updates';
@@ -67,8 +67,8 @@ export function createShopService({ db, temporal, taskQueue, updateWaitMs = DEFA
 
   async function loadShop(shopId: string, principal: Principal) {
     const shop = await db('shops').where({ id: shopId }).first<{ id: string; merchant_id: string; status: string } | undefined>();
-    if (!shop) throw notFound(`shop ${shopId} does not exist`);
-    assertMayActFor(principal, shop.merchant_id);
+    // Another merchant's shop is answered as a missing one: shop ids cannot be enumerated.
+    if (!shop || !mayActFor(principal, shop.merchant_id)) throw notFound(`shop ${shopId} does not exist`);
     return shop;
   }
   const depositHandle = (shopId: string) => temporal.workflow.getHandle(depositWorkflowId(shopId));

@@ -25,7 +25,7 @@ import {
   type VerificationInput,
   type VerificationState,
 } from '../../workflows/verification.defs';
-import { assertMayActFor, PII_READERS, type Principal } from '../auth';
+import { assertMayActFor, mayActFor, PII_READERS, type Principal } from '../auth';
 import { badRequest, conflict, notFound, unavailable } from '../errors';
 import { DEFAULT_UPDATE_WAIT_MS, runUpdate, UpdateStillRunning } from '../workflow-updates';
 import { openAttention, type AttentionBody } from '../attention';
@@ -54,8 +54,8 @@ export function createVerificationService({ db, temporal, taskQueue, vault, upda
 
   async function load(caseId: string, principal: Principal): Promise<CaseRow> {
     const row = await cases.findCase(caseId);
-    if (!row) throw notFound(`verification case ${caseId} does not exist`);
-    assertMayActFor(principal, row.merchant_id);
+    // Another merchant's case is answered as a missing one: case ids cannot be probed.
+    if (!row || !mayActFor(principal, row.merchant_id)) throw notFound(`verification case ${caseId} does not exist`);
     return row;
   }
 

@@ -15,7 +15,7 @@ import {
   type ViolationCaseInput,
   type ViolationCaseState,
 } from '../../workflows/violation-case.defs';
-import { assertMayActFor, type Principal } from '../auth';
+import { mayActFor, merchantNotFound, type Principal } from '../auth';
 import { conflict, forbidden, notFound } from '../errors';
 import { DEFAULT_UPDATE_WAIT_MS, runUpdate } from '../workflow-updates';
 import { openAttention, type AttentionBody } from '../attention';
@@ -76,8 +76,8 @@ export function createViolationService({ db, temporal, taskQueue, updateWaitMs =
 
   async function load(caseId: string, principal: Principal): Promise<ViolationCase> {
     const found = await cases.find(caseId);
-    if (!found) throw notFound(`violation case ${caseId} does not exist`);
-    assertMayActFor(principal, found.merchantId);
+    // Another merchant's case is answered as a missing one: case ids cannot be probed.
+    if (!found || !mayActFor(principal, found.merchantId)) throw notFound(`violation case ${caseId} does not exist`);
     return found;
   }
 
@@ -216,7 +216,7 @@ export function createViolationService({ db, temporal, taskQueue, updateWaitMs =
     },
 
     async listOf(merchantId: string, principal: Principal) {
-      assertMayActFor(principal, merchantId);
+      if (!mayActFor(principal, merchantId)) throw merchantNotFound(merchantId);
       return { merchantId, violations: (await cases.listByMerchant(merchantId)).map((c) => caseView(c)) };
     },
   };

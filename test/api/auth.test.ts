@@ -1,8 +1,9 @@
 import request from 'supertest';
-import { SignJWT } from 'jose';
+import { spawnSync } from 'node:child_process';
+import { decodeJwt, SignJWT } from 'jose';
 import { individualRequest } from '../support/fixtures';
 import { startStack, type Stack } from '../support/stack';
-import { apiFor, merchant, staff, type Api } from './http';
+import { apiFor, expectAnsweredAsMissing, merchant, staff, type Api } from './http';
 
 describe('API authentication and roles', () => {
   let stack: Stack;
@@ -71,10 +72,12 @@ describe('API authentication and roles', () => {
       expect(res.body).toEqual({ error: 'forbidden', message: expect.any(String), requestId: expect.any(String) });
     });
 
-    test('another merchant may not read the case, and learns nothing of it', async () => {
+    test('another merchant may not read the case, and learns nothing of it: the answer is that of a missing case', async () => {
       const res = await api.view(caseId, merchant('m-someone-else'));
-      expect(res.status).toBe(403);
-      expect(res.body).toEqual({ error: 'forbidden', message: 'a merchant may only act on its own cases and shops', requestId: expect.any(String) });
+      const unknown = 'vc_000000000000000000000000';
+      const missing = await api.view(unknown, merchant('m-someone-else'));
+      expect(res.body).toEqual({ error: 'not_found', message: `verification case ${caseId} does not exist`, requestId: expect.any(String) });
+      expectAnsweredAsMissing(res, missing, { existing: caseId, unknown });
     });
   });
 
@@ -121,12 +124,12 @@ describe('API authentication and roles', () => {
     };
 
     test.each([
-      ['reviewer', staff.reviewer],
-      ['finance', staff.finance],
-      ['another merchant', merchant('m-not-the-owner')],
-    ])('%s may not resubmit: 403 and the case keeps waiting', async (_who, claims) => {
+      ['reviewer', staff.reviewer, 403],
+      ['finance', staff.finance, 403],
+      ['another merchant (as if the case did not exist)', merchant('m-not-the-owner'), 404],
+    ])('%s may not resubmit: %s… and the case keeps waiting', async (_who, claims, status) => {
       const res = await api.resubmit(caseId, claims, answer());
-      expect(res.status).toBe(403);
+      expect(res.status).toBe(status);
       const view = await api.view(caseId, staff.admin);
       expect(view.body.status).toBe('awaiting_resubmission');
       expect(view.body.submissions).toHaveLength(1);
@@ -153,18 +156,19 @@ describe('API authentication and roles', () => {
     const b64 = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
     const sign = (
       claims: Record<string, unknown>,
-      opts: { secret?: string; alg?: string; issuer?: string; audience?: string; expires?: string | number | null } = {},
+      opts: { secret?: string; alg?: string; issuer?: string; audience?: string; expires?: string | number | null; issuedAt?: number | null } = {},
     ) => {
       const jwt = new SignJWT(claims)
         .setProtectedHeader({ alg: opts.alg ?? 'HS256', typ: 'JWT' })
         .setSubject('mallory')
         .setIssuer(opts.issuer ?? stack.config.JWT_ISSUER)
-        .setAudience(opts.audience ?? stack.config.JWT_AUDIENCE)
-        .setIssuedAt();
+        .setAudience(opts.audience ?? stack.config.JWT_AUDIENCE);
+      if (opts.issuedAt !== null) jwt.setIssuedAt(opts.issuedAt);
       if (opts.expires !== null) jwt.setExpirationTime(opts.expires ?? '1h');
       return jwt.sign(new TextEncoder().encode(opts.secret ?? stack.config.JWT_SECRET));
     };
     const admin = { role: 'admin' };
+    const merchantClaims = { role: 'merchant', merchantId: 'm-mallory' };
     const nowSeconds = () => Math.floor(Date.now() / 1000);
 
     const cases: Array<[string, () => Promise<string | undefined>, RegExp]> = [
@@ -181,7 +185,28 @@ describe('API authentication and roles', () => {
       ['alg HS512 with the right secret', async () => `Bearer ${await sign(admin, { alg: 'HS512' })}`, /algorithm/],
       ['a merchant token without merchantId', async () => `Bearer ${await sign({ role: 'merchant' })}`, /merchantId/],
       ['an unknown role', async () => `Bearer ${await sign({ role: 'superuser' })}`, /claims are invalid/],
+      ['a token without iat', async () => `Bearer ${await sign(admin, { issuedAt: null })}`, /iat/],
+      ['an admin token valid for 100 years', async () => `Bearer ${await sign(admin, { expires: '100y' })}`, /lifetime .* admin/],
+      ['an admin token one second over its 1 h', async () => `Bearer ${await sign(admin, { issuedAt: nowSeconds(), expires: nowSeconds() + 3_601 })}`, /lifetime/],
+      ['a merchant token one second over its 24 h', async () => `Bearer ${await sign(merchantClaims, { issuedAt: nowSeconds(), expires: nowSeconds() + 86_401 })}`, /lifetime .* merchant/],
+      ['a staff token one second over its 12 h', async () => `Bearer ${await sign({ role: 'ops' }, { issuedAt: nowSeconds(), expires: nowSeconds() + 43_201 })}`, /lifetime .* ops/],
+      ['a token issued in the future beyond the clock skew', async () => `Bearer ${await sign(admin, { issuedAt: nowSeconds() + 120, expires: nowSeconds() + 1_800 })}`, /iat/],
+      [
+        'a back-dated token valid for another year',
+        async () => `Bearer ${await sign(admin, { issuedAt: nowSeconds() - 86_400 * 365, expires: nowSeconds() + 86_400 * 365 })}`,
+        /lifetime/,
+      ],
     ];
+
+    test.each([
+      ['an admin token of exactly 1 h', () => sign(admin, { issuedAt: nowSeconds(), expires: nowSeconds() + 3_600 })],
+      ['a merchant token of exactly 24 h', () => sign(merchantClaims, { issuedAt: nowSeconds(), expires: nowSeconds() + 86_400 })],
+      ['a staff token of exactly 12 h', () => sign({ role: 'ops' }, { issuedAt: nowSeconds(), expires: nowSeconds() + 43_200 })],
+      ['a token issued 30 s ahead (within the clock skew)', () => sign(admin, { issuedAt: nowSeconds() + 30, expires: nowSeconds() + 1_800 })],
+    ])('%s is accepted', async (_what, token) => {
+      const res = await request(stack.app).get('/v1/verifications/vc_000000000000000000000000').set('Authorization', `Bearer ${await token()}`);
+      expect(res.status).toBe(404);
+    });
 
     test.each(cases)('%s: 401 JSON on a mutating route, and nothing started', async (_what, header, message) => {
       const merchantId = 'm-unauthenticated';
@@ -200,6 +225,34 @@ describe('API authentication and roles', () => {
       expect(res.status).toBe(401);
       expect(res.body).toMatchObject({ error: 'unauthorized', requestId: res.headers['x-request-id'] });
     });
+  });
+
+  describe('npm run token mints what the API accepts, never longer than the role may live', () => {
+    const mint = (...args: string[]) =>
+      spawnSync(process.execPath, [require.resolve('tsx/cli'), 'scripts/mint-token.ts', ...args], {
+        encoding: 'utf8',
+        env: { PATH: process.env.PATH, JWT_SECRET: stack.config.JWT_SECRET, JWT_ISSUER: stack.config.JWT_ISSUER, JWT_AUDIENCE: stack.config.JWT_AUDIENCE },
+      });
+
+    test.each([
+      ['admin', ['--role', 'admin'], 3_600],
+      ['a merchant', ['--role', 'merchant', '--merchant', 'm-minted'], 86_400],
+      ['ops for 90 minutes', ['--role', 'ops', '--ttl', '90m'], 5_400],
+    ])('%s', async (_who, args, lifetime) => {
+      const minted = mint(...args);
+      expect(minted.status).toBe(0);
+      const token = minted.stdout.trim();
+      const claims = decodeJwt(token);
+      expect(claims.exp! - claims.iat!).toBe(lifetime);
+      const res = await request(stack.app).get('/v1/verifications/vc_000000000000000000000000').set('Authorization', `Bearer ${token}`);
+      expect(res.status).toBe(404);
+    }, 30_000);
+
+    test('a --ttl over the role\'s cap is refused', () => {
+      const minted = mint('--role', 'admin', '--ttl', '2h');
+      expect(minted.status).toBe(1);
+      expect(minted.stderr).toContain('must be from 1 s to 3600 s');
+    }, 30_000);
   });
 
   test('health endpoints answer without a token', async () => {

@@ -27,6 +27,25 @@ export interface AuditRow {
   details: Record<string, unknown>;
 }
 
+/**
+ * Another merchant's record must be answered exactly like a missing one (so ids cannot be
+ * enumerated): both 404 with the same body keys, code and message once the id is swapped.
+ */
+export function expectAnsweredAsMissing(
+  intruder: { status: number; body: Record<string, unknown> },
+  missing: { status: number; body: Record<string, unknown> },
+  ids: { existing: string; unknown: string },
+): void {
+  const shape = (res: typeof intruder, id: string) => ({
+    status: res.status,
+    keys: Object.keys(res.body).sort(),
+    error: res.body.error,
+    message: String(res.body.message).split(id).join('<id>'),
+  });
+  expect(shape(intruder, ids.existing)).toEqual(shape(missing, ids.unknown));
+  expect(missing.status).toBe(404);
+}
+
 export function apiFor(stack: Stack) {
   const bearer = async (claims: TokenClaims) => `Bearer ${await stack.token(claims)}`;
 

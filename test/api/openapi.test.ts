@@ -1,5 +1,6 @@
 import request from 'supertest';
 import { enterpriseRequest, individualRequest } from '../support/fixtures';
+import { schemaProblem, type JsonSchema } from '../support/json-schema';
 import { startStack, type Stack } from '../support/stack';
 import { apiFor, staff, type Api } from './http';
 
@@ -35,62 +36,6 @@ const V1_ROUTES = [
   'POST /v1/violations/{caseId}/appeal-decision',
   'POST /v1/violations/{caseId}/attention',
 ];
-
-interface JsonSchema {
-  type?: string;
-  properties?: Record<string, JsonSchema>;
-  required?: string[];
-  additionalProperties?: boolean;
-  enum?: unknown[];
-  items?: JsonSchema;
-  minItems?: number;
-  maxItems?: number;
-  minLength?: number;
-  maxLength?: number;
-  pattern?: string;
-}
-
-/**
- * Why a value breaks a schema, for the subset of JSON Schema the document uses, or
- * undefined. Enough to show the document and the route refuse the same bodies.
- */
-function schemaProblem(schema: JsonSchema, value: unknown, at = '(root)'): string | undefined {
-  if (schema.enum && !schema.enum.includes(value)) return `${at}: not in enum`;
-  switch (schema.type) {
-    case 'string':
-      if (typeof value !== 'string') return `${at}: not a string`;
-      if (schema.minLength !== undefined && value.length < schema.minLength) return `${at}: too short`;
-      if (schema.maxLength !== undefined && value.length > schema.maxLength) return `${at}: too long`;
-      if (schema.pattern && !new RegExp(schema.pattern, 'u').test(value)) return `${at}: pattern`;
-      return undefined;
-    case 'array':
-      if (!Array.isArray(value)) return `${at}: not an array`;
-      if (schema.minItems !== undefined && value.length < schema.minItems) return `${at}: too few items`;
-      if (schema.maxItems !== undefined && value.length > schema.maxItems) return `${at}: too many items`;
-      for (const [i, item] of value.entries()) {
-        const problem = schemaProblem(schema.items ?? {}, item, `${at}.${i}`);
-        if (problem) return problem;
-      }
-      return undefined;
-    case 'object': {
-      if (typeof value !== 'object' || value === null || Array.isArray(value)) return `${at}: not an object`;
-      const record = value as Record<string, unknown>;
-      for (const key of schema.required ?? []) if (!(key in record)) return `${at}.${key}: required`;
-      for (const [key, v] of Object.entries(record)) {
-        const property = schema.properties?.[key];
-        if (!property) {
-          if (schema.additionalProperties === false) return `${at}.${key}: not allowed`;
-          continue;
-        }
-        const problem = schemaProblem(property, v, `${at}.${key}`);
-        if (problem) return problem;
-      }
-      return undefined;
-    }
-    default:
-      return undefined;
-  }
-}
 
 describe('OpenAPI document', () => {
   let stack: Stack;
@@ -131,6 +76,59 @@ describe('OpenAPI document', () => {
     }
   });
 
+  describe('every status an operation can answer is documented', () => {
+    type Operation = { parameters?: Array<{ in: string }>; responses: Record<string, unknown> };
+    // The bearer routes; the platform's signed callback has its own edge (see below).
+    const eachOperation = () =>
+      Object.entries(doc.paths as Record<string, Record<string, Operation>>)
+        .filter(([path]) => path !== CALLBACK)
+        .flatMap(([path, methods]) =>
+          Object.entries(methods).map(([method, operation]) => ({ name: `${method.toUpperCase()} ${path}`, method, path, operation })),
+        );
+    const statusesOf = (operation: Operation) => Object.keys(operation.responses);
+    // A path that names no real record; every segment is well formed for its route.
+    const concrete = (path: string) =>
+      path.replace('{period}', '2020-01').replace('{id}', 'vc_000000000000000000000000').replace('{caseId}', `vio_${'0'.repeat(24)}`).replace(/\{\w+\}/g, 'm-none');
+
+    test('what the middleware in front of every route can answer: 400, 401, 403, 413, 415, 500', () => {
+      for (const { name, operation } of eachOperation()) {
+        expect({ name, statuses: statusesOf(operation) }).toEqual({ name, statuses: expect.arrayContaining(['400', '401', '403', '413', '415', '500']) });
+      }
+    });
+
+    test('a mutation can also be rate limited (429) and find Temporal unavailable (503); a route with a path parameter can answer 404', () => {
+      for (const { name, method, operation } of eachOperation()) {
+        const expected = [...(method === 'post' ? ['429', '503'] : []), ...(operation.parameters?.some((p) => p.in === 'path') ? ['404'] : [])];
+        expect({ name, statuses: statusesOf(operation) }).toEqual({ name, statuses: expect.arrayContaining(expected) });
+      }
+    });
+
+    test('and the app does answer them: invalid JSON, a body too large, an unsupported charset, no token', async () => {
+      const token = `Bearer ${await stack.token(staff.admin)}`;
+      for (const { name, method, path, operation } of eachOperation()) {
+        const send = () => (method === 'get' ? request(stack.app).get(concrete(path)) : request(stack.app).post(concrete(path)));
+        const answers = {
+          invalidJson: (await send().set('Authorization', token).set('content-type', 'application/json').send('{"oops":')).status,
+          tooLarge: (await send().set('Authorization', token).set('content-type', 'application/json').send(JSON.stringify({ x: 'y'.repeat(200_000) }))).status,
+          charset: (await send().set('Authorization', token).set('content-type', 'application/json; charset=koi8-r').send('{}')).status,
+          noToken: (await send()).status,
+        };
+        expect({ name, answers }).toEqual({ name, answers: { invalidJson: 400, tooLarge: 413, charset: 415, noToken: 401 } });
+        for (const status of Object.values(answers)) expect({ name, documented: statusesOf(operation) }).toEqual({ name, documented: expect.arrayContaining([String(status)]) });
+      }
+    });
+  });
+
+  test("the platform's signed callback documents what its own edge answers, and answers it", async () => {
+    const operation = doc.paths[CALLBACK].post as { responses: Record<string, unknown> };
+    expect(Object.keys(operation.responses)).toEqual(expect.arrayContaining(['200', '400', '401', '404', '409', '413', '429', '500', '503']));
+    // The signature is checked over the raw body before anything parses it: unsigned is a 401 whatever the body.
+    const unsigned = await request(stack.app).post(CALLBACK).set('content-type', 'application/json').send('{"oops":');
+    expect(unsigned.status).toBe(401);
+    const tooLarge = await request(stack.app).post(CALLBACK).set('content-type', 'application/json').send(JSON.stringify({ x: 'y'.repeat(200_000) }));
+    expect(tooLarge.status).toBe(413);
+  });
+
   test('every documented operation is served: called with an admin token it never answers "no route"', async () => {
     const caseId = await api.openCase('m-openapi');
     for (const operation of operations()) {
@@ -150,10 +148,10 @@ describe('OpenAPI document', () => {
   test('the platform callback is signed, not bearer-authenticated, and documents every status it answers', () => {
     const operation = doc.paths[CALLBACK].post;
     expect(operation.security).toEqual([]);
-    expect(Object.keys(operation.responses).sort()).toEqual(['200', '400', '401', '404', '409']);
+    expect(Object.keys(operation.responses).sort()).toEqual(['200', '400', '401', '404', '409', '413', '429', '500', '503']);
     expect(operation.parameters.map((p: { name: string; in: string }) => `${p.in}:${p.name}`).sort()).toEqual(['header:x-platform-signature', 'header:x-platform-timestamp']);
     const approval = doc.paths['/v1/shops/{shopId}/deposit/offline-top-ups/{offlineTopUpId}/approval'].post;
-    expect(Object.keys(approval.responses).sort()).toEqual(['200', '400', '401', '403', '404', '409', '429']);
+    expect(Object.keys(approval.responses).sort()).toEqual(['200', '400', '401', '403', '404', '409', '413', '415', '429', '500', '503']);
     const topUp = doc.paths['/v1/shops/{shopId}/deposit/top-ups'].post.requestBody.content['application/json'].schema;
     expect(topUp).toMatchObject({ required: ['paymentId'], additionalProperties: false });
     expect(schemaProblem(topUp, { amountFen: 100, paymentReference: 'anything' })).toBeDefined();

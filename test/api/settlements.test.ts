@@ -1,10 +1,21 @@
 import request from 'supertest';
+import { ApplicationFailure, Client, WorkflowFailedError } from '@temporalio/client';
+import { ErrorType } from '../../domain/errors';
+import { SETTLEMENT_WORKFLOW_TYPE } from '../../workflows/settlement.defs';
 import { seedOrders } from '../../scripts/seed-orders';
 import { eventually } from '../support/fixtures';
 import { startStack, type Stack } from '../support/stack';
-import { merchant, staff } from './http';
+import { expectAnsweredAsMissing, merchant, staff } from './http';
 
 const PERIOD = '2026-10';
+
+/** The innermost ApplicationFailure of a failed workflow: the activity's refusal. */
+function rootCauseOf(err: WorkflowFailedError): ApplicationFailure {
+  let cause: Error | undefined = err;
+  while (cause && !(cause instanceof ApplicationFailure)) cause = (cause as { cause?: Error }).cause;
+  if (!cause) throw new Error(`no ApplicationFailure in ${err.message}`);
+  return cause as ApplicationFailure;
+}
 
 describe('settlement routes', () => {
   let stack: Stack;
@@ -37,7 +48,10 @@ describe('settlement routes', () => {
     expect(own.status).toBe(200);
     expect(own.body.statements).toEqual([expect.objectContaining({ period: PERIOD, gmvFen: Number(first.gmv_fen), netFen: Number(first.net_fen) })]);
     const other = await request(stack.app).get(`/v1/merchants/${first.merchant_id}/statements`).set('Authorization', await bearer(merchant('m-someone-else')));
-    expect(other.status).toBe(403);
+    // Answered like an unknown merchant: a merchant cannot tell which merchant ids exist.
+    const unknown = await request(stack.app).get('/v1/merchants/m-nobody/statements').set('Authorization', await bearer(merchant('m-someone-else')));
+    expect(other.body).toMatchObject({ error: 'not_found', message: `merchant ${first.merchant_id} does not exist` });
+    expectAnsweredAsMissing(other, unknown, { existing: first.merchant_id, unknown: 'm-nobody' });
   });
 
   test.each([
@@ -51,7 +65,46 @@ describe('settlement routes', () => {
   });
 
   test('an unknown period is a 404', async () => {
-    const res = await request(stack.app).get('/v1/settlements/2019-01').set('Authorization', await bearer(staff.finance));
+    const res = await request(stack.app).get('/v1/settlements/2020-01').set('Authorization', await bearer(staff.finance));
     expect(res.status).toBe(404);
   });
+
+  describe('a period is a real month from 2020-01 to the current one, in the body and in the path', () => {
+    const nextYear = `${new Date().getUTCFullYear() + 1}-01`;
+    test.each([
+      ['year 0', '0000-01'],
+      ['before the first period', '2019-12'],
+      ['next year', nextYear],
+      ['the year 9999', '9999-12'],
+    ])('%s (%s): 400 naming the field, and no run starts', async (_name, period) => {
+      const run = await request(stack.app).post('/v1/settlements').set('Authorization', await bearer(staff.finance)).send({ period });
+      expect(run.status).toBe(400);
+      expect(run.body).toMatchObject({ error: 'invalid_request', issues: [{ path: 'period', message: expect.any(String) }] });
+      const read = await request(stack.app).get(`/v1/settlements/${period}`).set('Authorization', await bearer(staff.finance));
+      expect(read.status).toBe(400);
+      expect(read.body).toMatchObject({ error: 'invalid_request', issues: [{ path: 'period', message: expect.any(String) }] });
+      expect(await stack.db('settlement_runs').where({ period })).toHaveLength(0);
+    });
+  });
+
+  test('a period that reaches the workflow anyway fails it at once, never retrying for ever', async () => {
+    const client = new Client({ connection: stack.env.connection });
+    const handle = await client.workflow.start(SETTLEMENT_WORKFLOW_TYPE, {
+      workflowId: 'settlement:0000-01:started-directly',
+      taskQueue: stack.config.TEMPORAL_TASK_QUEUE,
+      args: [{ period: '0000-01' }],
+    });
+    const outcome = await Promise.race([
+      handle.result().then(
+        () => 'completed',
+        (err: unknown) => err,
+      ),
+      new Promise((resolve) => setTimeout(() => resolve('still retrying after 20 s'), 20_000)),
+    ]);
+    expect(outcome).toBeInstanceOf(WorkflowFailedError);
+    const failure = rootCauseOf(outcome as WorkflowFailedError);
+    expect(failure).toMatchObject({ type: ErrorType.InvalidSettlementPeriod, nonRetryable: true });
+    expect(failure.message).toMatch(/2020-01 or later/);
+    expect(await stack.db('settlement_runs').where({ period: '0000-01' })).toHaveLength(0);
+  }, 40_000);
 });

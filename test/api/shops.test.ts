@@ -5,7 +5,7 @@ import { eventually } from '../support/fixtures';
 import { depositState, expectLedgerWhole, openShop, platformShop } from '../support/shops';
 import { paymentIdOf } from '../support/payments';
 import { startStack, type Stack } from '../support/stack';
-import { apiFor, merchant, staff, type Api } from './http';
+import { apiFor, expectAnsweredAsMissing, merchant, staff, type Api } from './http';
 
 const REQUIRED = 50_000; // [default] individual shop: 500 CNY
 const PROMOTION_MINIMUM = 50_000; // [src] promotion deposit: at least 500 CNY
@@ -75,7 +75,7 @@ describe('shop routes: deposits, promotion deposit and closure over HTTP', () =>
       ({ shopId } = await openShop(stack, owner));
     });
 
-    test.each(ROUTES.map((r) => [`${r.method} ${r.path}`, r] as const))('%s: a wrong role or another merchant is a 403, an unknown shop a 404, and nothing changes', async (_name, route) => {
+    test.each(ROUTES.map((r) => [`${r.method} ${r.path}`, r] as const))('%s: a wrong role is a 403, an unknown shop or another merchant\'s a 404, and nothing changes', async (_name, route) => {
       for (const role of STAFF.filter((r) => !route.allowed.includes(r))) {
         const res = await call(route, shopId, staff[role], route.body);
         expect({ role, status: res.status, error: res.body.error }).toEqual({ role, status: 403, error: 'forbidden' });
@@ -84,9 +84,13 @@ describe('shop routes: deposits, promotion deposit and closure over HTTP', () =>
         const res = await call(route, shopId, merchant(owner), route.body);
         expect({ status: res.status, message: res.body.message }).toEqual({ status: 403, message: expect.stringContaining('role merchant') });
       }
-      const intruder = await call(route, shopId, merchant('m-shop-intruder'), route.body);
-      expect(intruder.status).toBe(403);
-      expect(intruder.body).toMatchObject({ error: 'forbidden', requestId: intruder.headers['x-request-id'] });
+      if (route.allowed.includes('merchant')) {
+        // Another merchant's shop answers exactly like a missing one: shop ids cannot be enumerated.
+        const intruder = await call(route, shopId, merchant('m-shop-intruder'), route.body);
+        const missing = await call(route, UNKNOWN_SHOP, merchant('m-shop-intruder'), route.body);
+        expect(intruder.body).toMatchObject({ error: 'not_found', message: `shop ${shopId} does not exist`, requestId: intruder.headers['x-request-id'] });
+        expectAnsweredAsMissing(intruder, missing, { existing: shopId, unknown: UNKNOWN_SHOP });
+      }
 
       for (const role of route.allowed) {
         const res = await call(route, UNKNOWN_SHOP, claimsFor(role, 'm-shop-nobody'), route.body);
@@ -166,6 +170,10 @@ describe('shop routes: deposits, promotion deposit and closure over HTTP', () =>
       ['a fractional top-up (half a fen)', '/deposit/top-ups', topUpOf(0.5), { path: 'amountFen', message: expect.stringContaining('int') }],
       ['a top-up in yuan with cents (a float)', '/deposit/top-ups', topUpOf(500.25), { path: 'amountFen', message: expect.stringContaining('int') }],
       ['a top-up past the safe integers', '/deposit/top-ups', topUpOf(2 ** 53), { path: 'amountFen', message: expect.any(String) }],
+      // Two of those would take the balance past 2^53 fen, which no read of it survives.
+      ['a top-up of the largest safe integer', '/deposit/top-ups', topUpOf(Number.MAX_SAFE_INTEGER), { path: 'amountFen', message: expect.stringContaining('100,000,000 CNY') }],
+      ['a top-up one fen over 100 million CNY', '/deposit/top-ups', topUpOf(10_000_000_001), { path: 'amountFen', message: expect.stringContaining('100,000,000 CNY') }],
+      ['a deduction one fen over 100 million CNY', '/deposit/deductions', deductionOf(10_000_000_001), { path: 'amountFen', message: expect.stringContaining('100,000,000 CNY') }],
       ['a top-up amount as text', '/deposit/top-ups', topUpOf('50000'), { path: 'amountFen', message: expect.stringContaining('expected number') }],
       ['a top-up without a paymentId', '/deposit/top-ups', { amountFen: 100 }, { path: 'paymentId', message: expect.any(String) }],
       ['a paymentId with spaces', '/deposit/top-ups', { amountFen: 100, paymentId: 'pay 1' }, { path: 'paymentId', message: expect.stringContaining('letters, digits') }],
@@ -218,6 +226,18 @@ describe('shop routes: deposits, promotion deposit and closure over HTTP', () =>
   });
 
   describe('top-ups and deductions', () => {
+    test('a movement of exactly 100 million CNY is accepted, and deducted back', async () => {
+      const owner = 'm-shop-largest';
+      const { shopId } = await openShop(stack, owner);
+      const paymentId = await paymentIdOf(stack, { shopId, account: 'deposit', amountFen: 10_000_000_000 });
+      const top = await topUp(shopId, staff.finance, { paymentId });
+      expect(top.status).toBe(200);
+      expect(top.body.balanceFen).toBe(10_000_000_000);
+      const back = await deduct(shopId, staff.finance, { amountFen: 10_000_000_000, reason: 'recorded in error', reference: 'undo-largest' });
+      expect(back.status).toBe(200);
+      expect(back.body.balanceFen).toBe(0);
+    });
+
     test('a top-up of a confirmed payment repeated answers the same transaction, replayed, and counts once', async () => {
       const owner = 'm-shop-topup';
       const { shopId } = await openShop(stack, owner);
@@ -477,7 +497,7 @@ describe('shop routes: deposits, promotion deposit and closure over HTTP', () =>
       await send('a bad top-up', topUp(shopId, staff.finance, { amountFen: 1.5, paymentId: 'pay_a-4' }), 400, /deposit\/top-ups$/, 'fang');
       await send('a closure', requestClosure(shopId, merchant(owner)), 202, 'shop.closure.request', `u-${owner}`);
       await send('a second closure', requestClosure(shopId, staff.ops), 409, 'shop.closure.request', 'olga');
-      await send('a closure by another merchant', requestClosure(shopId, merchant('m-shop-intruder')), 403, 'shop.closure.request', 'u-m-shop-intruder');
+      await send('a closure by another merchant', requestClosure(shopId, merchant('m-shop-intruder')), 404, 'shop.closure.request', 'u-m-shop-intruder');
       await send('a cancellation', cancelClosure(shopId, staff.admin), 200, 'shop.closure.cancel', 'ada');
       await send('a promotion closure by finance', api.post(`/v1/shops/${shopId}/promotion/closure`, staff.finance, {}), 403, /promotion\/closure$/, 'fang');
       await send('an excess withdrawal', api.post(`/v1/shops/${shopId}/promotion/excess-withdrawal`, merchant(owner), {}), 409, 'promotion.withdraw_excess', `u-${owner}`);

@@ -6,7 +6,7 @@ import { MERCHANT_ID, PROCESS_TYPE, STATUS } from '../../workflows/search-attrib
 import { eventually } from '../support/fixtures';
 import { openShop, platformShop } from '../support/shops';
 import { startStack, type Stack } from '../support/stack';
-import { apiFor, merchant, staff, type Api } from './http';
+import { apiFor, expectAnsweredAsMissing, merchant, staff, type Api } from './http';
 
 const UNKNOWN_CASE = `vio_${'0'.repeat(24)}`;
 const STAFF: Array<Exclude<Role, 'merchant'>> = ['ops', 'reviewer', 'finance', 'admin'];
@@ -194,7 +194,7 @@ describe('violation routes: penalties and appeals over HTTP', () => {
       caseId = await openCase(owner, shopId);
     });
 
-    test.each(ROUTES.map((r) => [r.name, r] as const))('%s: a wrong role or another merchant is a 403, no token a 401, and nothing changes', async (_name, route) => {
+    test.each(ROUTES.map((r) => [r.name, r] as const))('%s: a wrong role is a 403, another merchant\'s case a 404 like a missing one, no token a 401, and nothing changes', async (_name, route) => {
       const before = await casesOf(owner);
       for (const role of STAFF.filter((r) => !route.allowed.includes(r))) {
         const res = await call(route, caseId, owner, shopId, staff[role]);
@@ -204,9 +204,13 @@ describe('violation routes: penalties and appeals over HTTP', () => {
         const res = await call(route, caseId, owner, shopId, merchant(owner));
         expect({ status: res.status, message: res.body.message }).toEqual({ status: 403, message: expect.stringContaining('role merchant') });
       } else {
+        // Another merchant's case (or list) answers exactly like a missing one: ids cannot be enumerated.
         const intruder = await call(route, caseId, owner, shopId, merchant('m-vio-intruder'));
-        expect(intruder.status).toBe(403);
-        expect(intruder.body).toMatchObject({ error: 'forbidden', message: expect.stringContaining('its own'), requestId: intruder.headers['x-request-id'] });
+        const missing = await call(route, UNKNOWN_CASE, 'm-vio-nobody', shopId, merchant('m-vio-intruder'));
+        const existing = route.path(caseId, owner).includes(caseId) ? caseId : owner;
+        const unknown = existing === caseId ? UNKNOWN_CASE : 'm-vio-nobody';
+        expect(intruder.body).toMatchObject({ error: 'not_found', requestId: intruder.headers['x-request-id'] });
+        expectAnsweredAsMissing(intruder, missing, { existing, unknown });
       }
       const path = route.path(caseId, owner);
       const anonymous = route.method === 'GET' ? await request(stack.app).get(path) : await request(stack.app).post(path).send(route.body?.(owner, shopId));

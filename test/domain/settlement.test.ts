@@ -9,6 +9,8 @@ import {
   periodOf,
   rateFor,
   settlementPeriod,
+  settlementPeriodProblem,
+  FIRST_SETTLEMENT_PERIOD,
   totalLineFees,
   type FeeRate,
   type SettlementLine,
@@ -543,5 +545,35 @@ describe('computeStatement', () => {
     [{ unionFen: 10_000, shopFen: 0.5 }, /thresholds.shopFen must be a non-negative/],
   ])('refuses thresholds %p', (thresholds, message) => {
     expect(() => computeStatement(input({}), thresholds)).toThrow(message);
+  });
+});
+
+describe('which periods can be settled', () => {
+  // 10:00 on 15 December 2026, Shanghai time.
+  const now = new Date('2026-12-15T10:00:00+08:00');
+  test.each([
+    ['the first period', FIRST_SETTLEMENT_PERIOD],
+    ['the current month', '2026-12'],
+    ['last month', '2026-11'],
+  ])('%s is accepted', (_name, period) => {
+    expect(settlementPeriodProblem(period, now)).toBeUndefined();
+  });
+
+  test.each([
+    ['year 0', '0000-01', /2020-01 or later/],
+    ['the month before the first', '2019-12', /2020-01 or later/],
+    ['next month', '2027-01', /not be after the current month \(2026-12\)/],
+    ['the far future', '9999-12', /not be after the current month/],
+    ['month 13', '2026-13', /YYYY-MM/],
+    ['month 00', '2026-00', /YYYY-MM/],
+    ['a date', '2026-12-01', /YYYY-MM/],
+  ])('%s (%s) is refused', (_name, period, problem) => {
+    expect(settlementPeriodProblem(period, now)).toMatch(problem);
+  });
+
+  test('the current month is Shanghai\'s: 00:00 on the 1st there is still the 31st in UTC', () => {
+    const firstOfJanuary = new Date('2027-01-01T00:00:00+08:00');
+    expect(settlementPeriodProblem('2027-01', firstOfJanuary)).toBeUndefined();
+    expect(settlementPeriodProblem('2027-01', new Date(firstOfJanuary.getTime() - 1))).toMatch(/current month \(2026-12\)/);
   });
 });

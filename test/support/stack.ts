@@ -7,7 +7,7 @@ import { loadConfig, type AppConfig } from '../../config/config';
 import { createApp } from '../../api/app';
 import { createVerificationService, type VerificationService } from '../../api/verifications/service';
 import { piiVaultFrom } from '../../security/pii';
-import { signToken, type TokenClaims } from '../../security/tokens';
+import { maxTokenLifetimeSeconds, signToken, type TokenClaims } from '../../security/tokens';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { startSandboxPlatform, type PaymentCallbackTarget, type RunningSandbox } from '../../platform/sandbox';
@@ -97,7 +97,8 @@ export async function startStack(overrides: Record<string, string> = {}, options
       app,
       paymentCallback,
       verifications: createVerificationService({ db, temporal: env.client, taskQueue: config.TEMPORAL_TASK_QUEUE, vault }),
-      token: (claims) => signToken(auth, claims),
+      // Each role's longest allowed lifetime: the API accepts every token a helper mints.
+      token: (claims) => signToken(auth, claims, maxTokenLifetimeSeconds(claims.role, config)),
       async teardown() {
         if (server) {
           server.closeAllConnections();
