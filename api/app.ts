@@ -9,11 +9,13 @@ import type { Logger } from 'pino';
 import type { AppConfig } from '../config/config';
 import type { Db } from '../db/connection';
 import { createAuditLog } from '../db/repositories/audit-log';
+import { createSecurityEvents, type SecurityEvents } from '../db/repositories/security-events';
 import type { PiiVault } from '../security/pii';
 import { auditMutations } from './audit';
 import { authenticate } from './auth';
 import { errorMapper, HttpError, notFoundRoute } from './errors';
 import { createHealthRouter } from './health';
+import { countRefusals, limitByAddress } from './security';
 import { createOpenApiRegistry, generateOpenApiDocument } from './openapi';
 import { createSettlementRouter } from './settlements/router';
 import { createSettlementService } from './settlements/service';
@@ -30,12 +32,14 @@ export interface AppDeps {
   temporal: Client;
   logger: Logger;
   vault: PiiVault;
+  /** Refusal counters; main.ts passes its own to flush them on shutdown. */
+  securityEvents?: SecurityEvents;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
 /** The Express app, built without listening so tests can drive it with supertest. */
-export function createApp({ config, db, temporal, logger, vault }: AppDeps): Express {
+export function createApp({ config, db, temporal, logger, vault, securityEvents }: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
 
@@ -58,6 +62,12 @@ export function createApp({ config, db, temporal, logger, vault }: AppDeps): Exp
     }),
   );
   app.use(helmet());
+  // Cheapest first: count refusals, limit by address, check the token (headers only), write
+  // the audit attempt, and only then read a body. An anonymous flood is refused before any
+  // body is parsed or any row written, and counted, not audited.
+  const events = securityEvents ?? securityEventsFor(config, db, logger);
+  app.use('/v1', countRefusals(events), limitByAddress(config.API_ADDRESS_RATE_LIMIT_PER_MINUTE));
+  app.use('/v1', authenticate({ secret: config.JWT_SECRET, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE }));
   // Before the body parser, so a body it refuses (invalid JSON, too large) is audited too.
   app.use('/v1', auditMutations(createAuditLog(db), logger));
   app.use(express.json({ limit: config.API_BODY_LIMIT }));
@@ -75,7 +85,6 @@ export function createApp({ config, db, temporal, logger, vault }: AppDeps): Exp
   app.use(createHealthRouter({ db, temporal }));
 
   const v1 = express.Router();
-  v1.use(authenticate({ secret: config.JWT_SECRET, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE }));
   v1.use(
     createVerificationRouter({
       service: createVerificationService({ db, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE, vault }),
@@ -115,4 +124,12 @@ export function createApp({ config, db, temporal, logger, vault }: AppDeps): Exp
   app.use(notFoundRoute);
   app.use(errorMapper(logger));
   return app;
+}
+
+export function securityEventsFor(config: AppConfig, db: Db, logger: Logger): SecurityEvents {
+  return createSecurityEvents(db, {
+    flushMs: config.SECURITY_EVENTS_FLUSH_MS,
+    maxPending: config.SECURITY_EVENTS_MAX_PENDING,
+    onError: (err) => logger.error({ err }, 'security events write failed'),
+  });
 }

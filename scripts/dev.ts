@@ -3,7 +3,7 @@ import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { loadConfig } from '../config/config';
 import { createLogger } from '../config/logger';
-import { createApp } from '../api/app';
+import { createApp, securityEventsFor } from '../api/app';
 import { listen } from '../api/listen';
 import { createDb, describeDbTarget } from '../db/connection';
 import { migrateToLatest } from '../db/migrations';
@@ -98,9 +98,11 @@ async function main(): Promise<void> {
     stack.push({ name: 'worker', stop: async () => { worker.shutdown(); await running; } });
     log.info({ taskQueue: config.TEMPORAL_TASK_QUEUE }, 'worker running');
 
-    const app = createApp({ config, db, temporal, logger: createLogger(config, 'api'), vault: createPiiVault(config.PII_ENCRYPTION_KEY) });
+    const apiLogger = createLogger(config, 'api');
+    const securityEvents = securityEventsFor(config, db, apiLogger);
+    const app = createApp({ config, db, temporal, logger: apiLogger, vault: createPiiVault(config.PII_ENCRYPTION_KEY), securityEvents });
     const api = await listen(app, config.API_HOST, config.API_PORT);
-    stack.push({ name: 'api', stop: () => api.close() });
+    stack.push({ name: 'api', stop: async () => { await api.close(); await securityEvents.stop(); } });
     log.info(
       {
         api: `http://localhost:${config.API_PORT}`,

@@ -5,6 +5,7 @@ import * as settlement from './003_settlement';
 import * as finalStatements from './004_final_statements';
 import * as orderFeed from './005_order_feed';
 import * as violations from './006_violations';
+import * as auditSecurity from './008_audit_security';
 
 interface Migration {
   up(db: Knex): Promise<void>;
@@ -20,6 +21,7 @@ const MIGRATIONS: Array<readonly [string, Migration]> = [
   ['004_final_statements', finalStatements],
   ['005_order_feed', orderFeed],
   ['006_violations', violations],
+  ['008_audit_security', auditSecurity],
 ];
 
 export const migrationSource: Knex.MigrationSource<readonly [string, Migration]> = {
