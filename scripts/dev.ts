@@ -6,7 +6,7 @@ import { createLogger } from '../config/logger';
 import { createApp, securityEventsFor } from '../api/app';
 import { listen } from '../api/listen';
 import { createDb, describeDbTarget } from '../db/connection';
-import { migrateToLatest } from '../db/migrations';
+import { migrateAsOwner } from '../db/roles';
 import { sandboxOptionsFrom, startSandboxPlatform } from '../platform/sandbox';
 import { createPiiVault } from '../security/pii';
 import { activityDepsFrom, calendarShortfall } from '../worker/dependencies';
@@ -73,7 +73,7 @@ async function main(): Promise<void> {
     const target = { databaseUrl: config.DATABASE_URL, pgliteDir: path.resolve(ROOT, config.PGLITE_DIR) };
     const db = createDb(target);
     stack.push({ name: 'database', stop: () => db.destroy() });
-    const applied = await migrateToLatest(db);
+    const applied = await migrateAsOwner(db, { databaseUrl: config.DATABASE_URL, migrationDatabaseUrl: config.MIGRATION_DATABASE_URL });
     log.info({ db: describeDbTarget(target), applied }, 'database ready');
 
     const sandbox = await startSandboxPlatform(sandboxOptionsFrom(config));

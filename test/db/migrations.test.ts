@@ -16,7 +16,7 @@ const DEPOSIT_TABLES = [
 ];
 const SETTLEMENT_TABLES = ['orders', 'fee_rates', 'settlement_runs', 'statements', 'payouts', 'merchant_flags'];
 const ORDER_FEED_TABLES = ['order_feed_cursors'];
-const TABLES = [...FOUNDATION_TABLES, ...DEPOSIT_TABLES, ...SETTLEMENT_TABLES, ...ORDER_FEED_TABLES, 'violation_events'];
+const TABLES = [...FOUNDATION_TABLES, ...DEPOSIT_TABLES, ...SETTLEMENT_TABLES, ...ORDER_FEED_TABLES, 'violation_events', 'security_events'];
 
 async function existingTables(t: TestDb): Promise<string[]> {
   const found: string[] = [];
@@ -27,7 +27,8 @@ async function existingTables(t: TestDb): Promise<string[]> {
 describe('migrations', () => {
   let t: TestDb;
   beforeAll(async () => {
-    t = await createTestDb();
+    // The owner: these tests migrate up and down.
+    t = await createTestDb({ as: 'owner' });
   });
   afterAll(async () => {
     await t?.destroy();
@@ -74,13 +75,23 @@ describe('migrations', () => {
       { id: 'v-mig-1', shop_id: 's', merchant_id: 'm', level: 'general', type: 'other', status: 'appealed', opened_at: new Date() },
       { id: 'v-mig-2', shop_id: 's', merchant_id: 'm', level: 'serious', type: 'other', status: 'expired', opened_at: new Date() },
     ]);
-    expect(await t.db.migrate.currentVersion(migratorConfig)).toBe('006');
+    while ((await t.db.migrate.currentVersion(migratorConfig)) !== '006') await t.db.migrate.down(migratorConfig);
     await t.db.migrate.down(migratorConfig);
     expect(await t.db.schema.hasTable('violation_events')).toBe(false);
     expect(await t.db('violation_cases').whereLike('id', 'v-mig-%').orderBy('id').pluck('status')).toEqual(['open', 'closed']);
     await t.db.migrate.latest(migratorConfig);
     expect(await t.db('violation_cases').whereLike('id', 'v-mig-%').orderBy('id').pluck('status')).toEqual(['appealable', 'expired']);
     await t.db('violation_cases').whereLike('id', 'v-mig-%').delete();
+  });
+
+  test('the audit and security migration rolls back on its own: security_events goes, attempt rows stay', async () => {
+    await t.db('audit_log').insert({ request_id: 'r-att', actor_sub: 'olga', actor_role: 'ops', action: 'POST /v1/verifications', status_code: null, outcome: 'attempted' });
+    while ((await t.db.migrate.currentVersion(migratorConfig)) !== '008') await t.db.migrate.down(migratorConfig);
+    await t.db.migrate.down(migratorConfig);
+    expect(await t.db.schema.hasTable('security_events')).toBe(false);
+    expect(await t.db('audit_log').where({ request_id: 'r-att' }).first()).toMatchObject({ outcome: 'attempted', status_code: null });
+    await t.db.migrate.latest(migratorConfig);
+    expect(await t.db.schema.hasTable('security_events')).toBe(true);
   });
 
   test('the audit log is append-only in the database itself', async () => {
