@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import type { AppConfig } from '../config/config';
 import type { Db } from '../db/connection';
 import { createAuditLog } from '../db/repositories/audit-log';
+import { createSecurityEvents, type SecurityEvents } from '../db/repositories/security-events';
 import type { PiiVault } from '../security/pii';
 import { auditMutations } from './audit';
 import { authenticate, authSettingsFrom } from './auth';
@@ -17,6 +18,7 @@ import { createHealthRouter } from './health';
 import { createOpenApiRegistry, generateOpenApiDocument } from './openapi';
 import { createOfflineTopUpRouter, createPaymentCallbackRouter } from './payments/router';
 import { createPaymentService } from './payments/service';
+import { countRefusals, limitByAddress } from './security';
 import { createSettlementRouter } from './settlements/router';
 import { createSettlementService } from './settlements/service';
 import { createShopRouter } from './shops/router';
@@ -33,12 +35,14 @@ export interface AppDeps {
   temporal: Client;
   logger: Logger;
   vault: PiiVault;
+  /** Refusal counters; main.ts passes its own to flush them on shutdown. */
+  securityEvents?: SecurityEvents;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
 /** The Express app, built without listening so tests can drive it with supertest. */
-export function createApp({ config, db, temporal, logger, vault }: AppDeps): Express {
+export function createApp({ config, db, temporal, logger, vault, securityEvents }: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
 
@@ -61,12 +65,16 @@ export function createApp({ config, db, temporal, logger, vault }: AppDeps): Exp
     }),
   );
   app.use(helmet());
-  // Before the body parser, so a body it refuses (invalid JSON, too large) is audited too.
-  app.use('/v1', auditMutations(createAuditLog(db), logger));
-
+  // Cheapest first: count refusals, limit by address, check the token (headers only), write
+  // the audit attempt, and only then read a body. An anonymous flood is refused before any
+  // body is parsed or any row written, and counted, not audited.
+  const events = securityEvents ?? securityEventsFor(config, db, logger);
+  app.use('/v1', countRefusals(events), limitByAddress(config.API_ADDRESS_RATE_LIMIT_PER_MINUTE));
   const registry = createOpenApiRegistry();
+  const audit = auditMutations(createAuditLog(db), logger);
   const payments = createPaymentService({ db, temporal });
-  // Before the JSON parser and the JWT check: it reads the raw body to check the platform's signature.
+  // Before the JWT check and the JSON parser: the platform proves itself with a signature over
+  // the raw body; the callback is audited once that signature holds.
   app.use(
     createPaymentCallbackRouter({
       service: payments,
@@ -74,8 +82,12 @@ export function createApp({ config, db, temporal, logger, vault }: AppDeps): Exp
       secret: config.PLATFORM_CALLBACK_SECRET,
       toleranceSeconds: config.PLATFORM_CALLBACK_TOLERANCE_SECONDS,
       bodyLimit: config.API_BODY_LIMIT,
+      audit,
     }),
   );
+  app.use('/v1', authenticate(authSettingsFrom(config)));
+  // Before the body parser, so a body it refuses (invalid JSON, too large) is audited too.
+  app.use('/v1', audit);
   app.use(express.json({ limit: config.API_BODY_LIMIT }));
 
   const limitMutations = rateLimit({
@@ -90,7 +102,6 @@ export function createApp({ config, db, temporal, logger, vault }: AppDeps): Exp
   app.use(createHealthRouter({ db, temporal }));
 
   const v1 = express.Router();
-  v1.use(authenticate(authSettingsFrom(config)));
   // After authentication (a stranger learns nothing), before any route: one check for all.
   v1.use(refuseUnstorableText);
   v1.use(
@@ -133,4 +144,12 @@ export function createApp({ config, db, temporal, logger, vault }: AppDeps): Exp
   app.use(notFoundRoute);
   app.use(errorMapper(logger));
   return app;
+}
+
+export function securityEventsFor(config: AppConfig, db: Db, logger: Logger): SecurityEvents {
+  return createSecurityEvents(db, {
+    flushMs: config.SECURITY_EVENTS_FLUSH_MS,
+    maxPending: config.SECURITY_EVENTS_MAX_PENDING,
+    onError: (err) => logger.error({ err }, 'security events write failed'),
+  });
 }

@@ -4,7 +4,7 @@ import { createLogger } from '../config/logger';
 import { temporalConnectionOptions } from '../config/temporal';
 import { createDb, describeDbTarget } from '../db/connection';
 import { piiVaultFrom } from '../security/pii';
-import { createApp } from './app';
+import { createApp, securityEventsFor } from './app';
 import { listen } from './listen';
 
 /** Production entry point: the API alone, against TEMPORAL_ADDRESS and DATABASE_URL. */
@@ -15,13 +15,15 @@ async function main(): Promise<void> {
   const db = createDb(target);
   const connection = await Connection.connect(temporalConnectionOptions(config));
   const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
-  const app = createApp({ config, db, temporal, logger, vault: piiVaultFrom(config) });
+  const securityEvents = securityEventsFor(config, db, logger);
+  const app = createApp({ config, db, temporal, logger, vault: piiVaultFrom(config), securityEvents });
   const server = await listen(app, config.API_HOST, config.API_PORT);
   logger.info({ url: `http://${config.API_HOST}:${config.API_PORT}`, db: describeDbTarget(target) }, 'api listening');
 
   const stop = async (signal: string) => {
     logger.info({ signal }, 'api stopping');
     await server.close();
+    await securityEvents.stop();
     await connection.close();
     await db.destroy();
   };

@@ -35,8 +35,21 @@ export const configSchema = z
     // How long a route waits for a process to answer an update before it answers 202 with the
     // process's state instead: a step waiting for ops must never hold a request open.
     API_UPDATE_WAIT_MS: int(5_000),
+    // Every /v1 request of one client address, counted before its token is checked or its body
+    // read, so an anonymous flood costs one counter bump per request. Generous: an office
+    // behind one NAT address shares it.
+    API_ADDRESS_RATE_LIMIT_PER_MINUTE: int(1_200),
+    // Refused requests (401, 403, 429) are counted in memory per address, kind and minute and
+    // written this often: a crash loses at most this much of the counts, never an audit row.
+    SECURITY_EVENTS_FLUSH_MS: int(5_000),
+    // Distinct (address, kind, minute) counters held between flushes; beyond it, further
+    // addresses are counted under one 'other' address so memory stays bounded.
+    SECURITY_EVENTS_MAX_PENDING: int(10_000),
 
     DATABASE_URL: z.string().url().optional(),
+    // The schema owner, for migrations only (defaults to DATABASE_URL). When its user differs,
+    // the migration creates or updates DATABASE_URL's role with only the DML the app needs.
+    MIGRATION_DATABASE_URL: z.string().url().optional(),
     PGLITE_DIR: z.string().default('data/pglite'),
 
     TEMPORAL_ADDRESS: z.string().default('127.0.0.1:7233'),

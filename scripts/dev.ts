@@ -3,10 +3,10 @@ import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { loadConfig } from '../config/config';
 import { createLogger } from '../config/logger';
-import { createApp } from '../api/app';
+import { createApp, securityEventsFor } from '../api/app';
 import { listen } from '../api/listen';
 import { createDb, describeDbTarget } from '../db/connection';
-import { migrateToLatest } from '../db/migrations';
+import { migrateAsOwner } from '../db/roles';
 import { sandboxOptionsFrom, startSandboxPlatform } from '../platform/sandbox';
 import { piiVaultFrom } from '../security/pii';
 import { activityDepsFrom, calendarShortfall } from '../worker/dependencies';
@@ -74,7 +74,7 @@ async function main(): Promise<void> {
     const target = { databaseUrl: config.DATABASE_URL, pgliteDir: path.resolve(ROOT, config.PGLITE_DIR) };
     const db = createDb(target);
     stack.push({ name: 'database', stop: () => db.destroy() });
-    const applied = await migrateToLatest(db);
+    const applied = await migrateAsOwner(db, { databaseUrl: config.DATABASE_URL, migrationDatabaseUrl: config.MIGRATION_DATABASE_URL });
     log.info({ db: describeDbTarget(target), applied }, 'database ready');
 
     const sandbox = await startSandboxPlatform(sandboxOptionsFrom(config));
@@ -99,9 +99,11 @@ async function main(): Promise<void> {
     stack.push({ name: 'worker', stop: async () => { worker.shutdown(); await running; } });
     log.info({ taskQueue: config.TEMPORAL_TASK_QUEUE }, 'worker running');
 
-    const app = createApp({ config, db, temporal, logger: createLogger(config, 'api'), vault: piiVaultFrom(config) });
+    const apiLogger = createLogger(config, 'api');
+    const securityEvents = securityEventsFor(config, db, apiLogger);
+    const app = createApp({ config, db, temporal, logger: apiLogger, vault: piiVaultFrom(config), securityEvents });
     const api = await listen(app, config.API_HOST, config.API_PORT);
-    stack.push({ name: 'api', stop: () => api.close() });
+    stack.push({ name: 'api', stop: async () => { await api.close(); await securityEvents.stop(); } });
     log.info(
       {
         api: `http://localhost:${config.API_PORT}`,

@@ -90,6 +90,8 @@ export interface PaymentCallbackRouterDeps {
   secret: string;
   toleranceSeconds: number;
   bodyLimit: string;
+  /** The audit trail, run once the signature holds. */
+  audit: RequestHandler;
   now?: () => number;
 }
 
@@ -100,7 +102,7 @@ export const PAYMENT_CALLBACK_PATH = '/v1/platform/payment-callbacks';
  * with an HMAC over the timestamp and the raw body, so the body is read raw, checked, and
  * only then parsed. A confirmed payment is credited on the top-up's own path and key.
  */
-export function createPaymentCallbackRouter({ service, registry, secret, toleranceSeconds, bodyLimit, now = Date.now }: PaymentCallbackRouterDeps): Router {
+export function createPaymentCallbackRouter({ service, registry, secret, toleranceSeconds, bodyLimit, audit, now = Date.now }: PaymentCallbackRouterDeps): Router {
   const router = Router();
   registry.registerPath({
     method: 'post',
@@ -123,8 +125,11 @@ export function createPaymentCallbackRouter({ service, registry, secret, toleran
       503: errorResponses[503],
     },
   });
-  router.post(PAYMENT_CALLBACK_PATH, express.raw({ type: () => true, limit: bodyLimit }), async (req, res) => {
+  // The signature first: only a request the platform signed is audited (an unsigned flood is
+  // counted as refusals by address, never written row by row), then the usual audit trail.
+  const signed: RequestHandler = (req, res, next) => {
     res.locals.audit = { action: 'payment.callback' };
+    res.locals.auditActor = { sub: 'payment-platform', role: 'platform' };
     const rawBody = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     const check = verifyPlatformCallback({
       secret,
@@ -134,7 +139,11 @@ export function createPaymentCallbackRouter({ service, registry, secret, toleran
       nowMs: now(),
       toleranceSeconds,
     });
-    if (!check.ok) throw new HttpError(401, 'invalid_signature', `payment callback refused: ${check.reason} signature`);
+    if (!check.ok) return next(new HttpError(401, 'invalid_signature', `payment callback refused: ${check.reason} signature`));
+    next();
+  };
+  router.post(PAYMENT_CALLBACK_PATH, express.raw({ type: () => true, limit: bodyLimit }), signed, audit, async (req, res) => {
+    const rawBody = req.body as Buffer;
     let json: unknown;
     try {
       json = JSON.parse(rawBody.toString('utf8'));

@@ -58,7 +58,7 @@ export function createVerificationRouter({ service, registry, limitMutations }: 
   });
   router.get('/verifications/:id', requireRole('merchant', 'ops', 'reviewer', 'admin'), async (req, res) => {
     const { id } = parse(caseIdParams, req.params, 'case id');
-    res.json(await service.view(id, req.principal!));
+    res.json(await service.view(id, req.principal!, String(req.id)));
   });
 
   describeRoute(registry, {

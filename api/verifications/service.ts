@@ -6,6 +6,7 @@ import {
 } from '@temporalio/client';
 import type { Knex } from 'knex';
 import type { PiiVault } from '../../security/pii';
+import { createAuditLog } from '../../db/repositories/audit-log';
 import { createMerchantRepository } from '../../db/repositories/merchants';
 import { createVerificationCaseRepository, type CaseRow } from '../../db/repositories/verification-cases';
 import { createVerificationSubmissionRepository } from '../../db/repositories/verification-submissions';
@@ -49,6 +50,7 @@ export function createVerificationService({ db, temporal, taskQueue, vault, upda
   const merchants = createMerchantRepository(db);
   const submissions = createVerificationSubmissionRepository(db, vault);
   const identityKeys = createIdentityKeyRepository(db);
+  const audit = createAuditLog(db);
 
   const identity = createIdentityGuard(db, vault);
 
@@ -132,17 +134,32 @@ export function createVerificationService({ db, temporal, taskQueue, vault, upda
       return { caseId, workflowId, status: 'in_review' as const };
     },
 
-    async view(caseId: string, principal: Principal) {
+    /** A reader in PII_READERS sees personal data in clear, and that read is audited first. */
+    async view(caseId: string, principal: Principal, requestId = 'no-request') {
       const row = await load(caseId, principal);
-      const mayReadPii = PII_READERS.includes(principal.role);
+      const inClear = PII_READERS.includes(principal.role);
       const [events, subs, earlier, filed] = await Promise.all([
         cases.listEvents(caseId),
-        submissions.list(caseId, mayReadPii),
+        submissions.list(caseId, inClear),
         cases.listEarlierCasesOf(row),
-        mayReadPii ? identityKeys.latestIdentityOf(caseId) : undefined,
+        inClear ? identityKeys.latestIdentityOf(caseId) : undefined,
       ]);
       // Who else filed or holds the number tells about another merchant: reviewers and admins only.
-      const duplicateIdentity = mayReadPii ? (filed ? await identityKeys.duplicatesOf(filed.key, row.merchant_id) : []) : undefined;
+      const duplicateIdentity = inClear ? (filed ? await identityKeys.duplicatesOf(filed.key, row.merchant_id) : []) : undefined;
+      if (inClear) {
+        // Awaited before the answer is built: no read in clear without its row. Which fields,
+        // never their values.
+        await audit.record({
+          requestId,
+          actorSub: principal.sub,
+          actorRole: principal.role,
+          action: 'pii.read',
+          target: caseId,
+          statusCode: 200,
+          outcome: 'succeeded',
+          details: { fields: clearFieldsOf(subs) },
+        });
+      }
       return {
         caseId: row.id,
         merchantId: row.merchant_id,
@@ -241,3 +258,18 @@ export function createVerificationService({ db, temporal, taskQueue, vault, upda
 
 export type VerificationService = ReturnType<typeof createVerificationService>;
 
+
+/** Names of the personal-data fields a view shows in clear, e.g. `submissions[1].idNumber`. */
+function clearFieldsOf(
+  subs: Array<{ seq: number; idNumber?: string; uscc?: string; legalRepresentative?: { idNumber: string }; bankCard?: { accountNumber: string } }>,
+): string[] {
+  return subs.flatMap((s) => {
+    const at = `submissions[${s.seq}]`;
+    const fields: string[] = [];
+    if (s.idNumber) fields.push(`${at}.idNumber`);
+    if (s.uscc) fields.push(`${at}.uscc`);
+    if (s.legalRepresentative?.idNumber) fields.push(`${at}.legalRepresentative.idNumber`);
+    if (s.bankCard?.accountNumber) fields.push(`${at}.bankCard.accountNumber`);
+    return fields;
+  });
+}

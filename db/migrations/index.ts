@@ -6,6 +6,7 @@ import * as finalStatements from './004_final_statements';
 import * as orderFeed from './005_order_feed';
 import * as violations from './006_violations';
 import * as payments from './007_payments';
+import * as auditSecurity from './008_audit_security';
 import * as identityKeys from './009_identity_keys';
 
 interface Migration {
@@ -23,6 +24,7 @@ const MIGRATIONS: Array<readonly [string, Migration]> = [
   ['005_order_feed', orderFeed],
   ['006_violations', violations],
   ['007_payments', payments],
+  ['008_audit_security', auditSecurity],
   ['009_identity_keys', identityKeys],
 ];
 

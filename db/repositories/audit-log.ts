@@ -1,13 +1,20 @@
 import type { Knex } from 'knex';
 
+/**
+ * `attempted` before a mutation's work starts, `aborted` when its client hung up first, then
+ * how it ended; `pii.read` rows record who saw personal data in clear (fields, never values).
+ */
+export type AuditOutcome = 'attempted' | 'aborted' | 'succeeded' | 'refused' | 'failed';
+
 export interface AuditEntry {
   requestId: string;
   actorSub: string;
   actorRole: string;
   action: string;
   target?: string;
-  statusCode: number;
-  outcome: 'succeeded' | 'refused' | 'failed';
+  /** Absent until there is an answer (attempted, aborted). */
+  statusCode: number | null;
+  outcome: AuditOutcome;
   details?: Record<string, unknown>;
 }
 

@@ -69,7 +69,7 @@ describe('end to end over HTTP: a merchant submits, a reviewer approves', () => 
     // The review is over: its workflow completed after notifying.
     await eventually(() => stack.env.client.workflow.getHandle(`verification:${merchantId}`).describe(), (d) => d.status.name === 'COMPLETED');
 
-    const trail = await stack.db('audit_log').where({ target: caseId }).orderBy('id');
+    const trail = await stack.db('audit_log').where({ target: caseId }).whereNot({ action: 'pii.read' }).orderBy('id');
     expect(trail.map((r) => [r.actor_role, r.action, r.outcome])).toEqual([
       ['merchant', 'verification.start', 'succeeded'],
       ['reviewer', 'verification.approve', 'succeeded'],

@@ -22,7 +22,7 @@ export interface AuditRow {
   actor_role: string;
   action: string;
   target: string | null;
-  status_code: number;
+  status_code: number | null;
   outcome: string;
   details: Record<string, unknown>;
 }
@@ -103,15 +103,15 @@ export function apiFor(stack: Stack) {
       expect(await stack.db('merchants').where({ id: merchantId })).toHaveLength(0);
     },
 
-    /** The audit row of one request; written on response 'finish', so polled. */
+    /** The outcome row of one request (after its `attempted` row); written as the answer ends, so polled. */
     async auditRowOf(requestId: string): Promise<AuditRow> {
       const rows = await eventually(
-        () => stack.db<AuditRow>('audit_log').where({ request_id: requestId }),
-        (found) => found.length > 0,
+        () => stack.db<AuditRow>('audit_log').where({ request_id: requestId }).orderBy('id'),
+        (found) => found.some((r) => r.status_code !== null),
         5_000,
       );
-      expect(rows).toHaveLength(1);
-      return rows[0]!;
+      expect(rows.map((r) => r.outcome)).toEqual(['attempted', expect.stringMatching(/^(succeeded|refused|failed)$/)]);
+      return rows[1]!;
     },
   };
   return api;

@@ -17,7 +17,7 @@ const DEPOSIT_TABLES = [
 const SETTLEMENT_TABLES = ['orders', 'fee_rates', 'settlement_runs', 'statements', 'payouts', 'merchant_flags'];
 const ORDER_FEED_TABLES = ['order_feed_cursors'];
 const PAYMENT_TABLES = ['deposit_payments', 'deposit_payment_refunds', 'offline_top_ups'];
-const TABLES = [...FOUNDATION_TABLES, ...DEPOSIT_TABLES, ...SETTLEMENT_TABLES, ...ORDER_FEED_TABLES, 'violation_events', ...PAYMENT_TABLES];
+const TABLES = [...FOUNDATION_TABLES, ...DEPOSIT_TABLES, ...SETTLEMENT_TABLES, ...ORDER_FEED_TABLES, 'violation_events', ...PAYMENT_TABLES, 'security_events'];
 
 async function existingTables(t: TestDb): Promise<string[]> {
   const found: string[] = [];
@@ -28,7 +28,8 @@ async function existingTables(t: TestDb): Promise<string[]> {
 describe('migrations', () => {
   let t: TestDb;
   beforeAll(async () => {
-    t = await createTestDb();
+    // The owner: these tests migrate up and down.
+    t = await createTestDb({ as: 'owner' });
   });
   afterAll(async () => {
     await t?.destroy();
@@ -94,6 +95,16 @@ describe('migrations', () => {
     expect(await t.db.schema.hasTable('violation_events')).toBe(true);
     await t.db.migrate.latest(migratorConfig);
     expect(await t.db.schema.hasTable('deposit_payments')).toBe(true);
+  });
+
+  test('the audit and security migration rolls back on its own: security_events goes, attempt rows stay', async () => {
+    await t.db('audit_log').insert({ request_id: 'r-att', actor_sub: 'olga', actor_role: 'ops', action: 'POST /v1/verifications', status_code: null, outcome: 'attempted' });
+    while ((await t.db.migrate.currentVersion(migratorConfig)) !== '008') await t.db.migrate.down(migratorConfig);
+    await t.db.migrate.down(migratorConfig);
+    expect(await t.db.schema.hasTable('security_events')).toBe(false);
+    expect(await t.db('audit_log').where({ request_id: 'r-att' }).first()).toMatchObject({ outcome: 'attempted', status_code: null });
+    await t.db.migrate.latest(migratorConfig);
+    expect(await t.db.schema.hasTable('security_events')).toBe(true);
   });
 
   test('the audit log is append-only in the database itself', async () => {

@@ -142,10 +142,21 @@ describe('docker-compose.yml', () => {
     expect(db.hostname).toBe('postgresql');
     expect(db.port || '5432').toBe('5432');
     expect(db.pathname).toBe(`/${env('postgresql').POSTGRES_DB}`);
-    expect(decodeURIComponent(db.username)).toBe(env('postgresql').POSTGRES_USER);
+    // The app's role, never the owner (a superuser in the postgres image).
+    expect(decodeURIComponent(db.username)).toBe('merchant_ops_app');
+    expect(decodeURIComponent(db.username)).not.toBe(env('postgresql').POSTGRES_USER);
     expect(e.TEMPORAL_ADDRESS).toBe('temporal:7233');
     expect(e.PLATFORM_BASE_URL).toBe('http://sandbox:3100');
     expect(e.NODE_ENV).toBe('production');
+  });
+
+  it('migrates as the owner, which creates the app role with its own password', () => {
+    const owner = new URL(interpolate(env('migrate').MIGRATION_DATABASE_URL ?? ''));
+    expect(decodeURIComponent(owner.username)).toBe(env('postgresql').POSTGRES_USER);
+    expect(owner.hostname).toBe('postgresql');
+    expect(owner.pathname).toBe(`/${env('postgresql').POSTGRES_DB}`);
+    expect(env('migrate').DATABASE_URL).toMatch(/\$\{APP_DATABASE_PASSWORD:\?[^}]*\}/);
+    for (const name of ['sandbox', 'worker', 'api']) expect(env(name).MIGRATION_DATABASE_URL).toBeUndefined();
   });
 
   it('starts the worker and the API only after migrations succeeded and Temporal is healthy', () => {
@@ -190,8 +201,9 @@ describe('docker-compose.yml', () => {
         expect([name, key, value]).toEqual([name, key, expect.stringMatching(required)]);
       }
       // The password inside DATABASE_URL too.
-      const url = env(name).DATABASE_URL;
-      if (url) expect(new URL(url.replace(/\$\{[^}]*\}/g, 'SECRET')).password).toBe('SECRET');
+      for (const url of [env(name).DATABASE_URL, env(name).MIGRATION_DATABASE_URL]) {
+        if (url) expect(new URL(url.replace(/\$\{[^}]*\}/g, 'SECRET')).password).toBe('SECRET');
+      }
     }
     for (const name of ['worker', 'api']) {
       expect(env(name).JWT_SECRET).toMatch(required);

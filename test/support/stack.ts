@@ -64,6 +64,8 @@ export async function startStack(overrides: Record<string, string> = {}, options
       PLATFORM_BASE_URL: sandbox.url,
       PLATFORM_API_TOKEN: SANDBOX_TOKEN,
       CALENDAR_EXTRA_PATH: writeTestCalendarFile(),
+      // Every request of a suite comes from one loopback address, polling loops included.
+      API_ADDRESS_RATE_LIMIT_PER_MINUTE: '100000',
       ...overrides,
     });
     const db = testDb.db;
