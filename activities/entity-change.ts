@@ -46,7 +46,7 @@ export function createEntityChangeActivities({ db, platform, policy }: EntityCha
     },
 
     /**
-     * The shop's requirement under its new type (the base depends on it, DOMAIN.md section
+     * The shop's requirement under its new type (the base depends on it, docs/rules.md section
      * 2), from last month's sales and its categories as the monthly re-assessment does,
      * saved for the deposit process to be told.
      */

@@ -126,7 +126,7 @@ export function createVerificationActivities(deps: VerificationActivityDeps) {
 
     /**
      * Approval: the merchant is verified, holds its identity number, and its shop record
-     * exists (DOMAIN.md section 1). A number another merchant holds is a final refusal.
+     * exists (docs/rules.md §1). A number another merchant holds is a final refusal.
      */
     async activateMerchant(input: { caseId: string; merchantId: string; entityType: EntityType }): Promise<{ shopId: string }> {
       const found = await cases.findCase(input.caseId);

@@ -4,7 +4,7 @@ import { z } from 'zod';
  * The one configuration schema of merchant-ops. It is parsed once at start
  * (`loadConfig`) and passed down; nothing else reads `process.env`.
  *
- * Every business number here is a [default] from DOMAIN.md unless said otherwise:
+ * Every business number here is a [default] from docs/rules.md unless said otherwise:
  * the sources are silent on it, so it must stay configurable.
  */
 const bool = z

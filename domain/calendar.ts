@@ -1,5 +1,5 @@
 /**
- * Mainland-China working-day calendar (DOMAIN.md conventions): weekends and statutory
+ * Mainland-China working-day calendar (docs/rules.md conventions): weekends and statutory
  * holidays are off, and the adjusted working weekends (调休 上班) are on.
  *
  * The data comes from the maintained `chinese-days` package, which follows the State
@@ -107,7 +107,7 @@ export function createWorkingDayCalendar(extra?: CalendarData): WorkingDayCalend
 }
 
 /**
- * Business time is Asia/Shanghai (DOMAIN.md). China has used UTC+8 all year since 1991
+ * Business time is Asia/Shanghai (docs/rules.md). China has used UTC+8 all year since 1991
  * (no daylight saving), so a fixed offset on epoch milliseconds is exact for every date
  * the calendar covers and needs no time-zone database (none in the workflow sandbox).
  */
@@ -131,7 +131,7 @@ export function endOfShanghaiDay(date: string): Date {
 }
 
 /**
- * Deadline of "N working days from submission" (the review SLA, DOMAIN.md section 1):
+ * Deadline of "N working days from submission" (the review SLA, docs/rules.md §1):
  * the end, Shanghai time, of the N-th working day after the Shanghai date of submission.
  * The day of submission never counts, whatever the hour and whether or not it is a
  * working day; so a case submitted on Saturday or on a holiday starts counting on the

@@ -1,5 +1,5 @@
 /**
- * Deposit policy (保证金, DOMAIN.md section 2): how much a shop must keep on deposit, the
+ * Deposit policy (保证金, docs/rules.md §2): how much a shop must keep on deposit, the
  * enforcement ladder when the balance falls short, and the after-sales window that holds
  * back a closing shop's refund. Numbers are in fen (1 CNY = 100 fen), safe integers.
  *

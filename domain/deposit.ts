@@ -1,5 +1,5 @@
 /**
- * Deposit rules (保证金, DOMAIN.md section 2): the required amount, the month it is assessed
+ * Deposit rules (保证金, docs/rules.md §2): the required amount, the month it is assessed
  * from, the enforcement ladder's timetable, withdrawing excess promotion deposit, and when
  * a closing shop's deposits may be refunded. Amounts are integer fen (safe integers).
  *
@@ -201,7 +201,7 @@ export interface ClosureWait {
 }
 
 /**
- * What holds back a closing shop's refund ([default] flow, DOMAIN.md section 2): every
+ * What holds back a closing shop's refund ([default] flow, docs/rules.md §2): every
  * order must be finished and its after-sales window passed. A finished order without a
  * confirmed receipt has no after-sales window. A window ending exactly at now has passed.
  */

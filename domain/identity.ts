@@ -1,6 +1,6 @@
 /**
  * Check characters of Chinese identity numbers, validated before a human reviewer looks
- * (DOMAIN.md section 1, [default]), and masks for showing them to roles that do not need
+ * (docs/rules.md §1, [default]), and masks for showing them to roles that do not need
  * the full value.
  *
  * Upper case only: both standards print letters in upper case. Callers that accept user

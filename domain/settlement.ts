@@ -1,5 +1,5 @@
 /**
- * Monthly commission settlement (佣金结算, DOMAIN.md section 3): the fee table, the fees of
+ * Monthly commission settlement (佣金结算, docs/rules.md §3): the fee table, the fees of
  * an order line, the settlement period, and a merchant's statement for one period.
  *
  * The merchant sells Taobao goods through Kuaishou and EARNS commission on them; Taobao
@@ -65,7 +65,7 @@ export interface FeeRate {
   effectiveFrom: string;
 }
 
-/** [src] seed table (DOMAIN.md section 3); effectiveFrom is [default]. */
+/** [src] seed table (docs/rules.md §3); effectiveFrom is [default]. */
 export const DEFAULT_FEE_RATES: FeeRate[] = [
   // 服装鞋包: 10% + 3% = 13%
   { category: 'apparel', unionFeeBp: 1_000, channelShareBp: 300, effectiveFrom: '2020-01-01' },

@@ -1,5 +1,5 @@
 /**
- * Entity verification (主体认证, DOMAIN.md section 1): what a submission must contain, the
+ * Entity verification (主体认证, docs/rules.md §1): what a submission must contain, the
  * checks that can run before a human reviewer looks, and the review policy defaults.
  *
  * checkSubmission validates values as given; the API normalises identity codes first
@@ -32,7 +32,7 @@ export const REQUIRED_DOCUMENTS: Record<EntityType, readonly DocumentKind[]> = {
   enterprise: ['business_license', 'legal_rep_id_front', 'legal_rep_id_back', 'account_opening_permit'],
 };
 
-/** Third-party platforms whose stores a shop binds (DOMAIN.md sections 1 and 5). */
+/** Third-party platforms whose stores a shop binds (docs/rules.md sections 1 and 5). */
 export const STORE_PLATFORMS = ['taobao', 'jd', 'youzan'] as const;
 export type StorePlatform = (typeof STORE_PLATFORMS)[number];
 
@@ -206,7 +206,7 @@ export interface ReviewPolicy {
 }
 
 /**
- * [default] (DOMAIN.md section 1): 3 / 5 working days, the upper ends of the [src] review
+ * [default] (docs/rules.md §1): 3 / 5 working days, the upper ends of the [src] review
  * times (1–3 and 3–5 working days), and 7 calendar days to resubmit. Configurable
  * (VERIFICATION_SLA_*_WORKING_DAYS, VERIFICATION_RESUBMIT_WINDOW_DAYS).
  */

@@ -1,7 +1,7 @@
 import { workingDayDeadline, type WorkingDayCalendar } from './calendar';
 
 /**
- * Violations and penalty escalation (DOMAIN.md section 4): levels, what each penalty does,
+ * Violations and penalty escalation (docs/rules.md §4): levels, what each penalty does,
  * appeal windows on the working-day calendar, effect periods and escalation. Pure rules;
  * the violationCase workflow carries them out.
  */

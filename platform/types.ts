@@ -20,7 +20,7 @@ export interface NotificationAccepted {
 
 /**
  * The shop functions the platform can switch off. The first four are the deposit ladder's
- * (DOMAIN.md §2); `disable_api` closes the shop's open-API permission (a qualification
+ * (docs/rules.md §2); `disable_api` closes the shop's open-API permission (a qualification
  * mismatch) and `bar_big_promotions` keeps the shop out of big promotions, 大促 (a price
  * violation): both are penalties of the violations process.
  */

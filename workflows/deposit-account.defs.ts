@@ -3,7 +3,7 @@ import type { EntityType } from '../domain/verification';
 import type { LadderStep, Restriction } from '../domain/deposit-policy';
 import type { Attention } from './attention.defs';
 
-/** Shop deposit (保证金, DOMAIN.md section 2): one long-lived process per shop. */
+/** Shop deposit (保证金, docs/rules.md §2): one long-lived process per shop. */
 export const DEPOSIT_PROCESS = 'deposit';
 export const DEPOSIT_WORKFLOW_TYPE = 'depositAccount';
 export const depositWorkflowId = (shopId: string): string => `deposit:${shopId}`;

@@ -58,7 +58,7 @@ const CONTINUE_AS_NEW_AFTER_EVENTS = 5_000;
 /**
  * The deposit account of one shop, for the shop's whole life. It applies top-ups and
  * deductions (through the ledger, idempotently), and whenever the balance falls below the
- * requirement it walks the shortfall ladder of DOMAIN.md section 2: notify, transfer
+ * requirement it walks the shortfall ladder of docs/rules.md §2: notify, transfer
  * sales proceeds, then restrictions on a schedule computed from config. A balance that
  * is whole again lifts every restriction at once and closes the episode.
  */

@@ -17,7 +17,7 @@ export interface ReassessmentInput {
 
 /**
  * The monthly re-assessment of every open shop's required deposit from its sales in the
- * last natural month (DOMAIN.md section 2, [src]). Started by a Temporal Schedule on the
+ * last natural month (docs/rules.md §2, [src]). Started by a Temporal Schedule on the
  * 1st at 03:00 Asia/Shanghai (worker/schedules.ts); ops can also start it for a month.
  */
 export async function depositReassessment(input: ReassessmentInput = {}): Promise<{ month: string; shops: number; changed: number }> {

@@ -1,6 +1,6 @@
 import { defineQuery } from '@temporalio/workflow';
 
-/** Monthly commission settlement (DOMAIN.md section 3): messages, types and ids. */
+/** Monthly commission settlement (docs/rules.md §3): messages, types and ids. */
 export const SETTLEMENT_PROCESS = 'settlement';
 export const SETTLEMENT_WORKFLOW_TYPE = 'monthlySettlement';
 export const SETTLEMENT_SCHEDULE_ID = 'settlement-monthly';

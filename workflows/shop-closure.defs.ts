@@ -1,7 +1,7 @@
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import type { Attention } from './attention.defs';
 
-/** Shop closure (退店, DOMAIN.md section 2): messages, types and ids. */
+/** Shop closure (退店, docs/rules.md §2): messages, types and ids. */
 export const CLOSURE_PROCESS = 'shop-closure';
 export const CLOSURE_WORKFLOW_TYPE = 'shopClosure';
 /** One closure at a time per shop; a cancelled or finished one may be followed by another. */

@@ -24,7 +24,7 @@ const activities = proxyActivities<ClosureActivities>({
 const RECHECK_MS = 24 * 60 * 60 * 1000;
 
 /**
- * Closes a shop (DOMAIN.md section 2): new listings and sales stop at once; it waits
+ * Closes a shop (docs/rules.md §2): new listings and sales stop at once; it waits
  * until every order is finished, every after-sales window has passed and no violation
  * case is open; runs the final settlement; deducts what is owed; refunds the rest of
  * both deposits exactly once; closes the shop. The merchant may cancel until the refund

@@ -2,7 +2,7 @@ import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import type { EntityType } from '../domain/verification';
 import type { Attention } from './attention.defs';
 
-/** Entity verification review (DOMAIN.md section 1): messages, types and ids. */
+/** Entity verification review (docs/rules.md §1): messages, types and ids. */
 export const VERIFICATION_PROCESS = 'verification';
 
 /** One open review per merchant: the id comes from the business key, not the case. */

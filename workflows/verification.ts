@@ -242,7 +242,7 @@ export async function verificationReview(input: VerificationInput): Promise<Veri
   }
 }
 
-/** Approval opens the shop's deposit account (DOMAIN.md section 1): a process of its own. */
+/** Approval opens the shop's deposit account (docs/rules.md §1): a process of its own. */
 async function openDepositAccount(shopId: string, merchantId: string, shopType: VerificationInput['entityType']): Promise<void> {
   try {
     await startChild(depositAccount, {

@@ -2,7 +2,7 @@ import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import type { PenaltyPlan, ViolationLevel, ViolationType } from '../domain/violations';
 import type { Attention } from './attention.defs';
 
-/** Violation case (DOMAIN.md section 4): one process per case, from penalty to expiry. */
+/** Violation case (docs/rules.md §4): one process per case, from penalty to expiry. */
 export const VIOLATION_PROCESS = 'violation';
 export const VIOLATION_WORKFLOW_TYPE = 'violationCase';
 export const violationWorkflowId = (caseId: string): string => `violation:${caseId}`;

@@ -25,7 +25,7 @@ const FINAL: ViolationStatus[] = ['expired', 'reversed'];
 const now = () => new Date().toISOString();
 
 /**
- * One violation case (DOMAIN.md section 4): judged against the shop's record (a repeat
+ * One violation case (docs/rules.md §4): judged against the shop's record (a repeat
  * while a case of the same or higher level is in effect escalates one level), its penalty
  * applied at once through the platform and the deposit, open to one appeal within its
  * window of working days, lifted part by part by timers (a serious case's 7-day suspension,

@@ -13,7 +13,7 @@ export interface SettlementRouterDeps {
   limitMutations: RequestHandler;
 }
 
-/** Monthly commission settlement (DOMAIN.md section 3). */
+/** Monthly commission settlement (docs/rules.md §3). */
 export function createSettlementRouter({ service, registry, limitMutations }: SettlementRouterDeps): Router {
   const router = Router();
   const { 400: bad, 401: unauth, 403: denied, 404: missing, 429: limited } = errorResponses;

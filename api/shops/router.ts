@@ -16,7 +16,7 @@ export interface ShopRouterDeps {
 const closureStarted = z.object({ closureId: z.string(), workflowId: z.string(), status: z.literal('requested') });
 const closureState = z.object({ closureId: z.string(), shopId: z.string(), status: z.string() }).passthrough();
 
-/** Deposits, promotion deposits and shop closure (DOMAIN.md section 2). */
+/** Deposits, promotion deposits and shop closure (docs/rules.md §2). */
 export function createShopRouter({ service, registry, limitMutations }: ShopRouterDeps): Router {
   const router = Router();
   const { 400: bad, 401: unauth, 403: denied, 404: missing, 409: clash, 429: limited } = errorResponses;

@@ -24,7 +24,7 @@ export interface VerificationRouterDeps {
   limitMutations: RequestHandler;
 }
 
-/** Entity verification reviews (DOMAIN.md section 1). */
+/** Entity verification reviews (docs/rules.md §1). */
 export function createVerificationRouter({ service, registry, limitMutations }: VerificationRouterDeps): Router {
   const router = Router();
   const { 400: bad, 401: unauth, 403: denied, 404: missing, 409: clash, 429: limited } = errorResponses;

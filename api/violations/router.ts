@@ -22,7 +22,7 @@ export interface ViolationRouterDeps {
   limitMutations: RequestHandler;
 }
 
-/** Violations: penalties, appeals, escalation and expiry (DOMAIN.md section 4). */
+/** Violations: penalties, appeals, escalation and expiry (docs/rules.md §4). */
 export function createViolationRouter({ service, registry, limitMutations }: ViolationRouterDeps): Router {
   const router = Router();
   const { 400: bad, 401: unauth, 403: denied, 404: missing, 409: clash, 429: limited } = errorResponses;

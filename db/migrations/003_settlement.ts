@@ -6,7 +6,7 @@ const STATEMENT_STATUSES = ['payable', 'carried', 'paid'] as const;
 const PAYOUT_STATUSES = ['requested', 'paid'] as const;
 const MERCHANT_FLAGS = ['forfeit_unsettled'] as const;
 
-// DOMAIN.md section 3, seed table [src]: Taobao Union's technical service fee and
+// docs/rules.md §3, seed table [src]: Taobao Union's technical service fee and
 // Kuaishou's channel share, in basis points.
 const SEED_RATES = [
   { category: 'apparel', union_fee_bp: 1000, channel_share_bp: 300 },

@@ -4,7 +4,7 @@ const CASE_STATUSES = ['opening', 'appealable', 'appealed', 'in_effect', 'perman
 const quoted = (values: readonly string[]) => values.map((v) => `'${v}'`).join(', ');
 
 /**
- * Violation cases (DOMAIN.md section 4): the case as the violationCase process keeps it
+ * Violation cases (docs/rules.md §4): the case as the violationCase process keeps it
  * (level, penalty, deadlines, appeal), its event history, restrictions held per case, and
  * the false-advertising forfeiture flag tied to its case and to the statement that used it.
  */

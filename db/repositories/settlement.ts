@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 
 /**
- * Monthly commission settlement (DOMAIN.md section 3), set-based: a range of merchants is
+ * Monthly commission settlement (docs/rules.md §3), set-based: a range of merchants is
  * settled by one INSERT ... SELECT ... GROUP BY and one UPDATE, never one query per order.
  *
  * Rules, as the SQL below applies them:

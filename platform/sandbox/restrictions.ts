@@ -5,7 +5,7 @@ import { idempotentRoute, routeParam } from './idempotency';
 import { shopForRead, shopForUpdate, type SandboxShop, type SandboxState } from './state';
 import { invalidRequest } from './validation';
 
-/** The order answers list them in: the deposit ladder's (DOMAIN.md §2) in ladder order, then the violation penalties'. */
+/** The order answers list them in: the deposit ladder's (docs/rules.md §2) in ladder order, then the violation penalties'. */
 export const RESTRICTIONS = [
   'close_cart',
   'stop_listing',

@@ -17,8 +17,8 @@ function errorOf(partial: unknown): string | undefined {
   }
 }
 
-describe('DEFAULT_DEPOSIT_POLICY (DOMAIN.md section 2)', () => {
-  test('states the DOMAIN numbers in fen', () => {
+describe('DEFAULT_DEPOSIT_POLICY (docs/rules.md §2)', () => {
+  test('states the numbers of docs/rules.md in fen', () => {
     expect(DEFAULT_DEPOSIT_POLICY).toEqual({
       baseFen: { individual: 50_000, enterprise: 100_000 },
       minimumBaseFen: 50_000,

@@ -255,7 +255,7 @@ describe('checkSubmission', () => {
 });
 
 describe('reference tables', () => {
-  test('required documents follow DOMAIN.md section 1', () => {
+  test('required documents follow docs/rules.md §1', () => {
     expect(REQUIRED_DOCUMENTS).toEqual({
       individual: ['id_card_front', 'id_card_back', 'id_card_in_hand'],
       enterprise: ['business_license', 'legal_rep_id_front', 'legal_rep_id_back', 'account_opening_permit'],

@@ -17,7 +17,7 @@ describe('worker dependencies', () => {
     expect(calendarShortfall(createWorkingDayCalendar(extra), new Date(now))).toBe(expected);
   });
 
-  test('the review policy comes from config, with DOMAIN.md defaults', () => {
+  test('the review policy comes from config, with docs/rules.md defaults', () => {
     expect(reviewPolicyFrom(loadConfig({}))).toEqual({ slaWorkingDays: { individual: 3, enterprise: 5 }, resubmitWindowDays: 7 });
     expect(
       reviewPolicyFrom(loadConfig({ VERIFICATION_SLA_ENTERPRISE_WORKING_DAYS: '4', VERIFICATION_RESUBMIT_WINDOW_DAYS: '10' })),
