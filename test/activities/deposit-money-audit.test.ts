@@ -174,6 +174,30 @@ describe('deposit money audit', () => {
     expect(await createPaymentRepository(t.db).find(late)).toMatchObject({ refundedFen: 0 });
   });
 
+  test('a payment the platform had already refunded in part is credited for what it still holds; a repeat after our own refund replays', async () => {
+    const shopId = 'shop-chargeback';
+    await openShop(shopId);
+    const a = await pay(shopId, 10_000);
+    // The platform returned 4,000 to the payer before we credited it (a chargeback, a refund on its side).
+    sandbox.state.payments.get(a)!.refundedFen = 4_000;
+    expect(await credit(shopId, a)).toMatchObject({ creditedFen: 6_000, balanceFen: 6_000 });
+
+    const b = await pay(shopId, 8_000);
+    await credit(shopId, b);
+    const deps = { db: t.db, ledger: createLedger(t.db), platform };
+    const payout = { shopId, account: 'deposit' as const, key: `promotion-excess:${shopId}:r1`, reason: 'test', actor: 'test' };
+    expect(await payOutOnce(deps, payout, async () => ({ amountFen: 9_000 }))).toEqual({ amountFen: 9_000 });
+    // The platform's callback for b is sent again after our refund took 3,000 of it: the credit replays, nothing changes.
+    expect(await credit(shopId, b)).toMatchObject({ replayed: true, creditedFen: 8_000, balanceFen: 5_000 });
+    expect(await credit(shopId, a)).toMatchObject({ replayed: true, creditedFen: 6_000, balanceFen: 5_000 });
+
+    // What is left goes back in full, and the platform accepts every share.
+    expect(await payOutOnce(deps, { ...payout, key: `closure:cb:refund:deposit` }, async () => ({ amountFen: 5_000 }))).toEqual({ amountFen: 5_000 });
+    expect(sandbox.state.payments.get(a)!.refundedFen).toBe(10_000);
+    expect(sandbox.state.payments.get(b)!.refundedFen).toBe(8_000);
+    expect(await conservation(shopId, 'deposit')).toMatchObject({ balance: 0, credited: 14_000, refunded: 14_000, refundsInLedger: 14_000 });
+  });
+
   test('at closure a balance no payment stands behind is recorded as held, with its amount and reason, not left silently', async () => {
     const shopId = 'shop-unbacked';
     await openShop(shopId);
