@@ -198,6 +198,51 @@ describe('deposit money audit', () => {
     expect(await conservation(shopId, 'deposit')).toMatchObject({ balance: 0, credited: 14_000, refunded: 14_000, refundsInLedger: 14_000 });
   });
 
+  test('killed between the ledger post and the split: both roll back together, the retry pays once', async () => {
+    const shopId = 'shop-killed';
+    await openShop(shopId);
+    const a = await pay(shopId, 6_000);
+    await credit(shopId, a);
+    const real = createLedger(t.db);
+    let kill = true;
+    const dying = {
+      ...real,
+      async post(...args: Parameters<typeof real.post>) {
+        const posted = await real.post(...args);
+        if (kill) {
+          kill = false;
+          throw new Error('worker killed after the ledger post');
+        }
+        return posted;
+      },
+    };
+    const payout = { shopId, account: 'deposit' as const, key: `closure:killed:refund:deposit`, reason: 'test', actor: 'test' };
+    const all = async () => ({ amountFen: await real.balance(shopId, 'deposit') });
+    await expect(payOutOnce({ db: t.db, ledger: dying, platform }, payout, all)).rejects.toThrow('worker killed');
+    expect(await real.findByKey(payout.key)).toBeUndefined();
+    expect(await t.db('deposit_payment_refunds').where({ refund_key: payout.key })).toEqual([]);
+    expect(await real.balance(shopId, 'deposit')).toBe(6_000);
+    expect(await payOutOnce({ db: t.db, ledger: dying, platform }, payout, all)).toEqual({ amountFen: 6_000 });
+    expect(sandbox.state.shops.get(shopId)!.refunds.map((r) => [r.paymentId, r.amountFen])).toEqual([[a, 6_000]]);
+    expect(await conservation(shopId, 'deposit')).toMatchObject({ balance: 0, refunded: 6_000, refundsInLedger: 6_000 });
+  });
+
+  test('the platform pays a key once: a repeat replays, a changed share under the same key is refused and pays nothing', async () => {
+    const shopId = 'shop-keys';
+    await openShop(shopId);
+    const a = await pay(shopId, 4_000);
+    await credit(shopId, a);
+    const deps = { db: t.db, ledger: createLedger(t.db), platform };
+    const payout = { shopId, account: 'deposit' as const, key: `closure:keys:refund:deposit`, reason: 'test', actor: 'test' };
+    expect(await payOutOnce(deps, payout, async () => ({ amountFen: 4_000 }))).toEqual({ amountFen: 4_000 });
+    const share = { shopId, account: 'deposit' as const, reference: payout.key, paymentId: a, payerAccount: `bank:${shopId}:4000` };
+    const key = `${payout.key}:${a}`;
+    expect(await platform.refund({ ...share, amountFen: 4_000 }, key)).toMatchObject({ amountFen: 4_000 });
+    await expect(platform.refund({ ...share, amountFen: 3_999 }, key)).rejects.toMatchObject({ type: 'PlatformRejected' });
+    expect(sandbox.state.shops.get(shopId)!.refunds.map((r) => r.amountFen)).toEqual([4_000]);
+    expect(sandbox.state.payments.get(a)!.refundedFen).toBe(4_000);
+  });
+
   test('at closure a balance no payment stands behind is recorded as held, with its amount and reason, not left silently', async () => {
     const shopId = 'shop-unbacked';
     await openShop(shopId);
