@@ -26,6 +26,8 @@ export interface ClosureActivityDeps {
   finalSettlement: FinalSettlement;
 }
 
+const HELD_REASON = 'no confirmed payment stands behind this balance: held until finance decides where it goes';
+
 // Closure stops new business at once; its restrictions are its own, apart from the ladder's.
 const CLOSURE_RESTRICTIONS = ['stop_listing', 'stop_sales'] as const;
 
@@ -97,7 +99,15 @@ export function createClosureActivities({ db, platform, policy, finalSettlement 
         const result = await payOutOnce({ db, ledger, platform }, payout, async () => ({ amountFen: await ledger.balance(input.shopId, account) }));
         return 'amountFen' in result ? result.amountFen : 0;
       };
-      return { deposit: await paid('deposit'), promotionDeposit: await paid('promotion_deposit') };
+      const refunded = { deposit: await paid('deposit'), promotionDeposit: await paid('promotion_deposit') };
+      // Refunds go only to payments; what no confirmed payment stands behind (credited before
+      // payments were checked) stays in the deposit. It is recorded on the closure, never left silently.
+      const left = await ledger.balances(input.shopId);
+      const heldFen = { deposit: left.deposit, promotionDeposit: left.promotion_deposit };
+      if (heldFen.deposit > 0 || heldFen.promotionDeposit > 0) {
+        await deposits.updateClosure(input.closureId, { details: { held: { ...heldFen, reason: HELD_REASON } } });
+      }
+      return { ...refunded, heldFen };
     },
 
     async completeClosure(input: { closureId: string; shopId: string; merchantId: string }) {

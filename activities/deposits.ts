@@ -65,7 +65,11 @@ export function createDepositActivities({ db, platform, policy, temporal }: Depo
       return { paymentId, shopId: offline.shopId, account: offline.account, amountFen: offline.amountFen, payerAccount: offline.payerAccount, status, source: 'offline_transfer' };
     }
     const payment = await platform.payment(paymentId);
-    return payment ? { ...payment, source: 'platform' } : null;
+    if (!payment) return null;
+    // Once credited, what it credited stands (our own refunds show on the platform too): a
+    // repeat replays that credit, never a smaller one that would conflict with it.
+    const credited = await payments.find(paymentId);
+    return { ...payment, refundedFen: credited ? payment.amountFen - credited.amountFen : payment.refundedFen, source: 'platform' };
   };
 
   /** The requirement of one shop for a month, from its categories and that month's sales. */

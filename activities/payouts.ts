@@ -38,8 +38,11 @@ export const refundKeyOf = (payoutKey: string, paymentId: string): string => `${
  */
 export async function payOutOnce({ db, ledger, platform }: PayoutDeps, p: Payout, decide: () => Promise<PayoutDecision>): Promise<PayoutDecision> {
   const payments = createPaymentRepository(db);
-  let split = await payments.refundsUnder(p.key);
+  // The ledger first: its posting and the split commit together, so a split read after the
+  // posting was seen is complete. Read the other way round, a twin committing in between
+  // would look like a payout posted before payments were recorded, and be paid again whole.
   const existing = await ledger.findByKey(p.key);
+  let split = await payments.refundsUnder(p.key);
   if (!existing) {
     const decision = await decide();
     if ('refused' in decision || decision.amountFen <= 0) return decision;

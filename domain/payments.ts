@@ -15,6 +15,8 @@ export interface ReportedPayment {
   amountFen: number;
   payerAccount: string;
   status: PaymentStatus;
+  /** What the platform already gave back of it before we credited it (a chargeback, its own refund). */
+  refundedFen?: number;
 }
 
 /** What the caller claims about the payment; the account and the amount are only checks. */
@@ -48,7 +50,11 @@ export function creditDecision(claim: CreditClaim, payment: ReportedPayment | nu
   if (payment.status === 'pending') return refuse('PaymentPending', `payment ${claim.paymentId} is not confirmed yet; retry once it is`);
   if (payment.status === 'failed') return refuse('PaymentFailed', `payment ${claim.paymentId} failed; nothing was paid`);
   if (!Number.isSafeInteger(payment.amountFen) || payment.amountFen <= 0) return refuse('PaymentMismatch', `payment ${claim.paymentId} has no positive amount`);
-  return { credit: true, account: payment.account, amountFen: payment.amountFen, payerAccount: payment.payerAccount };
+  // Money the platform already returned to the payer is not held for the shop: crediting it would invent it.
+  const heldFen = payment.amountFen - (payment.refundedFen ?? 0);
+  if (!Number.isSafeInteger(heldFen) || heldFen > payment.amountFen) return refuse('PaymentMismatch', `payment ${claim.paymentId} reports an impossible refunded amount`);
+  if (heldFen <= 0) return refuse('PaymentFailed', `payment ${claim.paymentId} was refunded in full by the platform; nothing is held to credit`);
+  return { credit: true, account: payment.account, amountFen: heldFen, payerAccount: payment.payerAccount };
 }
 
 /** A payment still holding money that may go back to its payer. */

@@ -29,7 +29,8 @@ export interface ClosureState {
   status: ClosureStatus;
   blockers: ClosureBlockers | null;
   owedFen: number | null;
-  refundedFen: { deposit: number; promotionDeposit: number } | null;
+  /** `heldFen`: what stayed in each deposit because no payment stands behind it; absent in older runs. */
+  refundedFen: { deposit: number; promotionDeposit: number; heldFen?: { deposit: number; promotionDeposit: number } } | null;
   /** Set while a step that failed for good waits for ops; absent in older runs. */
   attention?: Attention | null;
 }

@@ -20,6 +20,8 @@ const activities = proxyActivities<ClosureActivities>({
   retry: { initialInterval: '2 seconds', maximumInterval: '5 minutes', nonRetryableErrorTypes: [ErrorType.PlatformRejected] },
 });
 
+const CLOSURE_REPORTS_HELD = 'closure-reports-held-balance';
+
 // With nothing to wait for but open orders, look again daily: orders finish on their own.
 const RECHECK_MS = 24 * 60 * 60 * 1000;
 
@@ -111,7 +113,10 @@ export async function shopClosure(input: ClosureInput): Promise<ClosureState> {
   await setStatus('refunding');
   state.refundedFen = await act.refundDeposits({ closureId, shopId });
   await act.completeClosure({ closureId, shopId, merchantId });
-  await tellDeposit('closed', { balanceFen: 0, promotionBalanceFen: 0 });
+  // The deposit process shows what the ledger still holds (money with no payment to refund it to).
+  const held = state.refundedFen.heldFen;
+  const left = held && (held.deposit > 0 || held.promotionDeposit > 0) && patched(CLOSURE_REPORTS_HELD) ? held : { deposit: 0, promotionDeposit: 0 };
+  await tellDeposit('closed', { balanceFen: left.deposit, promotionBalanceFen: left.promotionDeposit });
   await setStatus('closed');
   await condition(allHandlersFinished);
   return state;

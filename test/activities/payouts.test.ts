@@ -92,6 +92,33 @@ describe('payOutOnce', () => {
     expect(await createLedger(t.db).balance(shopId, 'deposit')).toBe(0);
   });
 
+  test('a twin that commits between the first look at the split and at the ledger: paid once, never also as a whole', async () => {
+    const shopId = 'shop-twin';
+    const [p0, p1] = await shopWithPayments(shopId, [10_000, 5_000]);
+    const real = createLedger(t.db);
+    const key = 'closure:twin:refund:deposit';
+    const everything = async () => ({ amountFen: 15_000 });
+    // The retried attempt reads the split (none yet); the first attempt commits and pays; only then does the retry read the ledger.
+    let twinRan = false;
+    const late = {
+      ...real,
+      async findByKey(k: string) {
+        if (!twinRan) {
+          twinRan = true;
+          await payOutOnce({ db: t.db, ledger: real, platform }, payout(shopId, key), everything);
+        }
+        return real.findByKey(k);
+      },
+    };
+    expect(await payOutOnce({ db: t.db, ledger: late, platform }, payout(shopId, key), everything)).toEqual({ amountFen: 15_000 });
+    expect(twinRan).toBe(true);
+    expect(refundsOf(shopId)).toEqual([
+      [p0, 10_000],
+      [p1, 5_000],
+    ]);
+    expect(await real.balance(shopId, 'deposit')).toBe(0);
+  });
+
   test('a balance above what payments can give back (money from nowhere) pays only what was paid in', async () => {
     const shopId = 'shop-claimed';
     const [p0] = await shopWithPayments(shopId, [1_000]);

@@ -17,6 +17,9 @@ describe('what a payment credits', () => {
     ['a claim of one fen more than paid', { ...claim, amountFen: 80_001 }, payment, { credit: false, refusal: 'PaymentMismatch', message: expect.stringContaining('80000') }],
     ['a claim of one fen less than paid', { ...claim, amountFen: 79_999 }, payment, { credit: false, refusal: 'PaymentMismatch', message: expect.any(String) }],
     ['the reported claim: 100,000,000 CNY against a real 800 CNY payment', { ...claim, amountFen: 10_000_000_000 }, payment, { credit: false, refusal: 'PaymentMismatch', message: expect.any(String) }],
+    ['a payment the platform already refunded in part (a chargeback): only what it still holds', claim, { ...payment, refundedFen: 30_000 }, { credit: true, account: 'promotion_deposit', amountFen: 50_000, payerAccount: 'bank:6222-1' }],
+    ['one fen still held on the platform: one fen', claim, { ...payment, refundedFen: 79_999 }, { credit: true, account: 'promotion_deposit', amountFen: 1, payerAccount: 'bank:6222-1' }],
+    ['a payment the platform refunded in full: nothing to credit', claim, { ...payment, refundedFen: 80_000 }, { credit: false, refusal: 'PaymentFailed', message: expect.stringContaining('refunded') }],
     ['a pending payment with a wrong amount: the mismatch is what is said', { ...claim, amountFen: 1 }, { ...payment, status: 'pending' }, { credit: false, refusal: 'PaymentMismatch', message: expect.any(String) }],
   ])('%s', (_name, c, p, expected) => {
     expect(creditDecision(c, p)).toEqual(expected);

@@ -2,6 +2,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { PlatformClient } from '../../platform/types';
 import { closureStateQuery, closureWorkflowId, type ClosureState } from '../../workflows/shop-closure.defs';
 import { createShopService, type ShopService } from '../../api/shops/service';
+import { createLedger, topUp } from '../../db/repositories/ledger';
 import { eventually } from '../support/fixtures';
 import { depositState, expectLedgerWhole, merchantOf, openShop, ops, platformShop } from '../support/shops';
 import { paymentIdOf } from '../support/payments';
@@ -63,7 +64,7 @@ describe('shop closure workflow (time-skipping)', () => {
     // skipping and the rest of a sleep passes in real time.
     await stack.env.sleep(DAY + 1_000);
     const closed = await closureState(shopId, (s) => s.status === 'closed');
-    expect(closed.refundedFen).toEqual({ deposit: 50_000, promotionDeposit: 60_000 });
+    expect(closed.refundedFen).toEqual({ deposit: 50_000, promotionDeposit: 60_000, heldFen: { deposit: 0, promotionDeposit: 0 } });
 
     // The deposit refund was paid, its answer lost, the activity retried: the platform paid once.
     expect(counter.refundsAttempted).toBe(3);
@@ -129,6 +130,24 @@ describe('shop closure workflow (time-skipping)', () => {
     await expect(shops.closePromotion(shopId, me)).rejects.toMatchObject({ status: 409 });
     expect(platformShop(stack, shopId).refunds.map((r) => r.amountFen)).toEqual([30_000, 50_000]);
     expect((await shops.deposit(shopId, me)).promotionBalanceFen).toBe(0);
+    await expectLedgerWhole(stack, shopId);
+  });
+
+  test('a balance no payment stands behind is not reported as refunded: the closure and the deposit process show it held', async () => {
+    const merchantId = 'm-held';
+    const me = merchantOf(merchantId);
+    const { shopId } = await openShop(stack, merchantId);
+    await shops.topUp(shopId, { paymentId: await paymentIdOf(stack, { shopId, account: 'deposit', amountFen: 50_000 }) }, me);
+    // Credited before payments were checked: a caller's claim with no payment to refund it to.
+    await createLedger(stack.db).post({ idempotencyKey: `topup:${shopId}:legacy`, shopId, kind: 'top_up', reason: 'legacy top-up', actor: 'test', entries: topUp('deposit', 7_000) });
+
+    await shops.requestClosure(shopId, me);
+    const closed = await closureState(shopId, (s) => s.status === 'closed');
+    expect(closed.refundedFen).toEqual({ deposit: 50_000, promotionDeposit: 0, heldFen: { deposit: 7_000, promotionDeposit: 0 } });
+    expect(platformShop(stack, shopId).refunds.map((r) => r.amountFen)).toEqual([50_000]);
+    expect(await createLedger(stack.db).balance(shopId, 'deposit')).toBe(7_000);
+    expect((await stack.db('shop_closures').where({ shop_id: shopId }).first()).details).toMatchObject({ held: { deposit: 7_000, promotionDeposit: 0 } });
+    await depositState(stack, shopId, (s) => s.status === 'closed' && s.balanceFen === 7_000);
     await expectLedgerWhole(stack, shopId);
   });
 });
