@@ -119,7 +119,8 @@ describe('violation cases (time-skipping)', () => {
     const serious = await caseState(stack, second.caseId, (s) => s.status === 'appealable');
     expect(serious.decision).toMatchObject({ level: 'serious', escalatedBecause: 'repeat_in_effect', penalty: { fineFen: 200_000 } });
     await depositState(stack, shopId, (s) => s.balanceFen === 100_000);
-    expect(restrictionsOf(shopId)).toEqual(['bar_big_promotions', 'stop_sales']);
+    // The fine is deducted before the sales stop is applied: wait for both.
+    await eventually(async () => restrictionsOf(shopId), (r) => r.join() === 'bar_big_promotions,stop_sales');
 
     // Past the serious case's 3 working days: the appeal window closes. Past 7 days: sales resume.
     await stack.env.sleep(8 * DAY);
