@@ -4,6 +4,14 @@
  * what a confirmed payment credits and where a refund goes.
  */
 
+/**
+ * [default] One movement is at most 100 million CNY: far above any deposit requirement (tens
+ * of thousands of CNY), and small enough that a shop's balances stay safe integers (2^53 fen)
+ * over any number of real movements. Larger amounts are typos or probes; two of 2^53 − 1 fen
+ * once pushed a balance past what any later read of it survives.
+ */
+export const MAX_MOVEMENT_FEN = 10_000_000_000;
+
 export type PaymentAccount = 'deposit' | 'promotion_deposit';
 export type PaymentStatus = 'pending' | 'confirmed' | 'failed';
 
@@ -48,6 +56,10 @@ export function creditDecision(claim: CreditClaim, payment: ReportedPayment | nu
   if (payment.status === 'pending') return refuse('PaymentPending', `payment ${claim.paymentId} is not confirmed yet; retry once it is`);
   if (payment.status === 'failed') return refuse('PaymentFailed', `payment ${claim.paymentId} failed; nothing was paid`);
   if (!Number.isSafeInteger(payment.amountFen) || payment.amountFen <= 0) return refuse('PaymentMismatch', `payment ${claim.paymentId} has no positive amount`);
+  // Whoever reports it (the platform, or two finance people), one payment moves no more than any other movement.
+  if (payment.amountFen > MAX_MOVEMENT_FEN) {
+    return refuse('PaymentMismatch', `payment ${claim.paymentId} of ${payment.amountFen} fen is above the ${MAX_MOVEMENT_FEN} fen allowed per movement`);
+  }
   return { credit: true, account: payment.account, amountFen: payment.amountFen, payerAccount: payment.payerAccount };
 }
 

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { allocateRefund, creditDecision, refundableFen, type CreditClaim, type RefundablePayment, type ReportedPayment } from '../../domain/payments';
+import { allocateRefund, creditDecision, MAX_MOVEMENT_FEN, refundableFen, type CreditClaim, type RefundablePayment, type ReportedPayment } from '../../domain/payments';
 
 const payment: ReportedPayment = { paymentId: 'pay_1', shopId: 'shop-a', account: 'promotion_deposit', amountFen: 80_000, payerAccount: 'bank:6222-1', status: 'confirmed' };
 const claim: CreditClaim = { shopId: 'shop-a', paymentId: 'pay_1' };
@@ -17,6 +17,9 @@ describe('what a payment credits', () => {
     ['a claim of one fen more than paid', { ...claim, amountFen: 80_001 }, payment, { credit: false, refusal: 'PaymentMismatch', message: expect.stringContaining('80000') }],
     ['a claim of one fen less than paid', { ...claim, amountFen: 79_999 }, payment, { credit: false, refusal: 'PaymentMismatch', message: expect.any(String) }],
     ['the reported claim: 100,000,000 CNY against a real 800 CNY payment', { ...claim, amountFen: 10_000_000_000 }, payment, { credit: false, refusal: 'PaymentMismatch', message: expect.any(String) }],
+    ['a confirmed payment of exactly the per-movement limit', claim, { ...payment, amountFen: MAX_MOVEMENT_FEN }, { credit: true, account: 'promotion_deposit', amountFen: MAX_MOVEMENT_FEN, payerAccount: 'bank:6222-1' }],
+    ['a confirmed payment one fen above the per-movement limit', claim, { ...payment, amountFen: MAX_MOVEMENT_FEN + 1 }, { credit: false, refusal: 'PaymentMismatch', message: expect.stringContaining('per movement') }],
+    ['a confirmed payment of 2^53 − 1 fen: no balance could be read after it', claim, { ...payment, amountFen: Number.MAX_SAFE_INTEGER }, { credit: false, refusal: 'PaymentMismatch', message: expect.stringContaining('per movement') }],
     ['a pending payment with a wrong amount: the mismatch is what is said', { ...claim, amountFen: 1 }, { ...payment, status: 'pending' }, { credit: false, refusal: 'PaymentMismatch', message: expect.any(String) }],
   ])('%s', (_name, c, p, expected) => {
     expect(creditDecision(c, p)).toEqual(expected);
