@@ -100,3 +100,13 @@ export function allocateRefund(amountFen: number, payments: readonly RefundableP
   }
   return allocations;
 }
+
+/**
+ * Maker and checker must be two people. Subs come from tokens, and one person's sub may reach
+ * us spelt another way (case, blanks, full-width letters), so they are compared as NFKC,
+ * trimmed and lower-cased: `Fang` cannot approve what `fang` recorded.
+ */
+export function samePerson(a: string, b: string): boolean {
+  const canonical = (sub: string) => sub.normalize('NFKC').trim().toLowerCase();
+  return canonical(a) === canonical(b);
+}

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import type { Knex } from 'knex';
 import { createPaymentRepository, OfflineTopUpExistsError, type OfflineTopUp } from '../../db/repositories/payments';
+import { samePerson } from '../../domain/payments';
 import { depositWorkflowId, offlinePaymentId, topUpUpdate } from '../../workflows/deposit-account.defs';
 import { assertMayActFor, type Principal } from '../auth';
 import { conflict, forbidden, notFound } from '../errors';
@@ -90,7 +91,7 @@ export function createPaymentService({ db, temporal }: PaymentServiceDeps) {
       await loadShop(shopId, principal);
       const found = await payments.findOffline(offlineTopUpId);
       if (!found || found.shopId !== shopId) throw notFound(`shop ${shopId} has no offline top-up ${offlineTopUpId}`);
-      if (found.recordedBy === principal.sub) throw forbidden('an offline top-up needs a second person: whoever recorded it cannot approve it');
+      if (samePerson(found.recordedBy, principal.sub)) throw forbidden('an offline top-up needs a second person: whoever recorded it cannot approve it');
       if (found.status === 'pending_approval') {
         const approved = await payments.approveOffline(offlineTopUpId, principal.sub, new Date());
         if (!approved) throw conflict(`offline top-up ${offlineTopUpId} changed meanwhile; read it again`);

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { allocateRefund, creditDecision, MAX_MOVEMENT_FEN, refundableFen, type CreditClaim, type RefundablePayment, type ReportedPayment } from '../../domain/payments';
+import { allocateRefund, creditDecision, MAX_MOVEMENT_FEN, refundableFen, samePerson, type CreditClaim, type RefundablePayment, type ReportedPayment } from '../../domain/payments';
 
 const payment: ReportedPayment = { paymentId: 'pay_1', shopId: 'shop-a', account: 'promotion_deposit', amountFen: 80_000, payerAccount: 'bank:6222-1', status: 'confirmed' };
 const claim: CreditClaim = { shopId: 'shop-a', paymentId: 'pay_1' };
@@ -70,5 +70,20 @@ describe('where a refund goes', () => {
         expect(new Set(allocations.map((a) => a.paymentId)).size).toBe(allocations.length);
       }),
     );
+  });
+});
+
+describe('maker and checker: who counts as the same person', () => {
+  test.each<[string, string, string, boolean]>([
+    ['the same sub', 'fang', 'fang', true],
+    ['another case', 'fang', 'Fang', true],
+    ['surrounding blanks', 'fang', ' fang\t', true],
+    ['full-width letters', 'fang', 'ｆａｎｇ', true],
+    ['upper case', 'li', 'LI', true],
+    ['another person', 'fang', 'fu', false],
+    ['a sub that only starts the same', 'fang', 'fang2', false],
+  ])('%s', (_name, maker, checker, same) => {
+    expect(samePerson(maker, checker)).toBe(same);
+    expect(samePerson(checker, maker)).toBe(same);
   });
 });
