@@ -2,6 +2,7 @@ import request from 'supertest';
 import { signPlatformCallback } from '../../security/platform-signature';
 import type { PlatformClient } from '../../platform/types';
 import { eventually } from '../support/fixtures';
+import { schemaProblem } from '../support/json-schema';
 import { asOwner } from '../support/owner-sql';
 import { pay } from '../support/payments';
 import { expectLedgerWhole, openShop } from '../support/shops';
@@ -38,6 +39,8 @@ describe('trust boundaries under attack', () => {
 
   const balance = async (shopId: string) => (await api.get(`/v1/shops/${shopId}/deposit`, staff.finance)).body.balanceFen as number;
   const offlinePath = (shopId: string) => `/v1/shops/${shopId}/deposit/offline-top-ups`;
+  /** The body a route documents for a status; a late answer must be one the document promises. */
+  const documented = async (path: string, status: number) => (await request(stack.app).get('/openapi.json')).body.paths[path].post.responses[String(status)]?.content['application/json'].schema;
 
   test('an offline transfer above 100 million CNY is a 400 naming amountFen; exactly the limit is recorded', async () => {
     const { shopId } = await openShop(stack, 'm-attack-cap');
@@ -80,6 +83,7 @@ describe('trust boundaries under attack', () => {
       .timeout(20_000);
     expect(res.status).toBe(202);
     expect(res.body).toMatchObject({ status: 'accepted', accepted: true, state: expect.objectContaining({ balanceFen: 0 }) });
+    expect(schemaProblem(await documented('/v1/platform/payment-callbacks', 202), res.body)).toBeUndefined();
     platformDown = false;
     await eventually(() => balance(shopId), (fen) => fen === 50_000, 30_000);
     expect(await stack.db('deposit_payments').where({ payment_id: payment.paymentId })).toHaveLength(1);
@@ -103,6 +107,7 @@ describe('trust boundaries under attack', () => {
     }
     expect(approval.status).toBe(202);
     expect(approval.body).toMatchObject({ status: 'accepted', state: expect.objectContaining({ balanceFen: 0 }) });
+    expect(schemaProblem(await documented('/v1/shops/{shopId}/deposit/offline-top-ups/{offlineTopUpId}/approval', 202), approval.body)).toBeUndefined();
     expect(await stack.db('offline_top_ups').where({ id: recorded.body.offlineTopUpId }).first()).toMatchObject({ status: 'approved', approved_by: 'ada' });
     await eventually(() => balance(shopId), (fen) => fen === 50_000, 30_000);
     await expectLedgerWhole(stack, shopId);
