@@ -106,7 +106,7 @@ describe('API hygiene: audit log, request ids, errors, headers', () => {
       for (const reader of [staff.admin, staff.reviewer]) {
         const clear = await api.view(caseId, reader);
         expect(clear.status).toBe(200);
-        expect(clear.body.submissions[0].idNumber).toBe(individualRequest('x').idNumber);
+        expect(clear.body.submissions[0].idNumber).toBe(individualRequest('m-audit-read').idNumber);
         // Written before the answer left: no polling needed.
         const rows = await stack.db('audit_log').where({ request_id: clear.headers['x-request-id'] });
         expect(rows).toEqual([
