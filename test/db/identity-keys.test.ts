@@ -18,7 +18,8 @@ describe('identity keys in the database', () => {
   let t: TestDb;
   let vault: PiiVault;
   beforeAll(async () => {
-    t = await createTestDb();
+    // Migrates down and up in a test: that is the schema owner's work, not the app role's.
+    t = await createTestDb({ as: 'owner' });
     vault = vaultWithHashKey(randomKey());
   });
   afterAll(async () => {
