@@ -72,7 +72,7 @@ export function createApp({ config, db, temporal, logger, vault, securityEvents 
   app.use('/v1', countRefusals(events), limitByAddress(config.API_ADDRESS_RATE_LIMIT_PER_MINUTE));
   const registry = createOpenApiRegistry();
   const audit = auditMutations(createAuditLog(db), logger);
-  const payments = createPaymentService({ db, temporal });
+  const payments = createPaymentService({ db, temporal, updateWaitMs: config.API_UPDATE_WAIT_MS });
   // Before the JWT check and the JSON parser: the platform proves itself with a signature over
   // the raw body; the callback is audited once that signature holds.
   app.use(

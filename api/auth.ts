@@ -2,6 +2,7 @@ import { jwtVerify, errors as joseErrors } from 'jose';
 import type { RequestHandler } from 'express';
 import { z } from 'zod';
 import type { AppConfig } from '../config/config';
+import { unstorableTextReason } from '../domain/text';
 import { maxTokenLifetimeSeconds, type TokenLifetimeConfig } from '../security/tokens';
 import { forbidden, notFound, unauthorized } from './errors';
 
@@ -36,11 +37,21 @@ export function authSettingsFrom(config: AppConfig): AuthSettings {
   };
 }
 
+/** A claim we write into audit rows and process history: text the database can store, or no token. */
+const storableClaim = (claim: string) =>
+  z
+    .string()
+    .min(1)
+    .superRefine((value, ctx) => {
+      const reason = unstorableTextReason(value);
+      if (reason) ctx.addIssue({ code: 'custom', message: `${claim} ${reason}` });
+    });
+
 const claimsSchema = z
   .object({
-    sub: z.string().min(1),
+    sub: storableClaim('sub'),
     role: z.enum(ROLES),
-    merchantId: z.string().min(1).optional(),
+    merchantId: storableClaim('merchantId').optional(),
     iat: z.number(),
     exp: z.number(),
   })

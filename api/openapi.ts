@@ -24,6 +24,23 @@ export const errorResponses = {
   503: { description: 'the workflow service is unavailable; retry shortly', ...json(errorBody) },
 };
 
+/** What a route that runs an update answers when the process took longer than the wait (api/workflow-updates.ts). */
+export const updateStillRunningBody = z.object({
+  status: z.literal('accepted'),
+  message: z.string(),
+  requestId: z.string(),
+  accepted: z.boolean().describe('false: the process had not even taken the request in yet'),
+  state: z
+    .union([z.record(z.string(), z.unknown()), z.null()])
+    .describe("where the process stands when the wait ended (null if it could not be read in time); read the outcome later"),
+});
+
+/** A route that runs an update on a process answers these besides its own statuses. */
+export const updateResponses = {
+  202: { description: 'the process did not finish within API_UPDATE_WAIT_MS: the request goes on, this is where it stands', ...json(updateStillRunningBody) },
+  422: { description: "a step's data the database refuses: the process waits in needs_attention; the message names the step", ...json(errorBody) },
+};
+
 /**
  * What the middleware in front of every /v1 route can answer, whatever the route does: the
  * body parser (400 invalid JSON, 413, 415), authentication (401), the role check (403), the

@@ -4,6 +4,14 @@
  * what a confirmed payment credits and where a refund goes.
  */
 
+/**
+ * [default] One movement is at most 100 million CNY: far above any deposit requirement (tens
+ * of thousands of CNY), and small enough that a shop's balances stay safe integers (2^53 fen)
+ * over any number of real movements. Larger amounts are typos or probes; two of 2^53 − 1 fen
+ * once pushed a balance past what any later read of it survives.
+ */
+export const MAX_MOVEMENT_FEN = 10_000_000_000;
+
 export type PaymentAccount = 'deposit' | 'promotion_deposit';
 export type PaymentStatus = 'pending' | 'confirmed' | 'failed';
 
@@ -50,6 +58,10 @@ export function creditDecision(claim: CreditClaim, payment: ReportedPayment | nu
   if (payment.status === 'pending') return refuse('PaymentPending', `payment ${claim.paymentId} is not confirmed yet; retry once it is`);
   if (payment.status === 'failed') return refuse('PaymentFailed', `payment ${claim.paymentId} failed; nothing was paid`);
   if (!Number.isSafeInteger(payment.amountFen) || payment.amountFen <= 0) return refuse('PaymentMismatch', `payment ${claim.paymentId} has no positive amount`);
+  // Whoever reports it (the platform, or two finance people), one payment moves no more than any other movement.
+  if (payment.amountFen > MAX_MOVEMENT_FEN) {
+    return refuse('PaymentMismatch', `payment ${claim.paymentId} of ${payment.amountFen} fen is above the ${MAX_MOVEMENT_FEN} fen allowed per movement`);
+  }
   // Money the platform already returned to the payer is not held for the shop: crediting it would invent it.
   const heldFen = payment.amountFen - (payment.refundedFen ?? 0);
   if (!Number.isSafeInteger(heldFen) || heldFen > payment.amountFen) return refuse('PaymentMismatch', `payment ${claim.paymentId} reports an impossible refunded amount`);
@@ -93,4 +105,14 @@ export function allocateRefund(amountFen: number, payments: readonly RefundableP
     left -= take;
   }
   return allocations;
+}
+
+/**
+ * Maker and checker must be two people. Subs come from tokens, and one person's sub may reach
+ * us spelt another way (case, blanks, full-width letters), so they are compared as NFKC,
+ * trimmed and lower-cased: `Fang` cannot approve what `fang` recorded.
+ */
+export function samePerson(a: string, b: string): boolean {
+  const canonical = (sub: string) => sub.normalize('NFKC').trim().toLowerCase();
+  return canonical(a) === canonical(b);
 }

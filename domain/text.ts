@@ -20,12 +20,21 @@ export interface TextIssue {
   message: string;
 }
 
+/**
+ * How deep a request's JSON may nest. Our schemas nest a few levels; JSON.parse
+ * accepts 50,000 inside a 100 kB body, and walking that recursively overflows the stack.
+ */
+export const MAX_NESTING = 64;
+
 /** Every string (and object key) in a JSON-like value that cannot be stored, by its path. */
 export function unstorableTextIssues(value: unknown, prefix: string[] = []): TextIssue[] {
   const at = (parts: string[]) => parts.join('.') || '(root)';
   if (typeof value === 'string') {
     const reason = unstorableTextReason(value);
     return reason ? [{ path: at(prefix), message: reason }] : [];
+  }
+  if (value !== null && typeof value === 'object' && prefix.length >= MAX_NESTING) {
+    return [{ path: at(prefix), message: `is nested deeper than ${MAX_NESTING} levels` }];
   }
   if (Array.isArray(value)) return value.flatMap((item, i) => unstorableTextIssues(item, [...prefix, String(i)]));
   if (value === null || typeof value !== 'object') return [];

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { verifyPlatformCallback, SIGNATURE_HEADER, TIMESTAMP_HEADER } from '../../security/platform-signature';
 import { requireRole } from '../auth';
 import { HttpError } from '../errors';
-import { describeRoute, errorBody, errorResponses, json } from '../openapi';
+import { describeRoute, errorBody, errorResponses, json, updateResponses } from '../openapi';
 import { parse } from '../validate';
 import type { PaymentService } from './service';
 import {
@@ -72,6 +72,7 @@ export function createOfflineTopUpRouter({ service, registry, limitMutations }: 
       404: missing,
       409: { ...clash, description: 'the deposit process refused the credit (shop closed, or the record changed meanwhile)' },
       429: limited,
+      ...updateResponses,
     },
   });
   router.post(`/shops/:shopId${OFFLINE_PATH}/:offlineTopUpId/approval`, requireRole('finance', 'admin'), limitMutations, async (req, res) => {
@@ -119,6 +120,7 @@ export function createPaymentCallbackRouter({ service, registry, secret, toleran
       401: { description: 'missing, stale or wrong signature', ...json(errorBody) },
       404: { description: 'unknown shop or payment', ...json(errorBody) },
       409: { description: 'the payment disagrees with what the platform reports, or the shop is closed', ...json(errorBody) },
+      ...updateResponses,
       413: errorResponses[413],
       429: errorResponses[429],
       500: errorResponses[500],

@@ -1,6 +1,13 @@
 import { z } from 'zod';
+import { MAX_MOVEMENT_FEN } from '../../domain/payments';
 
-const fen = z.number().int().positive().max(Number.MAX_SAFE_INTEGER).describe('integer fen (1 CNY = 100 fen)');
+// An offline transfer is a movement like any other: at most 100 million CNY.
+const fen = z
+  .number()
+  .int()
+  .positive()
+  .max(MAX_MOVEMENT_FEN, 'at most 10,000,000,000 fen (100,000,000 CNY) per movement')
+  .describe('integer fen (1 CNY = 100 fen)');
 
 export const offlineTopUpParams = z
   .object({

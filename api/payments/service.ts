@@ -2,15 +2,19 @@ import { randomBytes } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import type { Knex } from 'knex';
 import { createPaymentRepository, OfflineTopUpExistsError, type OfflineTopUp } from '../../db/repositories/payments';
-import { depositWorkflowId, offlinePaymentId, topUpUpdate } from '../../workflows/deposit-account.defs';
+import { samePerson } from '../../domain/payments';
+import { depositStateQuery, depositWorkflowId, offlinePaymentId, topUpUpdate } from '../../workflows/deposit-account.defs';
 import { assertMayActFor, type Principal } from '../auth';
 import { conflict, forbidden, notFound } from '../errors';
 import { paymentRefusalsMapped } from '../payment-refusals';
+import { DEFAULT_UPDATE_WAIT_MS, runUpdate } from '../workflow-updates';
 import type { OfflineTopUpBody } from './schemas';
 
 export interface PaymentServiceDeps {
   db: Knex;
   temporal: Client;
+  /** How long a credit may hold its request before the answer is a 202 with the deposit's state. */
+  updateWaitMs?: number;
 }
 
 const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
@@ -37,7 +41,7 @@ function offlineView(t: OfflineTopUp) {
  * callback, and offline transfers finance records and a second person approves. Both credit
  * through the shop's deposit process, on the same path (and key) as a top-up.
  */
-export function createPaymentService({ db, temporal }: PaymentServiceDeps) {
+export function createPaymentService({ db, temporal, updateWaitMs = DEFAULT_UPDATE_WAIT_MS }: PaymentServiceDeps) {
   const payments = createPaymentRepository(db);
 
   async function loadShop(shopId: string, principal?: Principal) {
@@ -47,9 +51,17 @@ export function createPaymentService({ db, temporal }: PaymentServiceDeps) {
     return shop;
   }
 
+  // Bounded like every update: a credit whose step keeps retrying (the platform down) answers
+  // 202 with the deposit's state instead of holding the platform's callback or the approver.
   const credit = (shopId: string, paymentId: string, actor: string) =>
     paymentRefusalsMapped(`shop ${shopId}`, () =>
-      temporal.workflow.getHandle(depositWorkflowId(shopId)).executeUpdate(topUpUpdate, { args: [{ paymentId, actor }] }),
+      runUpdate(temporal.workflow.getHandle(depositWorkflowId(shopId)), {
+        update: topUpUpdate,
+        args: [{ paymentId, actor }],
+        stateQuery: depositStateQuery,
+        waitMs: updateWaitMs,
+        what: `the credit of payment ${paymentId} to shop ${shopId}`,
+      }),
     );
 
   return {
@@ -90,7 +102,7 @@ export function createPaymentService({ db, temporal }: PaymentServiceDeps) {
       await loadShop(shopId, principal);
       const found = await payments.findOffline(offlineTopUpId);
       if (!found || found.shopId !== shopId) throw notFound(`shop ${shopId} has no offline top-up ${offlineTopUpId}`);
-      if (found.recordedBy === principal.sub) throw forbidden('an offline top-up needs a second person: whoever recorded it cannot approve it');
+      if (samePerson(found.recordedBy, principal.sub)) throw forbidden('an offline top-up needs a second person: whoever recorded it cannot approve it');
       if (found.status === 'pending_approval') {
         const approved = await payments.approveOffline(offlineTopUpId, principal.sub, new Date());
         if (!approved) throw conflict(`offline top-up ${offlineTopUpId} changed meanwhile; read it again`);

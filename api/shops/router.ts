@@ -2,7 +2,7 @@ import { Router, type RequestHandler } from 'express';
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
 import { requireRole, type Principal } from '../auth';
-import { describeRoute, errorResponses, json } from '../openapi';
+import { describeRoute, errorResponses, json, updateResponses } from '../openapi';
 import { parse } from '../validate';
 import type { ShopService } from './service';
 import { closureResponse, deductionBody, depositResponse, emptyBody, movementResponse, promotionResponse, shopIdParams, topUpBody, topUpResponse } from './schemas';
@@ -44,7 +44,8 @@ export function createShopRouter({ service, registry, limitMutations }: ShopRout
       path: `/v1/shops/{shopId}${path}`,
       summary,
       request: { params: shopIdParams, body: { required: false, ...json(body) } },
-      responses: { [status]: { description: 'done', ...json(response) }, ...mutationErrors },
+      // A 200 here is the end of an update on the shop's process, which may outlast the wait.
+      responses: { [status]: { description: 'done', ...json(response) }, ...mutationErrors, ...(status === 200 ? updateResponses : {}) },
     });
     router.post(`/shops/:shopId${path}`, requireRole(...roles), limitMutations, async (req, res) => {
       const { shopId } = parse(shopIdParams, req.params, 'shop id');

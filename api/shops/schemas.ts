@@ -1,12 +1,7 @@
 import { z } from 'zod';
+import { MAX_MOVEMENT_FEN } from '../../domain/payments';
 
-/**
- * [default] One movement is at most 100 million CNY: far above any deposit requirement (tens
- * of thousands of CNY), and small enough that a shop's balances stay safe integers (2^53 fen)
- * over any number of real movements. Larger amounts are typos or probes; two of 2^53 − 1 fen
- * once pushed a balance past what any later read of it survives.
- */
-export const MAX_MOVEMENT_FEN = 10_000_000_000;
+export { MAX_MOVEMENT_FEN };
 
 const fen = z
   .number()

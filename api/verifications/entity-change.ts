@@ -78,7 +78,9 @@ export function createEntityChangeService({ db, temporal, taskQueue, vault }: { 
         });
       } catch (err) {
         await handle.terminate('the case could not be recorded').catch(() => undefined);
-        throw unavailable(`the case could not be recorded: ${(err as Error).message}`);
+        // The driver's message quotes SQL and values: it goes to the log with the cause, never to the caller.
+        const failure = new Error('the case could not be recorded', { cause: err });
+        throw Object.assign(unavailable('the case could not be recorded; retry shortly'), { cause: failure });
       }
       return { caseId, workflowId, status: 'in_review' as const };
     },

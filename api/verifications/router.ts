@@ -2,7 +2,7 @@ import { Router, type RequestHandler } from 'express';
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import { attentionBody, attentionOutcome } from '../attention';
 import { requireRole } from '../auth';
-import { describeRoute, errorResponses, json } from '../openapi';
+import { describeRoute, errorResponses, json, updateResponses } from '../openapi';
 import { parse } from '../validate';
 import type { VerificationService } from './service';
 import {
@@ -66,7 +66,7 @@ export function createVerificationRouter({ service, registry, limitMutations }: 
     path: '/v1/verifications/{id}/decision',
     summary: 'Approve, reject (with reasons) or request more information (roles: reviewer, admin)',
     request: { params: caseIdParams, body: { required: true, ...json(decisionBody) } },
-    responses: { 200: { description: 'decision applied', ...json(verificationStateResponse) }, 400: bad, 401: unauth, 403: denied, 404: missing, 409: clash, 429: limited },
+    responses: { 200: { description: 'decision applied', ...json(verificationStateResponse) }, 400: bad, 401: unauth, 403: denied, 404: missing, 409: clash, 429: limited, ...updateResponses },
   });
   router.post('/verifications/:id/decision', requireRole('reviewer', 'admin'), limitMutations, async (req, res) => {
     const { id } = parse(caseIdParams, req.params, 'case id');
@@ -80,7 +80,7 @@ export function createVerificationRouter({ service, registry, limitMutations }: 
     path: '/v1/verifications/{id}/resubmission',
     summary: 'Answer a request for more information (roles: merchant for itself, ops, admin)',
     request: { params: caseIdParams, body: { required: true, ...json(resubmissionBody) } },
-    responses: { 200: { description: 'back in review', ...json(verificationStateResponse) }, 400: bad, 401: unauth, 403: denied, 404: missing, 409: clash, 429: limited },
+    responses: { 200: { description: 'back in review', ...json(verificationStateResponse) }, 400: bad, 401: unauth, 403: denied, 404: missing, 409: clash, 429: limited, ...updateResponses },
   });
   router.post('/verifications/:id/resubmission', requireRole('merchant', 'ops', 'admin'), limitMutations, async (req, res) => {
     const { id } = parse(caseIdParams, req.params, 'case id');
@@ -111,7 +111,7 @@ export function createVerificationRouter({ service, registry, limitMutations }: 
     path: '/v1/verifications/{id}/attention',
     summary: 'Answer a case in needs_attention: retry the failed step, or abandon it, which closes the case (roles: ops, admin)',
     request: { params: caseIdParams, body: { required: true, ...json(attentionBody) } },
-    responses: { 200: { description: 'answered', ...json(attentionOutcome) }, 400: bad, 401: unauth, 403: denied, 404: missing, 409: clash, 429: limited },
+    responses: { 200: { description: 'answered', ...json(attentionOutcome) }, 400: bad, 401: unauth, 403: denied, 404: missing, 409: clash, 429: limited, ...updateResponses },
   });
   router.post('/verifications/:id/attention', requireRole('ops', 'admin'), limitMutations, async (req, res) => {
     const { id } = parse(caseIdParams, req.params, 'case id');

@@ -2,7 +2,7 @@ import { Router, type RequestHandler } from 'express';
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import { attentionBody, attentionOutcome } from '../attention';
 import { requireRole } from '../auth';
-import { describeRoute, errorResponses, json } from '../openapi';
+import { describeRoute, errorResponses, json, updateResponses } from '../openapi';
 import { parse } from '../validate';
 import type { ViolationService } from './service';
 import {
@@ -74,7 +74,7 @@ export function createViolationRouter({ service, registry, limitMutations }: Vio
     path: '/v1/violations/{caseId}/appeal',
     summary: 'Appeal within the window (merchant for its own case, admin); a late or repeated appeal is a 409 naming the deadline',
     request: { params: caseIdParams, body: { required: true, ...json(appealBody) } },
-    responses: { 200: { description: 'appeal filed', ...json(violationCase) }, 400: bad, 401: unauth, 403: denied, 404: missing, 409: clash, 429: limited },
+    responses: { 200: { description: 'appeal filed', ...json(violationCase) }, 400: bad, 401: unauth, 403: denied, 404: missing, 409: clash, 429: limited, ...updateResponses },
   });
   router.post('/violations/:caseId/appeal', requireRole('merchant', 'admin'), limitMutations, async (req, res) => {
     const { caseId } = parse(caseIdParams, req.params, 'case id');
@@ -88,7 +88,7 @@ export function createViolationRouter({ service, registry, limitMutations }: Vio
     path: '/v1/violations/{caseId}/appeal-decision',
     summary: 'Uphold (the penalty is reversed) or reject (with reasons) a pending appeal (reviewer, admin; never the one who opened the case)',
     request: { params: caseIdParams, body: { required: true, ...json(appealDecisionBody) } },
-    responses: { 200: { description: 'decision applied', ...json(violationCase) }, 400: bad, 401: unauth, 403: denied, 404: missing, 409: clash, 429: limited },
+    responses: { 200: { description: 'decision applied', ...json(violationCase) }, 400: bad, 401: unauth, 403: denied, 404: missing, 409: clash, 429: limited, ...updateResponses },
   });
   router.post('/violations/:caseId/appeal-decision', requireRole('reviewer', 'admin'), limitMutations, async (req, res) => {
     const { caseId } = parse(caseIdParams, req.params, 'case id');
@@ -102,7 +102,7 @@ export function createViolationRouter({ service, registry, limitMutations }: Vio
     path: '/v1/violations/{caseId}/attention',
     summary: 'Answer a case in needs_attention: retry the failed step, or abandon it (an appeal or its decision is dropped) (ops, admin)',
     request: { params: caseIdParams, body: { required: true, ...json(attentionBody) } },
-    responses: { 200: { description: 'answered', ...json(attentionOutcome) }, 400: bad, 401: unauth, 403: denied, 404: missing, 409: clash, 429: limited },
+    responses: { 200: { description: 'answered', ...json(attentionOutcome) }, 400: bad, 401: unauth, 403: denied, 404: missing, 409: clash, 429: limited, ...updateResponses },
   });
   router.post('/violations/:caseId/attention', requireRole('ops', 'admin'), limitMutations, async (req, res) => {
     const { caseId } = parse(caseIdParams, req.params, 'case id');

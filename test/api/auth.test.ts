@@ -156,11 +156,11 @@ describe('API authentication and roles', () => {
     const b64 = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
     const sign = (
       claims: Record<string, unknown>,
-      opts: { secret?: string; alg?: string; issuer?: string; audience?: string; expires?: string | number | null; issuedAt?: number | null } = {},
+      opts: { secret?: string; alg?: string; issuer?: string; audience?: string; expires?: string | number | null; issuedAt?: number | null; subject?: string } = {},
     ) => {
       const jwt = new SignJWT(claims)
         .setProtectedHeader({ alg: opts.alg ?? 'HS256', typ: 'JWT' })
-        .setSubject('mallory')
+        .setSubject(opts.subject ?? 'mallory')
         .setIssuer(opts.issuer ?? stack.config.JWT_ISSUER)
         .setAudience(opts.audience ?? stack.config.JWT_AUDIENCE);
       if (opts.issuedAt !== null) jwt.setIssuedAt(opts.issuedAt);
@@ -186,6 +186,10 @@ describe('API authentication and roles', () => {
       ['a merchant token without merchantId', async () => `Bearer ${await sign({ role: 'merchant' })}`, /merchantId/],
       ['an unknown role', async () => `Bearer ${await sign({ role: 'superuser' })}`, /claims are invalid/],
       ['a token without iat', async () => `Bearer ${await sign(admin, { issuedAt: null })}`, /iat/],
+      // Its subject is written in every audit row: one the database cannot store would turn each request into a 503.
+      ['a subject with a NUL byte', async () => `Bearer ${await sign(admin, { subject: 'mal\u0000lory' })}`, /claims are invalid: sub /],
+      ['a subject with a lone surrogate', async () => `Bearer ${await sign(admin, { subject: 'mal\uD800lory' })}`, /claims are invalid: sub /],
+      ['a merchantId with a control character', async () => `Bearer ${await sign({ role: 'merchant', merchantId: 'm-\u0007' })}`, /claims are invalid: merchantId /],
       ['an admin token valid for 100 years', async () => `Bearer ${await sign(admin, { expires: '100y' })}`, /lifetime .* admin/],
       ['an admin token one second over its 1 h', async () => `Bearer ${await sign(admin, { issuedAt: nowSeconds(), expires: nowSeconds() + 3_601 })}`, /lifetime/],
       ['a merchant token one second over its 24 h', async () => `Bearer ${await sign(merchantClaims, { issuedAt: nowSeconds(), expires: nowSeconds() + 86_401 })}`, /lifetime .* merchant/],

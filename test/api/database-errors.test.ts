@@ -1,8 +1,9 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
-import { individualRequest } from '../support/fixtures';
+import { enterpriseRequest, individualRequest } from '../support/fixtures';
+import { openShop } from '../support/shops';
 import { asOwner } from '../support/owner-sql';
 import { startStack, type Stack } from '../support/stack';
-import { apiFor, staff, type Api } from './http';
+import { apiFor, merchant, staff, type Api } from './http';
 
 const SQL_OR_DATABASE = /insert|select|update|delete|relation|constraint|violates|verification_cases|violation_events|SQLSTATE|syntax/i;
 
@@ -45,6 +46,21 @@ describe('database errors behind the API', () => {
       expect(described?.status.name ?? 'TERMINATED').toBe('TERMINATED');
     } finally {
       await asOwner(stack.db, 'ALTER TABLE verification_cases DROP CONSTRAINT test_refuses_this_name');
+    }
+  });
+
+  test('a change of entity whose rows cannot be recorded is a 503 without the database message', async () => {
+    const { shopId } = await openShop(stack, 'm-unrecordable-change');
+    expect(shopId).toBe('shop-m-unrecordable-change');
+    const { merchantId: _m, ...company } = enterpriseRequest('m-unrecordable-change');
+    await asOwner(stack.db, `ALTER TABLE verification_cases ADD CONSTRAINT test_refuses_this_change CHECK (legal_name <> '${company.legalName}')`);
+    try {
+      const res = await api.post('/v1/merchants/m-unrecordable-change/entity-change', merchant('m-unrecordable-change'), company);
+      expect(res.status).toBe(503);
+      expect(res.body).toEqual({ error: 'unavailable', message: 'the case could not be recorded; retry shortly', requestId: res.headers['x-request-id'] });
+      expect(res.text).not.toMatch(SQL_OR_DATABASE);
+    } finally {
+      await asOwner(stack.db, 'ALTER TABLE verification_cases DROP CONSTRAINT test_refuses_this_change');
     }
   });
 });

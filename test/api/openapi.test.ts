@@ -145,13 +145,40 @@ describe('OpenAPI document', () => {
     expect(unserved.body.message).toContain('no route');
   });
 
+  /** The routes that run an update on a process (api/workflow-updates.ts runUpdate). */
+  const UPDATE_ROUTES = [
+    'POST /v1/platform/payment-callbacks',
+    'POST /v1/shops/{shopId}/closure/cancel',
+    'POST /v1/shops/{shopId}/deposit/deductions',
+    'POST /v1/shops/{shopId}/deposit/offline-top-ups/{offlineTopUpId}/approval',
+    'POST /v1/shops/{shopId}/deposit/top-ups',
+    'POST /v1/shops/{shopId}/promotion/closure',
+    'POST /v1/shops/{shopId}/promotion/excess-withdrawal',
+    'POST /v1/verifications/{id}/attention',
+    'POST /v1/verifications/{id}/decision',
+    'POST /v1/verifications/{id}/resubmission',
+    'POST /v1/violations/{caseId}/appeal',
+    'POST /v1/violations/{caseId}/appeal-decision',
+    'POST /v1/violations/{caseId}/attention',
+  ];
+
+  test.each(UPDATE_ROUTES)('%s documents its late answer (202 with the state) and a step the database refused (422)', (route) => {
+    const [method, path] = route.split(' ') as [string, string];
+    const responses = doc.paths[path][method.toLowerCase()].responses;
+    const late: JsonSchema = responses['202']?.content['application/json'].schema;
+    expect(late).toMatchObject({ required: expect.arrayContaining(['status', 'accepted', 'state', 'requestId']) });
+    expect(schemaProblem(late, { status: 'accepted', message: 'the top-up is still running', requestId: 'r-1', accepted: true, state: { balanceFen: 0 } })).toBeUndefined();
+    expect(schemaProblem(late, { status: 'accepted', message: 'waiting', requestId: 'r-1', accepted: false, state: null })).toBeUndefined();
+    expect(responses['422']?.content['application/json'].schema).toBeDefined();
+  });
+
   test('the platform callback is signed, not bearer-authenticated, and documents every status it answers', () => {
     const operation = doc.paths[CALLBACK].post;
     expect(operation.security).toEqual([]);
-    expect(Object.keys(operation.responses).sort()).toEqual(['200', '400', '401', '404', '409', '413', '429', '500', '503']);
+    expect(Object.keys(operation.responses).sort()).toEqual(['200', '202', '400', '401', '404', '409', '413', '422', '429', '500', '503']);
     expect(operation.parameters.map((p: { name: string; in: string }) => `${p.in}:${p.name}`).sort()).toEqual(['header:x-platform-signature', 'header:x-platform-timestamp']);
     const approval = doc.paths['/v1/shops/{shopId}/deposit/offline-top-ups/{offlineTopUpId}/approval'].post;
-    expect(Object.keys(approval.responses).sort()).toEqual(['200', '400', '401', '403', '404', '409', '413', '415', '429', '500', '503']);
+    expect(Object.keys(approval.responses).sort()).toEqual(['200', '202', '400', '401', '403', '404', '409', '413', '415', '422', '429', '500', '503']);
     const topUp = doc.paths['/v1/shops/{shopId}/deposit/top-ups'].post.requestBody.content['application/json'].schema;
     expect(topUp).toMatchObject({ required: ['paymentId'], additionalProperties: false });
     expect(schemaProblem(topUp, { amountFen: 100, paymentReference: 'anything' })).toBeDefined();

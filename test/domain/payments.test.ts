@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { allocateRefund, creditDecision, refundableFen, type CreditClaim, type RefundablePayment, type ReportedPayment } from '../../domain/payments';
+import { allocateRefund, creditDecision, MAX_MOVEMENT_FEN, refundableFen, samePerson, type CreditClaim, type RefundablePayment, type ReportedPayment } from '../../domain/payments';
 
 const payment: ReportedPayment = { paymentId: 'pay_1', shopId: 'shop-a', account: 'promotion_deposit', amountFen: 80_000, payerAccount: 'bank:6222-1', status: 'confirmed' };
 const claim: CreditClaim = { shopId: 'shop-a', paymentId: 'pay_1' };
@@ -20,6 +20,9 @@ describe('what a payment credits', () => {
     ['a payment the platform already refunded in part (a chargeback): only what it still holds', claim, { ...payment, refundedFen: 30_000 }, { credit: true, account: 'promotion_deposit', amountFen: 50_000, payerAccount: 'bank:6222-1' }],
     ['one fen still held on the platform: one fen', claim, { ...payment, refundedFen: 79_999 }, { credit: true, account: 'promotion_deposit', amountFen: 1, payerAccount: 'bank:6222-1' }],
     ['a payment the platform refunded in full: nothing to credit', claim, { ...payment, refundedFen: 80_000 }, { credit: false, refusal: 'PaymentFailed', message: expect.stringContaining('refunded') }],
+    ['a confirmed payment of exactly the per-movement limit', claim, { ...payment, amountFen: MAX_MOVEMENT_FEN }, { credit: true, account: 'promotion_deposit', amountFen: MAX_MOVEMENT_FEN, payerAccount: 'bank:6222-1' }],
+    ['a confirmed payment one fen above the per-movement limit', claim, { ...payment, amountFen: MAX_MOVEMENT_FEN + 1 }, { credit: false, refusal: 'PaymentMismatch', message: expect.stringContaining('per movement') }],
+    ['a confirmed payment of 2^53 − 1 fen: no balance could be read after it', claim, { ...payment, amountFen: Number.MAX_SAFE_INTEGER }, { credit: false, refusal: 'PaymentMismatch', message: expect.stringContaining('per movement') }],
     ['a pending payment with a wrong amount: the mismatch is what is said', { ...claim, amountFen: 1 }, { ...payment, status: 'pending' }, { credit: false, refusal: 'PaymentMismatch', message: expect.any(String) }],
   ])('%s', (_name, c, p, expected) => {
     expect(creditDecision(c, p)).toEqual(expected);
@@ -70,5 +73,20 @@ describe('where a refund goes', () => {
         expect(new Set(allocations.map((a) => a.paymentId)).size).toBe(allocations.length);
       }),
     );
+  });
+});
+
+describe('maker and checker: who counts as the same person', () => {
+  test.each<[string, string, string, boolean]>([
+    ['the same sub', 'fang', 'fang', true],
+    ['another case', 'fang', 'Fang', true],
+    ['surrounding blanks', 'fang', ' fang\t', true],
+    ['full-width letters', 'fang', 'ｆａｎｇ', true],
+    ['upper case', 'li', 'LI', true],
+    ['another person', 'fang', 'fu', false],
+    ['a sub that only starts the same', 'fang', 'fang2', false],
+  ])('%s', (_name, maker, checker, same) => {
+    expect(samePerson(maker, checker)).toBe(same);
+    expect(samePerson(checker, maker)).toBe(same);
   });
 });

@@ -1,4 +1,4 @@
-import { unstorableTextIssues, unstorableTextReason } from '../../domain/text';
+import { MAX_NESTING, unstorableTextIssues, unstorableTextReason } from '../../domain/text';
 
 describe('text that can be stored', () => {
   test.each([
@@ -36,5 +36,18 @@ describe('text that can be stored', () => {
     });
     expect(issues.map((i) => i.path)).toEqual(['evidence.summary', 'evidence.productIds.1', '(key)']);
     expect(unstorableTextIssues('\u0000')).toEqual([{ path: '(root)', message: expect.stringContaining('NUL') }]);
+  });
+
+  test('a value nested deeper than a request can mean is one issue at the depth limit, not a crash', () => {
+    const nest = (depth: number): unknown => {
+      let value: unknown = 'leaf';
+      for (let i = 0; i < depth; i += 1) value = [value];
+      return value;
+    };
+    expect(unstorableTextIssues(nest(MAX_NESTING))).toEqual([]);
+    const tooDeep = unstorableTextIssues(nest(MAX_NESTING + 1));
+    expect(tooDeep).toEqual([{ path: Array(MAX_NESTING).fill('0').join('.'), message: `is nested deeper than ${MAX_NESTING} levels` }]);
+    // Deep enough to overflow the stack of a recursive walk.
+    expect(unstorableTextIssues(nest(50_000))).toHaveLength(1);
   });
 });
