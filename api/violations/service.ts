@@ -164,7 +164,8 @@ export function createViolationService({ db, temporal, taskQueue, updateWaitMs =
      * Opens a case once per reference. A new reference records the case and starts its
      * process (201); the same request again answers the case it opened (replayed, 200), and
      * starts its process if the first request could not; a different request under the
-     * reference is a 409. The unique reference decides races, not a read before the write.
+     * reference is a 409. Reading the reference first is only a shortcut (a retry still finds
+     * its case after the shop has closed); the unique index decides races.
      */
     async open(body: OpenViolationBody, reference: string, principal: Principal, now = new Date()) {
       const fingerprint = fingerprintOf(body);
