@@ -1,4 +1,4 @@
-import { workingDayDeadline, type WorkingDayCalendar } from './calendar';
+import { shanghaiDate, workingDayDeadline, type WorkingDayCalendar } from './calendar';
 
 /**
  * Violations and penalty escalation (docs/rules.md §4): levels, what each penalty does,
@@ -18,7 +18,7 @@ const DAY_MS = 86_400_000;
 export interface ViolationPolicy {
   /** [default] a general violation costs 2 points. */
   generalPoints: number;
-  /** [default] 12 points within a natural year count as one serious violation. */
+  /** [default] each 12 points reached within a natural year count as one serious violation (12, 24, …). */
   pointsPerYearAsSerious: number;
   /** [default] a serious violation fines 2,000 CNY from the deposit. */
   seriousFineFen: number;
@@ -57,7 +57,9 @@ export interface LevelDecision {
 /**
  * The level a new case takes. [default] A case in effect of the same or higher level
  * escalates the new one by one level; otherwise a general case whose points bring the
- * merchant's natural-year total to 12 or more counts as one serious violation.
+ * merchant's natural-year total to a multiple of 12 or past one (12, 24, 36, …) counts as
+ * one serious violation. The two never stack: a case stands at most one level above the
+ * level reported. A general case keeps its points whatever level it ends up at.
  */
 export function decideLevel(
   reported: ViolationLevel,
@@ -67,16 +69,33 @@ export function decideLevel(
 ): LevelDecision {
   if (!VIOLATION_LEVELS.includes(reported)) throw new Error(`unknown violation level ${JSON.stringify(reported)}`);
   if (!Number.isSafeInteger(pointsThisYear) || pointsThisYear < 0) throw new Error(`points must be a whole number ≥ 0, got ${pointsThisYear}`);
-  if (inEffect.some((l) => rank(l) >= rank(reported))) {
-    const level = nextLevel(reported);
-    return { level, escalatedBecause: 'repeat_in_effect', points: level === 'general' ? policy.generalPoints : 0 };
-  }
+  const points = reported === 'general' ? policy.generalPoints : 0;
+  if (inEffect.some((l) => rank(l) >= rank(reported))) return { level: nextLevel(reported), escalatedBecause: 'repeat_in_effect', points };
   if (reported === 'general') {
-    const crosses = pointsThisYear < policy.pointsPerYearAsSerious && pointsThisYear + policy.generalPoints >= policy.pointsPerYearAsSerious;
-    if (crosses) return { level: 'serious', escalatedBecause: 'year_points', points: policy.generalPoints };
-    return { level: 'general', escalatedBecause: null, points: policy.generalPoints };
+    const every = policy.pointsPerYearAsSerious;
+    const crosses = Math.floor((pointsThisYear + points) / every) > Math.floor(pointsThisYear / every);
+    return crosses ? { level: 'serious', escalatedBecause: 'year_points', points } : { level: 'general', escalatedBecause: null, points };
   }
-  return { level: reported, escalatedBecause: null, points: 0 };
+  return { level: reported, escalatedBecause: null, points };
+}
+
+/** An earlier case of the shop, as far as its points go. */
+export interface CaseOnRecord {
+  openedAt: Date;
+  points: number;
+  /** An upheld appeal takes the case's points back. */
+  reversed: boolean;
+}
+
+/**
+ * The points a shop holds at `asOf` in its natural year: cases opened from 1 January
+ * (Asia/Shanghai) up to `asOf`, reversed ones left out. [default]
+ */
+export function pointsInNaturalYear(cases: readonly CaseOnRecord[], asOf: Date): number {
+  const year = shanghaiDate(asOf).slice(0, 4);
+  return cases
+    .filter((c) => !c.reversed && c.openedAt.getTime() <= asOf.getTime() && shanghaiDate(c.openedAt).slice(0, 4) === year)
+    .reduce((sum, c) => sum + c.points, 0);
 }
 
 /** Restrictions on the platform a penalty may hold. */

@@ -4,6 +4,7 @@ import { attentionBody, attentionOutcome } from '../attention';
 import { requireRole } from '../auth';
 import { describeRoute, errorResponses, json, updateResponses } from '../openapi';
 import { parse } from '../validate';
+import { IDEMPOTENCY_KEY_HEADER, referenceOf } from './reference';
 import type { ViolationService } from './service';
 import {
   appealBody,
@@ -12,6 +13,7 @@ import {
   merchantParams,
   merchantViolations,
   openViolationBody,
+  openViolationHeaders,
   violationCase,
   violationOpened,
 } from './schemas';
@@ -37,24 +39,27 @@ export function createViolationRouter({ service, registry, limitMutations }: Vio
   describeRoute(registry, {
     method: 'post',
     path: '/v1/violations',
-    summary: "Open a violation case on a merchant's shop; its process decides the level and applies the penalty (ops, admin)",
-    request: { body: { required: true, ...json(openViolationBody) } },
+    summary:
+      "Open a violation case on a merchant's shop under a business reference (body `reference` or Idempotency-Key header); its process decides the level and applies the penalty (ops, admin)",
+    request: { headers: openViolationHeaders, body: { required: true, ...json(openViolationBody) } },
     responses: {
+      200: { description: 'the same request under the same reference again: the case it opened (replayed)', ...json(violationOpened) },
       201: { description: 'case recorded, its process started', ...json(violationOpened) },
       400: bad,
       401: unauth,
       403: denied,
       404: { ...missing, description: 'no such shop' },
-      409: { ...clash, description: 'the shop belongs to another merchant, or is closed' },
+      409: { ...clash, description: 'the shop belongs to another merchant, or is closed; or the reference opened a case with a different request' },
       429: limited,
     },
   });
   router.post('/violations', requireRole('ops', 'admin'), limitMutations, async (req, res) => {
     const body = parse(openViolationBody, req.body, 'violation');
     res.locals.audit = { action: 'violation.open', target: `shop:${body.shopId}` };
-    const opened = await service.open(body, req.principal!);
+    const reference = referenceOf(body, req.get(IDEMPOTENCY_KEY_HEADER));
+    const opened = await service.open(body, reference, req.principal!);
     res.locals.audit = { action: 'violation.open', target: `violation:${opened.caseId}` };
-    res.status(201).location(`/v1/violations/${opened.caseId}`).json(opened);
+    res.status(opened.replayed ? 200 : 201).location(`/v1/violations/${opened.caseId}`).json(opened);
   });
 
   describeRoute(registry, {

@@ -4,7 +4,8 @@ import { VIOLATION_LEVELS, VIOLATION_TYPES } from '../../domain/violations';
 import { shopIdParams } from '../shops/schemas';
 import { merchantIdSchema } from '../verifications/schemas';
 
-const VIOLATION_STATUSES = ['opening', 'appealable', 'appealed', 'in_effect', 'permanent', 'expired', 'reversed', 'needs_attention'] as const;
+const CASE_STATUSES = ['opening', 'appealable', 'appealed', 'in_effect', 'permanent', 'expired', 'reversed'] as const;
+const VIOLATION_STATUSES = [...CASE_STATUSES, 'needs_attention'] as const;
 const productId = z.string().regex(/^[A-Za-z0-9._:-]{1,100}$/, 'letters, digits and . _ : - only (1–100)');
 // One line of free text a person wrote: the limits keep a case readable and its row small.
 const text = (max: number) => z.string().trim().min(1).max(max);
@@ -12,8 +13,16 @@ const text = (max: number) => z.string().trim().min(1).max(max);
 export const caseIdParams = z.object({ caseId: z.string().regex(/^vio_[0-9a-f]{24}$/, 'not a violation case id') }).strict();
 export const merchantParams = z.object({ merchantId: merchantIdSchema }).strict();
 
+const REFERENCE_RULE = 'letters, digits and . _ : - only (1–100)';
+export const referenceSchema = z.string().regex(/^[A-Za-z0-9._:-]{1,100}$/, REFERENCE_RULE).describe(REFERENCE_RULE);
+
 export const openViolationBody = z
   .object({
+    reference: referenceSchema
+      .optional()
+      .describe(
+        'the business reference (e.g. the ops ticket): one case per reference across all shops; the same request again answers that case, a different one is a 409. Required unless an Idempotency-Key header names it',
+      ),
     merchantId: merchantIdSchema,
     shopId: shopIdParams.shape.shopId,
     type: z.enum(VIOLATION_TYPES),
@@ -40,7 +49,17 @@ export const appealDecisionBody = z
   .refine((d) => d.decision === 'upheld' || d.reasons.length > 0, { path: ['reasons'], message: 'a rejection needs at least one reason' });
 export type AppealDecisionBody = z.infer<typeof appealDecisionBody>;
 
-export const violationOpened = z.object({ caseId: z.string(), workflowId: z.string(), status: z.literal('opening') });
+export const openViolationHeaders = z.object({
+  'idempotency-key': referenceSchema.optional().describe('the reference, when the body has none; if both are sent they must be equal'),
+});
+
+export const violationOpened = z.object({
+  caseId: z.string(),
+  workflowId: z.string(),
+  status: z.enum(CASE_STATUSES).describe("'opening' for a new case; where the case stands for a replay"),
+  reference: z.string(),
+  replayed: z.boolean().describe('true when the reference had already opened this case with the same request'),
+});
 
 const restriction = z.enum(['stop_sales', 'disable_api', 'bar_big_promotions']);
 const penalty = z.object({

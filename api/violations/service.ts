@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { rootCause } from '@temporalio/common';
 import type { Knex } from 'knex';
 import { createViolationRepository, type ViolationCase, type ViolationEvent } from '../../db/repositories/violations';
@@ -20,6 +20,7 @@ import { conflict, forbidden, notFound } from '../errors';
 import { DEFAULT_UPDATE_WAIT_MS, runUpdate } from '../workflow-updates';
 import { openAttention, type AttentionBody } from '../attention';
 import { resolveAttentionUpdate, type AttentionOutcome } from '../../workflows/attention.defs';
+import { fingerprintOf } from './reference';
 import type { AppealBody, AppealDecisionBody, OpenViolationBody } from './schemas';
 
 export interface ViolationServiceDeps {
@@ -61,6 +62,22 @@ function caseView(c: ViolationCase, state?: ViolationCaseState) {
 const historyView = (events: ViolationEvent[]) =>
   events.map((e) => ({ type: e.type, actor: e.actor, at: new Date(e.at).toISOString(), details: e.details }));
 
+/** What a merchant sees where a staff member's id stands. */
+export const STAFF_ACTOR = 'staff';
+
+/**
+ * Staff ids (who opened the case, who decided the appeal, who acted in its history) are
+ * internal: a merchant sees its own id and `system`, and `staff` for anyone else. Actors are
+ * kept without their role, so another user of the same merchant also shows as `staff`.
+ */
+function asSeenBy<V extends { openedBy: string; appeal: ViolationCaseState['appeal']; history?: Array<{ actor: string }> }>(view: V, principal: Principal): V {
+  if (principal.role !== 'merchant') return view;
+  const shown = (actor: string) => (actor === 'system' || actor === principal.sub ? actor : STAFF_ACTOR);
+  const appeal = view.appeal && { ...view.appeal, filedBy: shown(view.appeal.filedBy), decidedBy: view.appeal.decidedBy === null ? null : STAFF_ACTOR };
+  const history = view.history?.map((e) => ({ ...e, actor: shown(e.actor) }));
+  return { ...view, openedBy: STAFF_ACTOR, appeal, ...(history ? { history } : {}) };
+}
+
 /**
  * The case with its history. A step waiting for ops shows as `needs_attention` here (and in
  * the Web UI's Status) while the stored status stays what counts for the shop's record.
@@ -82,7 +99,7 @@ export function createViolationService({ db, temporal, taskQueue, updateWaitMs =
   }
 
   /** An update the process refused (its validator: too late, already appealed, nothing to decide) is a 409 with its reason. */
-  async function update(c: ViolationCase, run: () => Promise<ViolationCaseState>) {
+  async function update(c: ViolationCase, principal: Principal, run: () => Promise<ViolationCaseState>) {
     let state: ViolationCaseState;
     try {
       state = await run();
@@ -96,7 +113,7 @@ export function createViolationService({ db, temporal, taskQueue, updateWaitMs =
       }
       throw err;
     }
-    return withEvents(caseView(c, state), await cases.events(c.id));
+    return asSeenBy(withEvents(caseView(c, state), await cases.events(c.id)), principal);
   }
 
   const handleOf = (c: ViolationCase) => temporal.workflow.getHandle(c.workflowId ?? violationWorkflowId(c.id));
@@ -110,8 +127,51 @@ export function createViolationService({ db, temporal, taskQueue, updateWaitMs =
     }
   }
 
+  /** Starts a case's process; a process already running for it (a replay racing the first request) is the one. */
+  async function startProcess(input: ViolationCaseInput, workflowId: string): Promise<void> {
+    await temporal.workflow.start(VIOLATION_WORKFLOW_TYPE, {
+      workflowId,
+      taskQueue,
+      args: [input],
+      // One process per case id, never a second run, whichever request starts it.
+      workflowIdConflictPolicy: 'USE_EXISTING',
+      workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      typedSearchAttributes: [
+        { key: MERCHANT_ID, value: input.merchantId },
+        { key: PROCESS_TYPE, value: VIOLATION_PROCESS },
+        { key: STATUS, value: 'opening' },
+      ],
+    });
+  }
+
+  /** The answer to a reference already used: its case when the request is the same, else a 409. */
+  async function replay(c: ViolationCase, reference: string, fingerprint: string) {
+    if (c.requestFingerprint !== fingerprint) throw conflict(`reference ${reference} already opened case ${c.id} with a different request`, { caseId: c.id });
+    const workflowId = c.workflowId ?? violationWorkflowId(c.id);
+    if (c.status === 'opening') {
+      // The first request may have recorded the case and failed (or not yet got) to start its process.
+      const input: ViolationCaseInput = { caseId: c.id, merchantId: c.merchantId, shopId: c.shopId, type: c.type, reportedLevel: c.reportedLevel, evidence: c.evidence, openedBy: c.openedBy };
+      await startProcess(input, workflowId).catch((err: unknown) => {
+        // Its run has already ended: nothing to start.
+        if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+      });
+    }
+    return { caseId: c.id, workflowId, status: c.status, reference, replayed: true };
+  }
+
   return {
-    async open(body: OpenViolationBody, principal: Principal, now = new Date()) {
+    /**
+     * Opens a case once per reference. A new reference records the case and starts its
+     * process (201); the same request again answers the case it opened (replayed, 200), and
+     * starts its process if the first request could not; a different request under the
+     * reference is a 409. Reading the reference first is only a shortcut (a retry still finds
+     * its case after the shop has closed); the unique index decides races.
+     */
+    async open(body: OpenViolationBody, reference: string, principal: Principal, now = new Date()) {
+      const fingerprint = fingerprintOf(body);
+      const earlier = await cases.findByReference(reference);
+      if (earlier) return replay(earlier, reference, fingerprint);
+
       const shop = await db('shops').where({ id: body.shopId }).first<{ id: string; merchant_id: string; status: string } | undefined>();
       if (!shop) throw notFound(`shop ${body.shopId} does not exist`);
       if (shop.merchant_id !== body.merchantId) throw conflict(`shop ${body.shopId} does not belong to merchant ${body.merchantId}`);
@@ -120,7 +180,7 @@ export function createViolationService({ db, temporal, taskQueue, updateWaitMs =
       const caseId = newCaseId();
       const workflowId = violationWorkflowId(caseId);
       // The row first: the process reads the case from it.
-      await cases.insert({
+      const recorded = await cases.insert({
         id: caseId,
         merchantId: body.merchantId,
         shopId: body.shopId,
@@ -130,7 +190,10 @@ export function createViolationService({ db, temporal, taskQueue, updateWaitMs =
         openedBy: principal.sub,
         openedAt: now,
         workflowId,
+        reference: { reference, fingerprint },
       });
+      // Another request under the same reference recorded its case first.
+      if (!recorded.opened) return replay(recorded.existing, reference, fingerprint);
       const input: ViolationCaseInput = {
         caseId,
         merchantId: body.merchantId,
@@ -141,29 +204,17 @@ export function createViolationService({ db, temporal, taskQueue, updateWaitMs =
         openedBy: principal.sub,
       };
       try {
-        await temporal.workflow.start(VIOLATION_WORKFLOW_TYPE, {
-          workflowId,
-          taskQueue,
-          args: [input],
-          // A case id is new on every request: its process runs once, never twice.
-          workflowIdConflictPolicy: 'FAIL',
-          workflowIdReusePolicy: 'REJECT_DUPLICATE',
-          typedSearchAttributes: [
-            { key: MERCHANT_ID, value: body.merchantId },
-            { key: PROCESS_TYPE, value: VIOLATION_PROCESS },
-            { key: STATUS, value: 'opening' },
-          ],
-        });
+        await startProcess(input, workflowId);
       } catch (err) {
         await forgetUnstarted(caseId, workflowId);
         throw err;
       }
-      return { caseId, workflowId, status: 'opening' as const };
+      return { caseId, workflowId, status: 'opening' as const, reference, replayed: false };
     },
 
     async appeal(caseId: string, body: AppealBody, principal: Principal) {
       const c = await load(caseId, principal);
-      return update(c, () =>
+      return update(c, principal, () =>
         runUpdate(handleOf(c), {
           update: appealUpdate,
           args: [{ statement: body.statement, actor: principal.sub }],
@@ -178,7 +229,7 @@ export function createViolationService({ db, temporal, taskQueue, updateWaitMs =
       const c = await load(caseId, principal);
       const reviewer = checkAppealReviewer(c.openedBy, principal.sub);
       if (!reviewer.accepted) throw forbidden(reviewer.reason);
-      return update(c, () =>
+      return update(c, principal, () =>
         runUpdate(handleOf(c), {
           update: decideAppealUpdate,
           args: [{ decision: body.decision, reasons: body.reasons, reviewer: principal.sub }],
@@ -212,12 +263,12 @@ export function createViolationService({ db, temporal, taskQueue, updateWaitMs =
 
     async view(caseId: string, principal: Principal) {
       const c = await load(caseId, principal);
-      return withEvents(caseView(c), await cases.events(c.id));
+      return asSeenBy(withEvents(caseView(c), await cases.events(c.id)), principal);
     },
 
     async listOf(merchantId: string, principal: Principal) {
       if (!mayActFor(principal, merchantId)) throw merchantNotFound(merchantId);
-      return { merchantId, violations: (await cases.listByMerchant(merchantId)).map((c) => caseView(c)) };
+      return { merchantId, violations: (await cases.listByMerchant(merchantId)).map((c) => asSeenBy(caseView(c), principal)) };
     },
   };
 }

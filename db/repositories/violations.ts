@@ -1,6 +1,5 @@
 import type { Knex } from 'knex';
-import { shanghaiDate, startOfShanghaiDay } from '../../domain/calendar';
-import type { PenaltyPlan, ViolationLevel, ViolationType } from '../../domain/violations';
+import { pointsInNaturalYear, type PenaltyPlan, type ViolationLevel, type ViolationType } from '../../domain/violations';
 import type { AppealState, CaseDecision, ViolationEvidence, ViolationStatus } from '../../workflows/violation-case.defs';
 
 export interface ViolationCase {
@@ -23,6 +22,9 @@ export interface ViolationCase {
   appeal: AppealState | null;
   fineDeductedFen: number;
   workflowId: string | null;
+  reference: string | null;
+  /** SHA-256 of the opening request's canonical JSON: tells a retry from another request under the reference. */
+  requestFingerprint: string | null;
 }
 
 export interface ViolationEvent {
@@ -42,7 +44,12 @@ export interface NewViolationCase {
   openedBy: string;
   openedAt: Date;
   workflowId: string;
+  /** The business reference the case was opened under, unique across shops, with its request's fingerprint. */
+  reference?: { reference: string; fingerprint: string };
 }
+
+/** What opening under a reference found: the new case, or the one the reference already names. */
+export type OpenOnce = { opened: true } | { opened: false; existing: ViolationCase };
 
 interface CaseRow {
   id: string;
@@ -64,6 +71,8 @@ interface CaseRow {
   appeal: AppealState | null;
   fine_deducted_fen: number | string;
   workflow_id: string | null;
+  reference: string | null;
+  request_fingerprint: string | null;
 }
 
 const toCase = (r: CaseRow): ViolationCase => ({
@@ -86,6 +95,8 @@ const toCase = (r: CaseRow): ViolationCase => ({
   appeal: r.appeal,
   fineDeductedFen: Number(r.fine_deducted_fen),
   workflowId: r.workflow_id,
+  reference: r.reference,
+  requestFingerprint: r.request_fingerprint,
 });
 
 /** Cases that count against a shop while their effect period runs. */
@@ -121,20 +132,41 @@ export function createViolationRepository(db: Knex) {
     find: (caseId: string) => find(caseId),
     get: (caseId: string) => get(caseId),
 
-    async insert(c: NewViolationCase): Promise<void> {
-      await db('violation_cases').insert({
-        id: c.id,
-        merchant_id: c.merchantId,
-        shop_id: c.shopId,
-        type: c.type,
-        level: c.level,
-        reported_level: c.level,
-        status: 'opening',
-        evidence: JSON.stringify(c.evidence),
-        opened_by: c.openedBy,
-        opened_at: c.openedAt,
-        workflow_id: c.workflowId,
-      });
+    /**
+     * Records a new case, unless its reference already names one: then nothing is written
+     * and the case found is answered with its fingerprint. The unique index decides, so of
+     * two requests racing under one reference exactly one records its case.
+     */
+    async insert(c: NewViolationCase): Promise<OpenOnce> {
+      const inserted = await db('violation_cases')
+        .insert({
+          id: c.id,
+          merchant_id: c.merchantId,
+          shop_id: c.shopId,
+          type: c.type,
+          level: c.level,
+          reported_level: c.level,
+          status: 'opening',
+          evidence: JSON.stringify(c.evidence),
+          opened_by: c.openedBy,
+          opened_at: c.openedAt,
+          workflow_id: c.workflowId,
+          reference: c.reference?.reference ?? null,
+          request_fingerprint: c.reference?.fingerprint ?? null,
+        })
+        .onConflict('reference')
+        .ignore()
+        .returning('id');
+      if (inserted.length > 0 || !c.reference) return { opened: true };
+      const row = await db<CaseRow>('violation_cases').where({ reference: c.reference.reference }).first();
+      // Gone between the two statements (an unstarted case forgotten): the caller may try again.
+      if (!row) throw new ViolationCaseNotFoundError(`under reference ${c.reference.reference}`);
+      return { opened: false, existing: toCase(row) };
+    },
+
+    async findByReference(reference: string): Promise<ViolationCase | undefined> {
+      const row = await db<CaseRow>('violation_cases').where({ reference }).first();
+      return row ? toCase(row) : undefined;
     },
 
     async listByMerchant(merchantId: string): Promise<ViolationCase[]> {
@@ -158,7 +190,6 @@ export function createViolationRepository(db: Knex) {
         await trx.raw('SELECT pg_advisory_xact_lock(hashtext(?))', [`violations:${opened.shopId}`]);
         const c = await get(caseId, trx);
         if (c.status !== 'opening') return decisionOf(c);
-        const yearStart = startOfShanghaiDay(`${shanghaiDate(asOf).slice(0, 4)}-01-01`);
         const others = await trx<CaseRow>('violation_cases')
           .where({ shop_id: c.shopId })
           .whereNot({ id: caseId })
@@ -166,15 +197,17 @@ export function createViolationRepository(db: Knex) {
         const inEffect = others
           .filter((o) => COUNTING_STATUSES.includes(o.status) && (o.effect_ends_at === null || o.effect_ends_at > asOf))
           .map((o) => o.level);
-        const points = await trx('violation_cases')
+        // The year's points are counted by the one rule in domain/ (natural year, Asia/Shanghai).
+        const earlier: Array<Pick<CaseRow, 'opened_at' | 'points' | 'status'>> = await trx('violation_cases')
           .where({ shop_id: c.shopId })
           .whereNot({ id: caseId })
-          .whereNot({ status: 'reversed' })
-          .where('opened_at', '>=', yearStart)
-          .where('opened_at', '<=', asOf)
-          .sum<{ total: number | string | null }>({ total: 'points' })
-          .first();
-        const decision = decideWith({ inEffect, pointsThisYear: Number(points?.total ?? 0) }, c);
+          .where('points', '>', 0)
+          .select('opened_at', 'points', 'status');
+        const pointsThisYear = pointsInNaturalYear(
+          earlier.map((o) => ({ openedAt: new Date(o.opened_at), points: o.points, reversed: o.status === 'reversed' })),
+          asOf,
+        );
+        const decision = decideWith({ inEffect, pointsThisYear }, c);
         await trx('violation_cases')
           .where({ id: caseId })
           .update({

@@ -45,6 +45,7 @@ describe('API fuzz over the OpenAPI document', () => {
     const { shopId } = await openShop(stack, owner);
     const verificationCase = await api.openCase('m-fuzz-case');
     const opened = await api.post('/v1/violations', staff.ops, {
+      reference: 'fuzz-case-1',
       merchantId: owner,
       shopId,
       type: 'other',

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import request from 'supertest';
 import type { TypedSearchAttributes } from '@temporalio/common';
 import type { Role } from '../../api/auth';
@@ -26,7 +27,10 @@ interface ViolationRoute {
 }
 
 const evidence = { summary: 'listing claims "100% silk"; the label says polyester', productIds: [] as string[] };
+// Every open names its business reference; a fresh one each call unless the test fixes it.
+const newReference = () => `ticket-${randomBytes(6).toString('hex')}`;
 const openBody = (merchantId: string, shopId: string, more: Record<string, unknown> = {}) => ({
+  reference: newReference(),
   merchantId,
   shopId,
   type: 'other',
@@ -92,7 +96,13 @@ describe('violation routes: penalties and appeals over HTTP', () => {
     test('201 with the case id; its process (id and task queue of the case) decides it, and GET shows it appealable with penalty, deadlines and history', async () => {
       const res = await open(staff.ops, openBody(owner, shopId));
       expect(res.status).toBe(201);
-      expect(res.body).toEqual({ caseId: expect.stringMatching(/^vio_[0-9a-f]{24}$/), workflowId: `violation:${res.body.caseId}`, status: 'opening' });
+      expect(res.body).toEqual({
+        caseId: expect.stringMatching(/^vio_[0-9a-f]{24}$/),
+        workflowId: `violation:${res.body.caseId}`,
+        status: 'opening',
+        reference: expect.stringMatching(/^ticket-/),
+        replayed: false,
+      });
       expect(res.headers.location).toBe(`/v1/violations/${res.body.caseId}`);
       const caseId = res.body.caseId as string;
 
@@ -156,7 +166,7 @@ describe('violation routes: penalties and appeals over HTTP', () => {
       expect(await stack.db('violation_cases').where({ shop_id: 'shop-nobody' })).toHaveLength(0);
     });
 
-    test('a second general case while the first is in effect stands one level higher; the list shows both, newest first', async () => {
+    test('a second general case while the first is in effect stands one level higher and still carries its 2 points; the list shows both, newest first', async () => {
       const owner2 = 'm-vio-repeat';
       const { shopId: shop2 } = await openShop(stack, owner2);
       const first = await openCase(owner2, shop2);
@@ -168,8 +178,8 @@ describe('violation routes: penalties and appeals over HTTP', () => {
         reportedLevel: 'general',
         level: 'serious',
         escalatedBecause: 'repeat_in_effect',
-        points: 0,
-        penalty: expect.objectContaining({ fineFen: 200_000, suspendSalesUntil: expect.any(String), restrictionsForEffect: ['bar_big_promotions'] }),
+        points: 2,
+        penalty: expect.objectContaining({ points: 2, fineFen: 200_000, suspendSalesUntil: expect.any(String), restrictionsForEffect: ['bar_big_promotions'] }),
         openedBy: 'ada',
       });
       await eventually(async () => platformShop(stack, shop2).restrictions, (held) => held.has('stop_sales'));
@@ -181,7 +191,127 @@ describe('violation routes: penalties and appeals over HTTP', () => {
       expect(list.body.violations[0]).toMatchObject({ level: 'serious', type: 'price_violation', status: 'appealable' });
       expect(list.body.violations[1]).toMatchObject({ level: 'general', type: 'other' });
       for (const v of list.body.violations) expect(v).not.toHaveProperty('history');
+      // Both cases' points count towards the shop's natural year.
+      expect((await casesOf(owner2)).map((r: { points: number }) => r.points)).toEqual([2, 2]);
       expect((await listOf('m-vio-nobody')).body).toEqual({ merchantId: 'm-vio-nobody', violations: [] });
+    });
+  });
+
+  describe('a business reference makes opening a case safe to retry', () => {
+    const owner = 'm-vio-retry';
+    let shopId: string;
+    beforeAll(async () => {
+      ({ shopId } = await openShop(stack, owner));
+    });
+    // Case ids only: a case opened a moment ago may still be deciding.
+    const caseIds = async () => (await casesOf(owner)).map((r: { id: string }) => r.id).sort();
+
+    test('the same request again answers the same case (200, replayed) and opens no second one: no escalation, no fine', async () => {
+      const body = openBody(owner, shopId, { reference: 'ticket-2026-0042' });
+      const first = await open(staff.ops, body);
+      expect(first.status).toBe(201);
+      const caseId = first.body.caseId as string;
+      await eventually(() => view(caseId), (r) => r.body.status === 'appealable');
+
+      // A retry after a lost answer, by a colleague, with the keys in another order.
+      const { evidence: cited, ...rest } = body;
+      const again = await open(staff.admin, { evidence: { productIds: cited.productIds, summary: cited.summary }, ...rest });
+      expect(again.status).toBe(200);
+      expect(again.body).toEqual({ caseId, workflowId: `violation:${caseId}`, status: 'appealable', reference: 'ticket-2026-0042', replayed: true });
+      expect(again.headers.location).toBe(`/v1/violations/${caseId}`);
+
+      expect(await casesOf(owner)).toHaveLength(1);
+      expect((await view(caseId)).body).toMatchObject({ level: 'general', escalatedBecause: null, fineDeductedFen: 0, openedBy: 'olga' });
+      expect(platformShop(stack, shopId).restrictions.has('stop_sales')).toBe(false);
+      const audit = await api.auditRowOf(again.headers['x-request-id']!);
+      expect(audit).toMatchObject({ action: 'violation.open', target: `violation:${caseId}`, status_code: 200, outcome: 'succeeded' });
+    });
+
+    test('a different body under the same reference is a 409 naming the case; nothing is recorded', async () => {
+      const first = await open(staff.ops, openBody(owner, shopId, { reference: 'ticket-2026-0043' }));
+      expect(first.status).toBe(201);
+      const before = await caseIds();
+      const other = await open(staff.ops, openBody(owner, shopId, { reference: 'ticket-2026-0043', level: 'serious' }));
+      expect(other.status).toBe(409);
+      expect(other.body).toMatchObject({
+        error: 'conflict',
+        message: `reference ticket-2026-0043 already opened case ${first.body.caseId} with a different request`,
+        caseId: first.body.caseId,
+      });
+      expect(await caseIds()).toEqual(before);
+    });
+
+    test('the Idempotency-Key header is the reference when the body has none; neither is a 400, both differing a 400', async () => {
+      const { reference: _unused, ...bare } = openBody(owner, shopId);
+      const token = await stack.token(staff.ops);
+      const send = (body: unknown, key?: string) => {
+        const req = request(stack.app).post('/v1/violations').set('Authorization', `Bearer ${token}`);
+        return (key ? req.set('Idempotency-Key', key) : req).send(body as object);
+      };
+      const first = await send(bare, 'retry-key-0001');
+      expect(first.status).toBe(201);
+      expect(first.body).toMatchObject({ reference: 'retry-key-0001', replayed: false });
+      const again = await send(bare, 'retry-key-0001');
+      expect(again.status).toBe(200);
+      expect(again.body).toMatchObject({ caseId: first.body.caseId, replayed: true });
+      // The same request naming the reference in its body is the same request.
+      const inBody = await send({ ...bare, reference: 'retry-key-0001' });
+      expect(inBody.status).toBe(200);
+      expect(inBody.body.caseId).toBe(first.body.caseId);
+
+      const before = await caseIds();
+      const none = await send(bare);
+      expect(none.status).toBe(400);
+      expect(none.body.issues).toEqual([{ path: 'reference', message: 'name the request: a reference in the body or an Idempotency-Key header' }]);
+      const both = await send({ ...bare, reference: 'ticket-a' }, 'ticket-b');
+      expect(both.status).toBe(400);
+      expect(both.body.issues).toEqual([{ path: 'reference', message: 'the body\'s reference and the Idempotency-Key header differ' }]);
+      const badKey = await send(bare, 'a key with spaces');
+      expect(badKey.status).toBe(400);
+      expect(badKey.body.issues).toEqual([{ path: 'Idempotency-Key', message: expect.any(String) }]);
+      expect(await caseIds()).toEqual(before);
+    });
+
+    test('identical requests sent at once open one case: one 201, the rest 200 with its id', async () => {
+      const body = openBody(owner, shopId, { reference: 'ticket-2026-0044' });
+      const answers = await Promise.all(Array.from({ length: 6 }, () => open(staff.ops, body)));
+      const statuses = answers.map((r) => r.status).sort();
+      expect(statuses).toEqual([200, 200, 200, 200, 200, 201]);
+      const ids = new Set(answers.map((r) => r.body.caseId));
+      expect(ids.size).toBe(1);
+      expect(await stack.db('violation_cases').where({ reference: 'ticket-2026-0044' })).toHaveLength(1);
+      const [caseId] = [...ids] as string[];
+      await eventually(() => view(caseId!), (r) => r.body.status === 'appealable');
+    });
+  });
+
+  describe('what a merchant sees of staff', () => {
+    test('the case and the list show a merchant "staff" where staff ids stand (opener, reviewer, their history); staff see the ids', async () => {
+      const owner = 'm-vio-names';
+      const { shopId } = await openShop(stack, owner);
+      const caseId = await openCase(owner, shopId);
+      const filed = await appeal(caseId, merchant(owner));
+      expect(filed.status).toBe(200);
+      expect(filed.body).toMatchObject({ openedBy: 'staff', appeal: { filedBy: `u-${owner}` } });
+      expect((await decide(caseId, staff.reviewer, { decision: 'rejected', reasons: ['the lab report confirms polyester'] })).status).toBe(200);
+
+      const seen = await view(caseId, merchant(owner));
+      expect(seen.status).toBe(200);
+      expect(seen.body).toMatchObject({ openedBy: 'staff', appeal: { filedBy: `u-${owner}`, decidedBy: 'staff', reasons: ['the lab report confirms polyester'] } });
+      expect(seen.body.history.map((e: { type: string; actor: string }) => [e.type, e.actor])).toEqual([
+        ['opened', 'system'],
+        ['penalty_applied', 'system'],
+        ['appeal_filed', `u-${owner}`],
+        ['appeal_rejected', 'staff'],
+      ]);
+      expect(JSON.stringify(seen.body)).not.toMatch(/"(olga|rui)"/);
+      const listed = await listOf(owner, merchant(owner));
+      expect(listed.body.violations[0]).toMatchObject({ openedBy: 'staff', appeal: { decidedBy: 'staff' } });
+      expect(JSON.stringify(listed.body)).not.toMatch(/"(olga|rui)"/);
+
+      const byStaff = await view(caseId, staff.finance);
+      expect(byStaff.body).toMatchObject({ openedBy: 'olga', appeal: { decidedBy: 'rui' } });
+      expect(byStaff.body.history[3]).toMatchObject({ type: 'appeal_rejected', actor: 'rui' });
     });
   });
 
@@ -351,7 +481,7 @@ describe('violation routes: penalties and appeals over HTTP', () => {
         appeal: { decision: 'upheld', decidedBy: 'rui', decidedAt: expect.any(String), reasons: ['the supplier certificate shows silk'] },
       });
 
-      const shown = await view(caseId, merchant(owner));
+      const shown = await view(caseId, staff.ops);
       expect(shown.body).toMatchObject({ status: 'reversed', closedAt: expect.any(String), appeal: { decision: 'upheld', decidedBy: 'rui' } });
       expect(shown.body.history.map((e: { type: string }) => e.type)).toEqual(['opened', 'penalty_applied', 'appeal_filed', 'appeal_upheld']);
       expect(shown.body.history[3]).toMatchObject({ actor: 'rui', details: expect.objectContaining({ reasons: ['the supplier certificate shows silk'] }) });
