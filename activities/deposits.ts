@@ -173,7 +173,8 @@ export function createDepositActivities({ db, platform, policy, temporal }: Depo
      * step. A step that moves money or restricts first re-reads, under the deposit account's
      * row lock, whether the episode is still open and the balance still short: a step that
      * was retrying while a top-up landed does nothing (`skipped`), and a top-up that lands
-     * while the platform is being asked waits for the step, then ends the episode.
+     * while the platform is being asked waits for the step (at most the platform client's
+     * timeout, PLATFORM_TIMEOUT_MS), then ends the episode.
      * `requiredFen` is absent in steps scheduled before it was passed: the recorded
      * requirement stands in.
      */
