@@ -172,8 +172,17 @@ export function createDepositActivities({ db, platform, policy, temporal }: Depo
       return { schedule };
     },
 
-    /** One rung of the shortfall ladder; each platform call carries a key of its episode and step. */
-    async runLadderStep(input: { shopId: string; merchantId: string; episodeId: string; step: LadderStep; shortfallFen: number }) {
+    /**
+     * One rung of the shortfall ladder; each platform call carries a key of its episode and
+     * step. A step that moves money or restricts first re-reads, under the deposit account's
+     * row lock, whether the episode is still open and the balance still short: a step that
+     * was retrying while a top-up landed does nothing (`skipped`), and a top-up that lands
+     * while the platform is being asked waits for the step (at most the platform client's
+     * timeout, PLATFORM_TIMEOUT_MS), then ends the episode.
+     * `requiredFen` is absent in steps scheduled before it was passed: the recorded
+     * requirement stands in.
+     */
+    async runLadderStep(input: { shopId: string; merchantId: string; episodeId: string; step: LadderStep; shortfallFen: number; requiredFen?: number }) {
       const { shopId, episodeId, step } = input;
       const key = `deposit:${episodeId}:${step}`;
       const details: Record<string, unknown> = { shortfallFen: input.shortfallFen };
@@ -182,31 +191,41 @@ export function createDepositActivities({ db, platform, policy, temporal }: Depo
           { recipient: 'merchant', merchantId: input.merchantId, template: 'deposit_shortfall', data: { shopId, shortfall: formatCny(input.shortfallFen) } },
           key,
         );
-      } else if (step === 'transfer_proceeds') {
-        if (input.shortfallFen > 0) {
-          const { transferredFen } = await platform.transferProceeds(shopId, { maxAmountFen: input.shortfallFen, purpose: 'deposit top-up' }, key);
+        await deposits.recordStep(episodeId, step, new Date(), details);
+        return { ...(await balances(shopId)), skipped: null };
+      }
+      const requiredFen = input.requiredFen ?? (await deposits.find(shopId))?.requiredFen ?? 0;
+      const skipped = await db.transaction(async (tx) => {
+        const balanceFen = await ledger.lockedBalance(shopId, 'deposit', tx);
+        const inTx = createDepositRepository(tx);
+        if (!(await inTx.isEpisodeOpen(episodeId))) return 'episode_ended';
+        const shortfall = requiredFen - balanceFen;
+        if (shortfall <= 0) return 'balance_restored';
+        if (step === 'transfer_proceeds') {
+          // Only what is still missing: a top-up may have covered part of it since the schedule.
+          const { transferredFen } = await platform.transferProceeds(shopId, { maxAmountFen: shortfall, purpose: 'deposit top-up' }, key);
           if (transferredFen > 0) {
             // Recorded as a payment from the shop's sales proceeds, so a refund can send it back there.
-            await db.transaction(async (tx) => {
-              const posted = await ledger.post(
-                { idempotencyKey: key, shopId, kind: 'proceeds_transfer', reason: 'shortfall: sales proceeds to deposit', actor: 'system', entries: proceedsTransfer(transferredFen) },
-                tx,
-              );
-              await payments.recordCredit(
-                { paymentId: `proceeds:${key}`, shopId, account: 'deposit', source: 'sales_proceeds', payerAccount: `sales-proceeds:${shopId}`, amountFen: transferredFen, ledgerTransactionId: posted.transactionId },
-                tx,
-              );
-            });
+            const posted = await ledger.post(
+              { idempotencyKey: key, shopId, kind: 'proceeds_transfer', reason: 'shortfall: sales proceeds to deposit', actor: 'system', entries: proceedsTransfer(transferredFen) },
+              tx,
+            );
+            await payments.recordCredit(
+              { paymentId: `proceeds:${key}`, shopId, account: 'deposit', source: 'sales_proceeds', payerAccount: `sales-proceeds:${shopId}`, amountFen: transferredFen, ledgerTransactionId: posted.transactionId },
+              tx,
+            );
           }
           details.transferredFen = transferredFen;
+        } else {
+          const restriction = step as Restriction;
+          await platform.setRestrictions(shopId, { action: 'apply', restrictions: [restriction], reason: 'deposit below requirement' }, key);
+          await inTx.applyRestrictions(shopId, [restriction], 'deposit', new Date());
         }
-      } else {
-        const restriction = step as Restriction;
-        await platform.setRestrictions(shopId, { action: 'apply', restrictions: [restriction], reason: 'deposit below requirement' }, key);
-        await deposits.applyRestrictions(shopId, [restriction], 'deposit', new Date());
-      }
-      await deposits.recordStep(episodeId, step, new Date(), details);
-      return balances(shopId);
+        await inTx.recordStep(episodeId, step, new Date(), details);
+        return null;
+      });
+      if (skipped) log.info('ladder step skipped', { shopId, episodeId, step, skipped });
+      return { ...(await balances(shopId)), skipped };
     },
 
     async endEpisode(input: { shopId: string; merchantId: string; episodeId: string; reason: string; balanceFen: number }) {

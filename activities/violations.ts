@@ -1,5 +1,5 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import type { Client } from '@temporalio/client';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import type { Db } from '../db/connection';
 import { createDepositRepository, type RestrictionSource } from '../db/repositories/deposits';
 import { createLedger } from '../db/repositories/ledger';
@@ -11,6 +11,7 @@ import { ErrorType } from '../domain/errors';
 import { appealDeadline, decideLevel, effectEndsAt, penaltyFor, type PenaltyRestriction, type ViolationPolicy } from '../domain/violations';
 import type { PlatformClient } from '../platform/types';
 import { deductUpdate, depositWorkflowId, reverseDeductionUpdate } from '../workflows/deposit-account.defs';
+import { cancelClosureUpdate, closureWorkflowId } from '../workflows/shop-closure.defs';
 import type { AppealState, CaseDecision, ViolationStatus } from '../workflows/violation-case.defs';
 import { liftOwnRestrictions } from './restrictions';
 
@@ -189,6 +190,7 @@ export function createViolationActivities({ db, platform, calendar, policy, temp
           reason: `appeal upheld: violation ${c.id}`,
         });
       }
+      if (c.penalty!.startClosure) done.closureCancelled = await cancelPenaltyClosure(c, input.reviewer);
       const restored = await cases.restoreForfeitFlag(c.id, asOf);
       if (restored && restored.forfeitedFen > 0) {
         await platform.payout({ merchantId: c.merchantId, period: restored.consumedPeriod!, amountFen: restored.forfeitedFen }, `violation:${c.id}:restore-commission`);
@@ -202,11 +204,27 @@ export function createViolationActivities({ db, platform, calendar, policy, temp
     },
   };
 
+  /**
+   * The reversal of a ban lifts the closure it started: the one path that closure accepts a
+   * cancellation from. None running (refunded and closed already, or never started) is no error.
+   */
+  async function cancelPenaltyClosure(c: ViolationCase, reviewer: string): Promise<boolean> {
+    try {
+      await client()
+        .workflow.getHandle(closureWorkflowId(c.shopId))
+        .executeUpdate(cancelClosureUpdate, { args: [{ actor: reviewer, reversalOf: c.id }] });
+      return true;
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError || err instanceof WorkflowUpdateFailedError) return false;
+      throw err;
+    }
+  }
+
   /** A permanent ban closes the shop through the same flow a merchant's request starts. */
   async function startClosure(c: ViolationCase): Promise<string> {
     const shops = createShopService({ db, temporal: client(), taskQueue: Context.current().info.taskQueue });
     try {
-      const started = await shops.requestClosure(c.shopId, { sub: `violation:${c.id}`, role: 'admin' });
+      const started = await shops.requestClosure(c.shopId, { sub: `violation:${c.id}`, role: 'admin' }, { penaltyCaseId: c.id });
       return started.closureId;
     } catch (err) {
       // Already closing (a retry, or the merchant asked first) or closed: the shop goes either way.

@@ -114,6 +114,32 @@ const scenarios: Record<string, Scenario> = {
     };
   },
 
+  /**
+   * A closure asked for during a shortfall pauses the episode; cancelled, the same episode
+   * resumes; a top-up restores it; a second closure refunds and closes the shop.
+   */
+  async 'ladder-paused-by-closure'(stack, merchantId) {
+    const { shopId } = await openShop(stack, merchantId);
+    const shops = createShopService({ db: stack.db, temporal: stack.env.client, taskQueue: stack.config.TEMPORAL_TASK_QUEUE });
+    const me = merchantOf(merchantId);
+    await shops.topUp(shopId, { paymentId: await paymentIdOf(stack, { shopId, account: 'deposit', amountFen: 50_000 }) }, me);
+    await shops.deduct(shopId, { account: 'deposit', amountFen: 10_000, reason: 'fine', reference: 'fine-1' }, finance);
+    await stack.env.sleep('4 days');
+    await depositState(stack, shopId, (s) => s.episode?.stepsDone.length === 3);
+    platformShop(stack, shopId).orders = [{ orderId: 'o-1', status: 'open', receiptConfirmedAt: null }];
+    await shops.requestClosure(shopId, me);
+    await depositState(stack, shopId, (s) => s.status === 'closing');
+    await stack.env.sleep('4 days');
+    await shops.cancelClosure(shopId, me);
+    await depositState(stack, shopId, (s) => s.status === 'open' && s.episode?.stepsDone.length === 4);
+    await shops.topUp(shopId, { paymentId: await paymentIdOf(stack, { shopId, account: 'deposit', amountFen: 10_000 }) }, me);
+    await depositState(stack, shopId, (s) => s.episode === null);
+    platformShop(stack, shopId).orders = [];
+    await shops.requestClosure(shopId, me);
+    await closedHandle(stack, closureWorkflowId(shopId));
+    return { 'deposit-account-paused-by-closure-resumed': depositWorkflowId(shopId) };
+  },
+
   /** A closure waiting on an open order, cancelled by the merchant. */
   async 'closure-cancelled'(stack, merchantId) {
     const { shopId } = await openShop(stack, merchantId);
@@ -245,6 +271,7 @@ async function bundleWorkflows(): Promise<string> {
 const FILES_OF: Record<string, string[]> = {
   'shop-lifecycle': ['verification-approved-opens-deposit', 'deposit-account-ladder-restored-closed', 'shop-closure-refunded'],
   'closure-cancelled': ['shop-closure-cancelled'],
+  'ladder-paused-by-closure': ['deposit-account-paused-by-closure-resumed'],
   'closure-cancelled-after-record': ['shop-closure-cancelled-after-record'],
   'settlement-and-import': ['order-import-drained', 'monthly-settlement-paid', 'monthly-settlement-rerun'],
   'violation-cases': ['violation-case-appeal-upheld', 'violation-case-appeal-rejected-expired', 'violation-case-ban'],

@@ -52,6 +52,16 @@ const ladder = proxyActivities<DepositActivities>({
 // from before it posted the amount the caller claimed, and replay that way.
 const CONFIRMED_PAYMENTS_ONLY = 'confirmed-payments-only';
 
+// From this change a closure pauses the shortfall episode instead of ending it: the ladder's
+// restrictions stay in force (withdrawals stay restricted while the deposit is short) and a
+// cancelled closure resumes the same episode on its own schedule. Histories from before it
+// ended the episode when the closure started, and replay that way.
+const LADDER_PAUSES_FOR_CLOSURE = 'ladder-episode-pauses-for-closure';
+
+// From this change a money movement that lands while a ladder step runs makes the loop read
+// the balances again after the step, instead of taking the step's (possibly older) reading.
+const LADDER_STEP_RELOADS_AFTER_MOVEMENT = 'ladder-step-reloads-after-movement';
+
 // Well below the 51,200-event limit, and small enough that a replay stays quick.
 const CONTINUE_AS_NEW_AFTER_EVENTS = 5_000;
 
@@ -76,6 +86,8 @@ export async function depositAccount(input: DepositAccountInput): Promise<{ stat
     promotionClosed: false,
   };
   let dirty = false;
+  // Counts the movements the handlers applied: a step that saw it change read older balances.
+  let movements = 0;
   let lastShownStatus = '';
   const wake = () => {
     dirty = true;
@@ -83,6 +95,7 @@ export async function depositAccount(input: DepositAccountInput): Promise<{ stat
   const apply = (r: Pick<MovementResult, 'balanceFen' | 'promotionBalanceFen'>) => {
     state.balanceFen = r.balanceFen;
     state.promotionBalanceFen = r.promotionBalanceFen;
+    movements += 1;
     wake();
   };
   const snapshot = (): DepositState => ({
@@ -209,8 +222,10 @@ export async function depositAccount(input: DepositAccountInput): Promise<{ stat
     dirty = false;
     const short = state.balanceFen < state.requiredFen;
     if (!short) state.funded = true;
-    if (state.episode && (!short || state.status !== 'open')) {
-      // Whole again, or the shop is closing (its own restrictions take over): lift at once.
+    // A closing shop that is still short keeps its episode (and its restrictions), paused.
+    const paused = state.episode !== null && short && state.status === 'closing' && patched(LADDER_PAUSES_FOR_CLOSURE);
+    if (state.episode && (!short || state.status !== 'open') && !paused) {
+      // Whole again, or the shop closed: lift at once.
       const reason = short ? `shop_${state.status}` : 'restored';
       const episodeId = state.episode.id;
       await gate.run('end shortfall episode', () => ladder.endEpisode({ shopId, merchantId, episodeId, reason, balanceFen: state.balanceFen }));
@@ -231,9 +246,12 @@ export async function depositAccount(input: DepositAccountInput): Promise<{ stat
     }
     if (state.status === 'closed') break;
 
-    const due = state.episode?.schedule.find((s) => !state.episode!.stepsDone.includes(s.step));
+    // Steps run only while the shop is open; a paused episode's due steps run once it reopens,
+    // its days still counted from its real start.
+    const due = state.status === 'open' ? state.episode?.schedule.find((s) => !state.episode!.stepsDone.includes(s.step)) : undefined;
     if (state.episode && due && Date.parse(due.at) <= Date.now()) {
       const episodeId = state.episode.id;
+      const movementsBefore = movements;
       const result = await gate.run(`ladder step ${due.step}`, () =>
         ladder.runLadderStep({
           shopId,
@@ -241,10 +259,13 @@ export async function depositAccount(input: DepositAccountInput): Promise<{ stat
           episodeId,
           step: due.step,
           shortfallFen: Math.max(0, state.requiredFen - state.balanceFen),
+          requiredFen: state.requiredFen,
         }),
       );
-      state.episode.stepsDone.push(due.step);
-      apply(result);
+      // A step that found the balance whole did nothing: the loop ends the episode next.
+      if (result.skipped !== 'balance_restored') state.episode.stepsDone.push(due.step);
+      if (movements !== movementsBefore && patched(LADDER_STEP_RELOADS_AFTER_MOVEMENT)) apply(await ladder.balances({ shopId }));
+      else apply(result);
       continue;
     }
     const shownStatus = state.status !== 'open' ? state.status : state.episode ? 'shortfall' : state.funded ? 'open' : 'awaiting_deposit';

@@ -14,6 +14,29 @@ export interface ClosureInput {
   shopId: string;
   merchantId: string;
   requestedBy: string;
+  /** Set when a violation's penalty (a ban) started the closure: the case it came from. */
+  penaltyCaseId?: string;
+}
+
+/** Who a penalty's closure is requested by (the violation process acting as admin). */
+export const PENALTY_REQUESTER_PREFIX = 'admin:violation:';
+
+/**
+ * The violation case whose penalty started this closure, or null for a merchant's or ops'
+ * request. Closures started by a ban before the case id was passed are known by their requester.
+ */
+export function penaltyCaseOf(input: Pick<ClosureInput, 'penaltyCaseId' | 'requestedBy'>): string | null {
+  if (input.penaltyCaseId) return input.penaltyCaseId;
+  return input.requestedBy.startsWith(PENALTY_REQUESTER_PREFIX) ? input.requestedBy.slice(PENALTY_REQUESTER_PREFIX.length) : null;
+}
+
+/**
+ * A cancellation. `reversalOf` is given only by the violation process reversing the penalty
+ * (an upheld appeal) that started the closure; the API never sets it.
+ */
+export interface CancelClosureRequest {
+  actor: string;
+  reversalOf?: string;
 }
 
 export interface ClosureBlockers {
@@ -35,5 +58,5 @@ export interface ClosureState {
   attention?: Attention | null;
 }
 
-export const cancelClosureUpdate = defineUpdate<ClosureState, [{ actor: string }]>('cancel');
+export const cancelClosureUpdate = defineUpdate<ClosureState, [CancelClosureRequest]>('cancel');
 export const closureStateQuery = defineQuery<ClosureState>('state');

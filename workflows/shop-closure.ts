@@ -13,7 +13,15 @@ import { closureSignal, depositWorkflowId } from './deposit-account.defs';
 import { attentionGate, gated } from './attention';
 import { NEEDS_ATTENTION } from './attention.defs';
 import { STATUS } from './search-attributes';
-import { cancelClosureUpdate, closureStateQuery, type ClosureInput, type ClosureState, type ClosureStatus } from './shop-closure.defs';
+import {
+  cancelClosureUpdate,
+  closureStateQuery,
+  penaltyCaseOf,
+  type CancelClosureRequest,
+  type ClosureInput,
+  type ClosureState,
+  type ClosureStatus,
+} from './shop-closure.defs';
 
 const activities = proxyActivities<ClosureActivities>({
   startToCloseTimeout: '1 minute',
@@ -34,6 +42,8 @@ const RECHECK_MS = 24 * 60 * 60 * 1000;
  */
 export async function shopClosure(input: ClosureInput): Promise<ClosureState> {
   const { closureId, shopId, merchantId } = input;
+  // A closure a penalty started is the penalty: only the reversal of that case may cancel it.
+  const penaltyCaseId = penaltyCaseOf(input);
   const state: ClosureState = { closureId, shopId, status: 'waiting', blockers: null, owedFen: null, refundedFen: null, attention: null };
   // A step the database refuses for good waits for ops to fix the data and retry it: money
   // may already have moved, so there is nothing to abandon.
@@ -73,7 +83,15 @@ export async function shopClosure(input: ClosureInput): Promise<ClosureState> {
       return state;
     },
     {
-      validator: (_req: { actor: string }) => {
+      validator: (req: CancelClosureRequest) => {
+        if (penaltyCaseId !== null && req.reversalOf !== penaltyCaseId) {
+          throw new Error(
+            `closure ${closureId} was started by the penalty of violation case ${penaltyCaseId}: only an upheld appeal of that case can cancel it`,
+          );
+        }
+        if (penaltyCaseId === null && req.reversalOf !== undefined) {
+          throw new Error(`closure ${closureId} was not started by violation case ${req.reversalOf}: its reversal leaves it alone`);
+        }
         if (state.status !== 'waiting' || cancelledBy) {
           throw new Error(`closure ${closureId} is ${state.status}: it can only be cancelled before the refund`);
         }

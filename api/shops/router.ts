@@ -77,7 +77,7 @@ export function createShopRouter({ service, registry, limitMutations }: ShopRout
     ['finance', 'ops', 'admin'], deductionBody, movementResponse, 200, 'deposit.deduct', (shopId, body, p) => service.deduct(shopId, body, p));
   post('/closure', 'Ask to close the shop: sales stop at once, the deposits are refunded when every order is done (merchant for itself, ops, admin)',
     ['merchant', 'ops', 'admin'], emptyBody, closureStarted, 202, 'shop.closure.request', (shopId, _b, p) => service.requestClosure(shopId, p));
-  post('/closure/cancel', 'Cancel a closure before its refund; the shop reopens (merchant for itself, ops, admin)',
+  post('/closure/cancel', 'Cancel a closure before its refund; the shop reopens (merchant for itself, ops, admin). A closure a ban started is a 409: only an upheld appeal cancels it',
     ['merchant', 'ops', 'admin'], emptyBody, closureState, 200, 'shop.closure.cancel', (shopId, _b, p) => service.cancelClosure(shopId, p));
   get('/closure', 'The latest closure of the shop and where it stands (merchant for itself, ops, finance, admin)',
     ['merchant', 'ops', 'finance', 'admin'], closureResponse, (shopId, p) => service.closure(shopId, p));

@@ -151,14 +151,24 @@ export function createShopService({ db, temporal, taskQueue, updateWaitMs = DEFA
     withdrawPromotionExcess: (shopId: string, principal: Principal) =>
       promotion(shopId, principal, () => onDeposit(shopId, withdrawPromotionExcessUpdate, [{ actor: actorOf(principal) }], 'the excess withdrawal')),
 
-    async requestClosure(shopId: string, principal: Principal) {
+    /** `penaltyCaseId`: the violation case whose ban starts this closure (its process only). */
+    async requestClosure(shopId: string, principal: Principal, options: { penaltyCaseId?: string } = {}) {
+      const { penaltyCaseId } = options;
       const shop = await loadShop(shopId, principal);
       if (shop.status === 'closed') throw conflict(`shop ${shopId} is already closed`);
       const closureId = `cl_${randomBytes(12).toString('hex')}`;
       const workflowId = closureWorkflowId(shopId);
       // The row first: its unique index allows one active closure per shop.
       try {
-        await deposits.createClosure({ id: closureId, shopId, workflowId, status: 'requested', requestedBy: actorOf(principal), requestedAt: new Date() });
+        await deposits.createClosure({
+          id: closureId,
+          shopId,
+          workflowId,
+          status: 'requested',
+          requestedBy: actorOf(principal),
+          requestedAt: new Date(),
+          details: penaltyCaseId ? { penaltyCaseId } : {},
+        });
       } catch (err) {
         if (err instanceof ClosureConflictError) throw conflict(`shop ${shopId} already has a closure in progress`, { closureId: err.activeClosureId });
         throw err;
@@ -167,7 +177,7 @@ export function createShopService({ db, temporal, taskQueue, updateWaitMs = DEFA
         temporal.workflow.start(CLOSURE_WORKFLOW_TYPE, {
           workflowId,
           taskQueue,
-          args: [{ closureId, shopId, merchantId: shop.merchant_id, requestedBy: actorOf(principal) }],
+          args: [{ closureId, shopId, merchantId: shop.merchant_id, requestedBy: actorOf(principal), ...(penaltyCaseId ? { penaltyCaseId } : {}) }],
           workflowIdConflictPolicy: 'FAIL',
           workflowIdReusePolicy: 'ALLOW_DUPLICATE',
           typedSearchAttributes: [

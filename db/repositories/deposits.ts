@@ -328,6 +328,11 @@ export function createDepositRepository(db: Knex) {
 
     openEpisodeOf,
 
+    async isEpisodeOpen(id: string): Promise<boolean> {
+      const row = await db<EpisodeRow>('deposit_episodes').where({ id }).whereNull('ended_at').first('id');
+      return row !== undefined;
+    },
+
     /** The shop's episodes, newest first, each with its steps in order. */
     async episodes(shopId: string): Promise<DepositEpisode[]> {
       const rows = await db<EpisodeRow>('deposit_episodes').where({ shop_id: shopId }).orderBy([

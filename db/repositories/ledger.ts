@@ -302,6 +302,15 @@ export function createLedger(db: Knex) {
       return balanceIn(db, shopId, account);
     },
 
+    /**
+     * The balance under the account's row lock, inside the caller's transaction: every
+     * posting to the account takes the same lock, so none lands until that transaction ends.
+     */
+    async lockedBalance(shopId: string, account: AccountKind, tx: Knex): Promise<number> {
+      await tx('ledger_accounts').where({ id: accountId(shopId, account) }).forUpdate().select('id');
+      return balanceIn(tx, shopId, account);
+    },
+
     /** Every account of the shop, 0 where nothing was ever posted. */
     async balances(shopId: string): Promise<Record<AccountKind, number>> {
       const rows = await db('ledger_accounts as a')

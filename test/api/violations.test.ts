@@ -525,9 +525,11 @@ describe('violation routes: penalties and appeals over HTTP', () => {
       expect(shown.body.history.map((e: { type: string }) => e.type)).toEqual(['opened', 'penalty_applied', 'appeal_window_closed']);
     });
 
-    test('an especially serious case is permanent: no appeal window, and an appeal is a 409', async () => {
+    test('an especially serious case is permanent: no appeal window, an appeal is a 409, and so is cancelling its closure', async () => {
       const owner = 'm-vio-ban';
       const { shopId } = await openShop(stack, owner);
+      // An open order keeps the ban's closure waiting, where a merchant's own closure could be cancelled.
+      platformShop(stack, shopId).orders = [{ orderId: 'o-ban', status: 'open', receiptConfirmedAt: null }];
       const res = await open(staff.ops, openBody(owner, shopId, { level: 'especially_serious' }));
       expect(res.status).toBe(201);
       const caseId = res.body.caseId as string;
@@ -537,6 +539,14 @@ describe('violation routes: penalties and appeals over HTTP', () => {
       expect(refused.status).toBe(409);
       expect(refused.body.message).toBe('an especially serious violation cannot be appealed');
       expect((await view(caseId)).body.appeal).toBeNull();
+
+      await eventually(() => api.get(`/v1/shops/${shopId}/closure`, staff.ops), (r) => r.body.status === 'waiting');
+      for (const who of [merchant(owner), staff.ops, staff.admin]) {
+        const cancel = await api.post(`/v1/shops/${shopId}/closure/cancel`, who, {});
+        expect(cancel.status).toBe(409);
+        expect(cancel.body).toMatchObject({ error: 'conflict', message: expect.stringContaining(`started by the penalty of violation case ${caseId}`) });
+      }
+      expect((await api.get(`/v1/shops/${shopId}/closure`, merchant(owner))).body).toMatchObject({ status: 'waiting', cancelledAt: null, details: { penaltyCaseId: caseId } });
     });
   });
 });

@@ -69,6 +69,11 @@ describe('recorded histories', () => {
         'verification-request-info-abandoned.json',
         'verification-approved-opens-deposit.json',
         'deposit-account-ladder-restored-closed.json',
+        // Recorded after a closure began to pause the shortfall episode instead of ending it.
+        'deposit-account-paused-by-closure-resumed.json',
+        // Recorded with the code before that: the closure ended the episode, and a cancellation
+        // started a new one. It proves the pause replay-safe for runs already in flight.
+        'deposit-account-closure-in-shortfall-before-pause.json',
         'shop-closure-refunded.json',
         'shop-closure-cancelled.json',
         'shop-closure-cancelled-after-record.json',

@@ -3,15 +3,16 @@ import { createShopService, type ShopService } from '../../api/shops/service';
 import { createLedger } from '../../db/repositories/ledger';
 import { settlementWorkflowId, SETTLEMENT_WORKFLOW_TYPE } from '../../workflows/settlement.defs';
 import { appealUpdate, decideAppealUpdate } from '../../workflows/violation-case.defs';
-import { closureWorkflowId } from '../../workflows/shop-closure.defs';
+import { cancelClosureUpdate, closureStateQuery, closureWorkflowId } from '../../workflows/shop-closure.defs';
 import { eventually } from '../support/fixtures';
-import { depositState, expectLedgerWhole, merchantOf, openShop, platformShop } from '../support/shops';
+import { depositState, expectLedgerWhole, merchantOf, openShop, ops, platformShop } from '../support/shops';
 import { paymentIdOf } from '../support/payments';
 import { startStack, type Stack } from '../support/stack';
 import { caseHandle, caseState, openViolation, OPENED_BY } from '../support/violations';
 
 const DAY = 24 * 60 * 60 * 1000;
 const OTHER_REVIEWER = 'rui';
+const admin = { sub: 'ada', role: 'admin' } as const;
 
 describe('violation cases (time-skipping)', () => {
   let stack: Stack;
@@ -144,13 +145,31 @@ describe('violation cases (time-skipping)', () => {
 
   // Last: once a shop closure has completed, the time-skipping server lets later sleeps pass
   // in real time (seen with closures alone; nothing is left pending).
-  test('an especially serious violation bans for good: no appeal, the shop-closure flow starts', async () => {
+  test('an especially serious violation bans for good: no appeal, the shop-closure flow starts and nobody can cancel it', async () => {
     const merchantId = 'm-banned';
     const { shopId } = await openShop(stack, merchantId);
+    // An open order keeps the closure waiting, where a merchant's own closure could be cancelled.
+    platformShop(stack, shopId).orders = [{ orderId: 'o-ban', status: 'open', receiptConfirmedAt: null }];
     const c = await openViolation(stack, { merchantId, shopId, type: 'qualification_mismatch', level: 'especially_serious' });
     await caseState(stack, c.caseId, (s) => s.status === 'permanent');
     await eventually(() => stack.db('shop_closures').where({ shop_id: shopId }).first(), (r) => r !== undefined);
-    expect((await stack.env.client.workflow.getHandle(closureWorkflowId(shopId)).describe()).status.name).toBe('RUNNING');
+    const closure = stack.env.client.workflow.getHandle(closureWorkflowId(shopId));
+    expect((await closure.describe()).status.name).toBe('RUNNING');
+    await eventually(() => closure.query(closureStateQuery), (s) => s.status === 'waiting' && s.blockers !== null);
+    expect((await shops.closure(shopId, ops)).details).toMatchObject({ penaltyCaseId: c.caseId });
+
+    // The closure is the penalty: neither the merchant nor staff can cancel it (409, saying why).
+    for (const who of [merchantOf(merchantId), ops, admin]) {
+      await expect(shops.cancelClosure(shopId, who)).rejects.toMatchObject({
+        status: 409,
+        message: expect.stringContaining(`started by the penalty of violation case ${c.caseId}`),
+      });
+    }
+    // Nor a reversal of another case.
+    await expect(closure.executeUpdate(cancelClosureUpdate, { args: [{ actor: 'rui', reversalOf: 'vio_other' }] })).rejects.toThrow();
+    expect((await closure.query(closureStateQuery)).status).toBe('waiting');
+    expect([...platformShop(stack, shopId).restrictions]).toEqual(expect.arrayContaining(['stop_listing', 'stop_sales']));
+    expect(await stack.db('shops').where({ id: shopId }).first()).toMatchObject({ status: 'closing' });
     // A qualification mismatch closes API permission for good, beside the closure's own stops.
     await eventually(async () => restrictionsOf(shopId), (r) => r.includes('disable_api'));
     const done = await client.workflow.getHandle(`violation:${c.caseId}`).result();
@@ -163,5 +182,9 @@ describe('violation cases (time-skipping)', () => {
     const after = await openViolation(stack, { merchantId, shopId, type: 'other', level: 'serious' });
     const escalated = await caseState(stack, after.caseId, (s) => s.status === 'permanent');
     expect(escalated.decision).toMatchObject({ level: 'especially_serious', escalatedBecause: 'repeat_in_effect' });
+
+    // The one path that may cancel it: the reversal of the case that started it.
+    const reversed = await closure.executeUpdate(cancelClosureUpdate, { args: [{ actor: 'rui', reversalOf: c.caseId }] });
+    expect(reversed.status).toBe('cancelled');
   });
 });
