@@ -35,8 +35,20 @@ export interface WorkingDayCalendar {
   addWorkingDays(fromDate: string, n: number): string;
   /** Years with data, ascending. */
   loadedYears(): number[];
-  /** Whether the year of date has data (so isWorkingDay will not throw for it). */
+  /** Whether the year of date has official data (package, file or loaded by ops). */
   covers(date: string): boolean;
+  /** Whether date falls in a year answered by the provisional calendar (no official data yet). */
+  isProvisional(date: string): boolean;
+  /** Like addWorkingDays; provisional when any day counted lies in a provisional year. */
+  countWorkingDays(fromDate: string, n: number): { date: string; provisional: boolean };
+}
+
+export interface CalendarOptions {
+  /**
+   * Days off for a year after the last one with official data (domain/provisional-calendar.ts).
+   * Without it such a year is refused (CalendarYearNotLoadedError).
+   */
+  provisional?: (year: number) => CalendarData;
 }
 
 export class CalendarYearNotLoadedError extends Error {
@@ -58,7 +70,7 @@ const SUNDAY = 0;
  * least one holiday, since every real year has some (元旦 at least); a year with only
  * adjusted weekends is a partial correction, not a calendar.
  */
-export function createWorkingDayCalendar(extra?: CalendarData): WorkingDayCalendar {
+export function createWorkingDayCalendar(extra?: CalendarData, options: CalendarOptions = {}): WorkingDayCalendar {
   const holidays = new Set(Object.keys(packagedData.holidays));
   const workdays = new Set(Object.keys(packagedData.workdays));
   if (extra) {
@@ -74,33 +86,64 @@ export function createWorkingDayCalendar(extra?: CalendarData): WorkingDayCalend
     (a, b) => a - b,
   );
   const loaded = new Set(years);
+  const lastLoaded = years.length > 0 ? years[years.length - 1] : -Infinity;
+  // Only years after the official data: a gap or a year before it is a mistake, not the future.
+  const provisionalHolidays = new Map<number, Set<string> | null>();
+  function provisionalDaysOff(year: number): Set<string> | null {
+    if (!options.provisional || year <= lastLoaded) return null;
+    if (!provisionalHolidays.has(year)) {
+      let days: Set<string> | null;
+      try {
+        days = new Set(Object.keys(options.provisional(year).holidays));
+      } catch {
+        days = null; // beyond the provisional calendar's own tables: as good as unloaded
+      }
+      provisionalHolidays.set(year, days);
+    }
+    return provisionalHolidays.get(year)!;
+  }
 
   function isWorkingDay(date: string): boolean {
     const parts = requireIsoDate(date);
-    if (!loaded.has(parts.year)) throw new CalendarYearNotLoadedError(parts.year);
+    const weekday = weekdayOfEpochDay(epochDayOf(parts));
+    const weekend = weekday === SATURDAY || weekday === SUNDAY;
+    if (!loaded.has(parts.year)) {
+      const daysOff = provisionalDaysOff(parts.year);
+      if (!daysOff) throw new CalendarYearNotLoadedError(parts.year);
+      return !weekend && !daysOff.has(date);
+    }
     if (workdays.has(date)) return true;
     if (holidays.has(date)) return false;
-    const weekday = weekdayOfEpochDay(epochDayOf(parts));
-    return weekday !== SATURDAY && weekday !== SUNDAY;
+    return !weekend;
   }
 
-  function addWorkingDays(fromDate: string, n: number): string {
+  function isProvisional(date: string): boolean {
+    const { year } = requireIsoDate(date);
+    return !loaded.has(year) && provisionalDaysOff(year) !== null;
+  }
+
+  function countWorkingDays(fromDate: string, n: number): { date: string; provisional: boolean } {
     if (!Number.isInteger(n) || n < 1) {
       throw new Error(`working days to add must be a positive integer, got ${n}`);
     }
     // Ends: every step advances one day, and an unloaded year throws.
     let day = epochDayOf(requireIsoDate(fromDate));
     let counted = 0;
+    let provisional = false;
     while (counted < n) {
       day += 1;
-      if (isWorkingDay(isoDateOfEpochDay(day))) counted += 1;
+      const date = isoDateOfEpochDay(day);
+      if (isWorkingDay(date)) counted += 1;
+      provisional ||= isProvisional(date);
     }
-    return isoDateOfEpochDay(day);
+    return { date: isoDateOfEpochDay(day), provisional };
   }
 
   return {
     isWorkingDay,
-    addWorkingDays,
+    addWorkingDays: (fromDate, n) => countWorkingDays(fromDate, n).date,
+    countWorkingDays,
+    isProvisional,
     loadedYears: () => [...years],
     covers: (date) => loaded.has(requireIsoDate(date).year),
   };
@@ -142,5 +185,18 @@ export function workingDayDeadline(
   workingDays: number,
   cal: WorkingDayCalendar,
 ): Date {
-  return endOfShanghaiDay(cal.addWorkingDays(shanghaiDate(submittedAt), workingDays));
+  return planWorkingDayDeadline(submittedAt, workingDays, cal).deadline;
+}
+
+/**
+ * workingDayDeadline, saying whether a day it counted came from the provisional calendar
+ * (then the deadline must be re-planned once the official year is loaded).
+ */
+export function planWorkingDayDeadline(
+  submittedAt: Date,
+  workingDays: number,
+  cal: WorkingDayCalendar,
+): { deadline: Date; provisional: boolean } {
+  const { date, provisional } = cal.countWorkingDays(shanghaiDate(submittedAt), workingDays);
+  return { deadline: endOfShanghaiDay(date), provisional };
 }
