@@ -200,3 +200,49 @@ export function planWorkingDayDeadline(
   const { date, provisional } = cal.countWorkingDays(shanghaiDate(submittedAt), workingDays);
   return { deadline: endOfShanghaiDay(date), provisional };
 }
+
+export interface CalendarCoverage {
+  /** The last day with official data ('YYYY-MM-DD'), or null when there is none. */
+  officialThrough: string | null;
+  /** Days from today (Shanghai) to officialThrough; negative once it has passed. */
+  daysLeft: number | null;
+  /** Fewer than CALENDAR_WARNING_DAYS left: ops should load next year's official data. */
+  warning: boolean;
+}
+
+// An enterprise SLA of 5 working days spans about two weeks around Spring Festival;
+// 60 days gives ops time to load next year's calendar before any deadline needs it.
+export const CALENDAR_WARNING_DAYS = 60;
+
+/** How far the official data reaches from now, for the worker's start and the readiness check. */
+export function calendarCoverage(cal: WorkingDayCalendar, now: Date): CalendarCoverage {
+  const years = cal.loadedYears();
+  if (years.length === 0) return { officialThrough: null, daysLeft: null, warning: true };
+  const officialThrough = `${years[years.length - 1]}-12-31`;
+  const daysLeft = epochDayOf(requireIsoDate(officialThrough)) - epochDayOf(requireIsoDate(shanghaiDate(now)));
+  return { officialThrough, daysLeft, warning: daysLeft < CALENDAR_WARNING_DAYS };
+}
+
+/** Where activities take the calendar from: the data may change while the worker runs. */
+export interface CalendarSource {
+  current(): Promise<WorkingDayCalendar>;
+}
+
+export async function calendarOf(source: WorkingDayCalendar | CalendarSource): Promise<WorkingDayCalendar> {
+  return 'current' in source ? source.current() : source;
+}
+
+/**
+ * The base extra data (the file) with whole years loaded by ops laid over it: a loaded year
+ * replaces every date the base lists in that year.
+ */
+export function withLoadedYears(base: CalendarData | undefined, years: Array<{ year: number } & CalendarData>): CalendarData {
+  const replaced = new Set(years.map((y) => String(y.year)));
+  const keep = (map: Record<string, string> = {}) => Object.fromEntries(Object.entries(map).filter(([date]) => !replaced.has(date.slice(0, 4))));
+  const merged: CalendarData = { holidays: keep(base?.holidays), workdays: keep(base?.workdays) };
+  for (const y of years) {
+    Object.assign(merged.holidays, y.holidays);
+    Object.assign(merged.workdays, y.workdays);
+  }
+  return merged;
+}

@@ -8,10 +8,13 @@
  * this calendar is marked provisional and re-planned when the official year is loaded.
  *
  * The lunar and solar-term dates come from the `chinese-days` package (tables to 2100).
+ * The package converts through the host's local time and is wrong by a day on hosts west of
+ * UTC (checked: America/New_York); festivalsOffOnWorkingDays lets the worker refuse such a
+ * host at start by comparing against years with official data.
  * Pure: no clock and no I/O; kept apart from calendar.ts so workflow code, which imports
  * calendar.ts for its Shanghai-time helpers, does not bundle the lunar tables.
  */
-import { getSolarDateFromLunar, getSolarTerms } from 'chinese-days';
+import { getSolarDateFromLunar, getSolarTermDate } from 'chinese-days';
 import type { CalendarData } from './calendar';
 import { epochDayOf, isoDateOfEpochDay, requireIsoDate } from './civil-date';
 
@@ -34,8 +37,7 @@ export function provisionalYear(year: number): CalendarData {
     throw new Error(`no provisional calendar for ${year}: lunar tables cover 1901–${LAST_PROVISIONAL_YEAR}`);
   }
   const springFestival = lunarToSolar(year, 1, 1);
-  const qingming = getSolarTerms(`${year}-04-01`, `${year}-04-10`).find((t) => t.name === '清明');
-  if (!qingming) throw new Error(`no 清明 solar term found in April ${year}`);
+  const qingming = getSolarTermDate(year, 4, 'pure_brightness');
   const holidays: Record<string, string> = {
     [`${year}-01-01`]: "New Year's Day,元旦 (provisional)",
     // The eve is the day before the 1st of the 1st month, whether the 12th month has 29 or 30 days.
@@ -43,7 +45,7 @@ export function provisionalYear(year: number): CalendarData {
     [springFestival]: 'Spring Festival,春节 (provisional)',
     [addDays(springFestival, 1)]: 'Spring Festival,春节 (provisional)',
     [addDays(springFestival, 2)]: 'Spring Festival,春节 (provisional)',
-    [qingming.date]: 'Tomb-sweeping Day,清明 (provisional)',
+    [qingming]: 'Tomb-sweeping Day,清明 (provisional)',
     [`${year}-05-01`]: 'Labour Day,劳动节 (provisional)',
     [lunarToSolar(year, 5, 5)]: 'Dragon Boat Festival,端午 (provisional)',
     [lunarToSolar(year, 8, 15)]: 'Mid-autumn Festival,中秋 (provisional)',
@@ -52,4 +54,18 @@ export function provisionalYear(year: number): CalendarData {
     [`${year}-10-03`]: 'National Day,国庆节 (provisional)',
   };
   return { holidays, workdays: {} };
+}
+
+/** The festival days that are statutory holidays every year since 2008. */
+function fixedFestivals(year: number): string[] {
+  return [lunarToSolar(year, 1, 1), getSolarTermDate(year, 4, 'pure_brightness'), lunarToSolar(year, 5, 5), lunarToSolar(year, 8, 15)];
+}
+
+/**
+ * Festival dates the provisional calendar computes for `years` that official data says are
+ * working days: none when the lunar conversion is right. Years from 2008 (when 清明, 端午
+ * and 中秋 became holidays) with official data.
+ */
+export function festivalsOffOnWorkingDays(isWorkingDay: (date: string) => boolean, years: number[]): string[] {
+  return years.filter((y) => y >= 2008).flatMap(fixedFestivals).filter((date) => isWorkingDay(date));
 }

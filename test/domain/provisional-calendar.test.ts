@@ -1,5 +1,5 @@
 import { createWorkingDayCalendar, planWorkingDayDeadline, CalendarYearNotLoadedError } from '../../domain/calendar';
-import { provisionalYear } from '../../domain/provisional-calendar';
+import { festivalsOffOnWorkingDays, provisionalYear } from '../../domain/provisional-calendar';
 
 /*
  * Known 2027 dates: Spring Festival is 6 Feb (eve 5 Feb), Qingming 5 Apr, Dragon Boat 9 Jun,
@@ -88,4 +88,11 @@ describe('a calendar with provisional years', () => {
       provisional: false,
     });
   });
+});
+
+test('every Spring Festival, Qingming, Dragon Boat and Mid-Autumn computed for 2008–2026 is a day off in the official data', () => {
+  const official = createWorkingDayCalendar();
+  const years = official.loadedYears().filter((y) => y >= 2008);
+  expect(years).toHaveLength(19);
+  expect(festivalsOffOnWorkingDays((d) => official.isWorkingDay(d), years)).toEqual([]);
 });
