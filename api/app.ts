@@ -103,7 +103,9 @@ export function createApp({ config, db, temporal, logger, vault, securityEvents 
     handler: (_req, _res, next) => next(new HttpError(429, 'rate_limited', 'too many requests; slow down and retry')),
   });
 
-  app.use(createHealthRouter({ db, temporal, calendar: createCalendarSource(db, config.CALENDAR_EXTRA_PATH ? loadCalendarFile(config.CALENDAR_EXTRA_PATH) : undefined) }));
+  // The calendar the workers use: package, CALENDAR_EXTRA_PATH, years loaded by ops.
+  const calendar = createCalendarSource(db, config.CALENDAR_EXTRA_PATH ? loadCalendarFile(config.CALENDAR_EXTRA_PATH) : undefined);
+  app.use(createHealthRouter({ db, temporal, calendar }));
 
   const v1 = express.Router();
   // After authentication (a stranger learns nothing), before any route: one check for all.
@@ -137,7 +139,7 @@ export function createApp({ config, db, temporal, logger, vault, securityEvents 
       limitMutations,
     }),
   );
-  v1.use(createCalendarRouter({ service: createCalendarService({ db, temporal }), registry, limitMutations }));
+  v1.use(createCalendarRouter({ service: createCalendarService({ db, temporal, calendar }), registry, limitMutations }));
   app.use('/v1', v1);
 
   const openapi = generateOpenApiDocument(registry);

@@ -3,24 +3,25 @@ import type { Db } from '../../db/connection';
 import { createCalendarYearRepository } from '../../db/repositories/calendar-years';
 import { createViolationRepository } from '../../db/repositories/violations';
 import { createVerificationCaseRepository } from '../../db/repositories/verification-cases';
-import type { CalendarData } from '../../domain/calendar';
+import { shanghaiDate, type CalendarData, type CalendarSource } from '../../domain/calendar';
 import { calendarUpdatedSignal } from '../../workflows/violation-case.defs';
 import { reviewCalendarUpdatedSignal } from '../../workflows/verification.defs';
 
 /**
  * Official calendar years (docs/rules.md conventions): stored for every worker, then every
- * open process whose pending deadline was counted on the provisional calendar is signalled
- * to count it again (the signal and the new deadline go into its history). Repeating a load
- * is harmless: a process whose deadline is already official ignores the signal.
+ * open process whose pending deadline was counted on the provisional calendar, and whose
+ * deadline now falls in a year with official data, is signalled to count it again (the
+ * signal and the new deadline go into its history). Repeating it is harmless: a process
+ * whose deadline is already official ignores the signal.
  */
-export function createCalendarService({ db, temporal }: { db: Db; temporal: Client }) {
+export function createCalendarService({ db, temporal, calendar }: { db: Db; temporal: Client; calendar: CalendarSource }) {
   const years = createCalendarYearRepository(db);
   const violations = createViolationRepository(db);
   const reviews = createVerificationCaseRepository(db);
 
-  async function signal(workflowId: string, send: (id: string) => Promise<void>): Promise<boolean> {
+  async function signal(send: () => Promise<void>): Promise<boolean> {
     try {
-      await send(workflowId);
+      await send();
       return true;
     } catch (err) {
       // Ended since the list was read: nothing left to re-plan.
@@ -29,16 +30,25 @@ export function createCalendarService({ db, temporal }: { db: Db; temporal: Clie
     }
   }
 
+  /** Signals each open process whose provisional deadline the official data now covers; their workflow ids. */
+  async function replanProvisional(): Promise<string[]> {
+    const current = await calendar.current();
+    const covered = ({ deadline }: { deadline: Date }) => current.covers(shanghaiDate(deadline));
+    const replanned: string[] = [];
+    for (const { workflowId } of (await violations.withProvisionalAppealDeadline()).filter(covered)) {
+      if (await signal(() => temporal.workflow.getHandle(workflowId).signal(calendarUpdatedSignal))) replanned.push(workflowId);
+    }
+    for (const { workflowId } of (await reviews.withProvisionalDeadline()).filter(covered)) {
+      if (await signal(() => temporal.workflow.getHandle(workflowId).signal(reviewCalendarUpdatedSignal))) replanned.push(workflowId);
+    }
+    return replanned;
+  }
+
   return {
+    replanProvisional,
     async load(year: number, data: CalendarData, loadedBy: string, at: Date) {
       await years.save(year, data, loadedBy, at);
-      const replanned: string[] = [];
-      for (const c of await violations.withProvisionalAppealDeadline()) {
-        if (await signal(c.workflowId, (id) => temporal.workflow.getHandle(id).signal(calendarUpdatedSignal))) replanned.push(c.workflowId);
-      }
-      for (const workflowId of await reviews.withProvisionalDeadline()) {
-        if (await signal(workflowId, (id) => temporal.workflow.getHandle(id).signal(reviewCalendarUpdatedSignal))) replanned.push(workflowId);
-      }
+      const replanned = await replanProvisional();
       return { year, holidays: Object.keys(data.holidays).length, workdays: Object.keys(data.workdays).length, replanned };
     },
   };

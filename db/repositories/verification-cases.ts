@@ -94,13 +94,14 @@ export function createVerificationCaseRepository(db: Knex) {
       return db<CaseEventRow>('verification_events').where({ case_id: caseId }).orderBy('seq');
     },
 
-    /** Workflow ids of reviews waiting on a deadline counted on the provisional calendar. */
-    async withProvisionalDeadline(): Promise<string[]> {
+    /** Workflow ids of reviews (first verifications and changes of entity) waiting on a provisional deadline. */
+    async withProvisionalDeadline(): Promise<Array<{ workflowId: string; deadline: Date }>> {
       const rows = await db('verification_cases')
-        .where({ deadline_provisional: true, status: 'in_review', overdue: false, kind: 'verification' })
+        .where({ deadline_provisional: true, status: 'in_review', overdue: false })
+        .whereNotNull('deadline')
         .orderBy('id')
-        .select('workflow_id');
-      return rows.map((r: { workflow_id: string }) => r.workflow_id);
+        .select('workflow_id', 'deadline');
+      return rows.map((r: { workflow_id: string; deadline: Date }) => ({ workflowId: r.workflow_id, deadline: r.deadline }));
     },
 
     /**

@@ -212,13 +212,13 @@ export function createViolationRepository(db: Knex) {
     },
 
     /** Cases whose open appeal window was counted on the provisional calendar. */
-    async withProvisionalAppealDeadline(): Promise<Array<{ id: string; workflowId: string }>> {
+    async withProvisionalAppealDeadline(): Promise<Array<{ workflowId: string; deadline: Date }>> {
       const rows = await db<CaseRow>('violation_cases')
         .where({ appeal_deadline_provisional: true, status: 'appealable' })
         .whereNotNull('workflow_id')
-        .select('id', 'workflow_id')
+        .select('workflow_id', 'appeal_deadline')
         .orderBy('id');
-      return rows.map((r) => ({ id: r.id, workflowId: r.workflow_id! }));
+      return rows.map((r) => ({ workflowId: r.workflow_id!, deadline: r.appeal_deadline! }));
     },
 
     async setFineDeducted(caseId: string, fen: number): Promise<void> {

@@ -1,6 +1,7 @@
 import request from 'supertest';
 import { appealUpdate } from '../../workflows/violation-case.defs';
-import { eventually } from '../support/fixtures';
+import { verificationStateQuery } from '../../workflows/verification.defs';
+import { enterpriseRequest, eventually } from '../support/fixtures';
 import { openShop } from '../support/shops';
 import { startStack, type Stack } from '../support/stack';
 import { caseHandle, caseState, openViolation } from '../support/violations';
@@ -24,7 +25,7 @@ describe('deadlines across a year without official data (time-skipping)', () => 
 
   const sleepUntil = async (instant: number) => stack.env.sleep(instant - (await stack.env.currentTimeMs()));
 
-  test('a serious case opened on 30 December 2026 is penalised with a provisional window; loading 2027 with another day off re-plans it', async () => {
+  test('a serious case opened on 30 December 2026 is penalised with a provisional window, an enterprise review gets a provisional SLA; loading 2027 with another day off re-plans both', async () => {
     const shop = await openShop(stack, 'm-provisional');
     await sleepUntil(shanghai('2026-12-30T10:00:00'));
     const c = await openViolation(stack, { merchantId: 'm-provisional', shopId: shop.shopId, type: 'price_violation', level: 'serious' });
@@ -35,10 +36,19 @@ describe('deadlines across a year without official data (time-skipping)', () => 
     const row = await stack.db('violation_cases').where({ id: c.caseId }).first();
     expect(row).toMatchObject({ status: 'appealable', appeal_deadline_provisional: true });
     // The penalty applies at once: sales stopped on the platform for the suspension.
-    const applied = await eventually(() => stack.db('violation_events').where({ case_id: c.caseId, type: 'penalty_applied' }).first(), Boolean);
+    const applied = (await eventually(() => stack.db('violation_events').where({ case_id: c.caseId, type: 'penalty_applied' }).first(), Boolean)) as { details: unknown };
     expect(applied.details).toMatchObject({ suspension: ['stop_sales'] });
     const described = await caseHandle(stack, c.caseId).describe();
     expect(described.searchAttributes.ProvisionalDeadline).toEqual([true]);
+
+    // An enterprise review submitted Mon 28 December: 5 working days are 29–31 December, 4 and 5 January.
+    const review = await stack.verifications.start(enterpriseRequest('m-provisional-review'), { sub: 'olga', role: 'ops' }, new Date('2026-12-28T02:00:00Z'));
+    const reviewState = () => stack.env.client.workflow.getHandle(review.workflowId).query(verificationStateQuery);
+    const planned = await eventually(reviewState, (s) => s.deadline !== null);
+    expect(planned.deadline).toBe('2027-01-05T15:59:59.999Z');
+    expect(planned.history.find((h) => h.type === 'deadline_set')?.details).toMatchObject({ workingDays: 5, provisional: true });
+    expect(await stack.db('verification_cases').where({ id: review.caseId }).first()).toMatchObject({ deadline_provisional: true });
+    expect((await stack.env.client.workflow.getHandle(review.workflowId).describe()).searchAttributes.ProvisionalDeadline).toEqual([true]);
 
     // The official 2027 (made up for the test): 4 January is a day off too.
     const admin = await stack.token({ sub: 'ada', role: 'admin' });
@@ -47,7 +57,20 @@ describe('deadlines across a year without official data (time-skipping)', () => 
       .set('Authorization', `Bearer ${admin}`)
       .send({ holidays: { '2027-01-01': '元旦', '2027-01-04': '元旦 (test)' }, workdays: {} });
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ year: 2027, holidays: 2, workdays: 0, replanned: [c.caseId].map((id) => `violation:${id}`) });
+    expect(res.body).toEqual({ year: 2027, holidays: 2, workdays: 0, replanned: [`violation:${c.caseId}`, review.workflowId] });
+
+    const replannedReview = await eventually(reviewState, (s) => s.deadline !== planned.deadline);
+    expect(replannedReview.deadline).toBe('2027-01-06T15:59:59.999Z');
+    expect(replannedReview.history.find((h) => h.type === 'deadline_replanned')?.details).toMatchObject({
+      from: '2027-01-05T15:59:59.999Z',
+      deadline: '2027-01-06T15:59:59.999Z',
+      provisional: false,
+    });
+    expect(await stack.db('verification_cases').where({ id: review.caseId }).first()).toMatchObject({
+      deadline: new Date('2027-01-06T15:59:59.999Z'),
+      deadline_provisional: false,
+      overdue: false,
+    });
 
     const replanned = await caseState(stack, c.caseId, (s) => s.decision?.appealDeadline !== '2027-01-05T15:59:59.999Z');
     expect(replanned.decision).toMatchObject({ appealDeadline: '2027-01-06T15:59:59.999Z', appealDeadlineProvisional: false });
@@ -68,5 +91,28 @@ describe('deadlines across a year without official data (time-skipping)', () => 
     await sleepUntil(shanghai('2027-01-06T20:00:00'));
     const appealed = await caseHandle(stack, c.caseId).executeUpdate(appealUpdate, { args: [{ statement: 'the price was a typo', actor: 'merchant' }] });
     expect(appealed.status).toBe('appealed');
+  });
+
+  test('loading a year is for admins, and a year that is not its own, lists a day both ways or has no day off is refused and stores nothing', async () => {
+    const put = async (role: 'admin' | 'ops', year: string, body: unknown) =>
+      request(stack.app)
+        .put(`/v1/admin/calendar/${year}`)
+        .set('Authorization', `Bearer ${await stack.token({ sub: 'ada', role })}`)
+        .send(body as object);
+    const ok = { holidays: { '2028-01-01': '元旦' }, workdays: {} };
+    expect((await put('ops', '2028', ok)).status).toBe(403);
+    const refused = [
+      ['2028', { holidays: { '2029-01-01': '元旦' }, workdays: {} }, 'holidays.2029-01-01'],
+      ['2028', { holidays: { '2028-01-01': '元旦' }, workdays: { '2028-01-01': '元旦' } }, 'workdays.2028-01-01'],
+      ['2028', { holidays: {}, workdays: {} }, 'holidays'],
+      ['2028', { holidays: { '2028-02-30': 'no such day' }, workdays: {} }, 'holidays.2028-02-30'],
+      ['1999', ok, 'year'],
+      ['2028', { ...ok, extra: true }, '(root)'],
+    ] as const;
+    for (const [year, body, path] of refused) {
+      const res = await put('admin', year, body);
+      expect({ path, status: res.status, paths: res.body.issues?.map((i: { path: string }) => i.path) }).toEqual({ path, status: 400, paths: expect.arrayContaining([path]) });
+    }
+    expect(await stack.db('calendar_years').where({ year: 2028 })).toEqual([]);
   });
 });
