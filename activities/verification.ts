@@ -76,7 +76,8 @@ export function createVerificationActivities(deps: VerificationActivityDeps) {
         return { deadline: deadline.toISOString(), workingDays, provisional };
       } catch (err) {
         if (err instanceof CalendarYearNotLoadedError) {
-          // Retryable on purpose: once ops load the year and restart the worker, the case goes on.
+          // Only a year the provisional calendar cannot answer (beyond its lunar tables, or
+          // before the official data) gets here. Retryable: once the year is loaded, the case goes on.
           log.error('working-day calendar is missing a year', { year: err.year });
           throw ApplicationFailure.retryable(err.message, ErrorType.CalendarYearNotLoaded, { year: err.year });
         }

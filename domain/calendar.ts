@@ -5,8 +5,11 @@
  * The data comes from the maintained `chinese-days` package, which follows the State
  * Council's yearly holiday notice; the notice for next year usually appears in
  * November, so a deployment may add a year early through an extra calendar file
- * (CALENDAR_EXTRA_PATH, read by calendar-file.ts). A year without data is refused
- * rather than guessed, because a guess would silently move deadlines.
+ * (CALENDAR_EXTRA_PATH, read by calendar-file.ts) or ops may load it into the database
+ * (PUT /v1/admin/calendar/:year). A year after the official data is answered by the
+ * provisional calendar when one is given (CalendarOptions), and every deadline that counted
+ * on it says so, to be re-planned when the year is loaded; without one, or for a year
+ * before the data, the year is refused (CalendarYearNotLoadedError), never guessed silently.
  *
  * Pure: no I/O, no clock, no Node built-ins, so workflow code may import it. Deadlines
  * are still computed in activities and kept in history (the data changes each year).
