@@ -4,7 +4,7 @@ import type { MerchantRepository } from '../db/repositories/merchants';
 import { IdentityTakenError, type IdentityKeyRepository } from '../db/repositories/identity-keys';
 import type { VerificationCaseRepository } from '../db/repositories/verification-cases';
 import type { PlatformClient } from '../platform/types';
-import { CalendarYearNotLoadedError, workingDayDeadline, type WorkingDayCalendar } from '../domain/calendar';
+import { CalendarYearNotLoadedError, calendarOf, planWorkingDayDeadline, type CalendarSource, type WorkingDayCalendar } from '../domain/calendar';
 import type { EntityType, ReviewPolicy } from '../domain/verification';
 import { ErrorType } from '../domain/errors';
 import type { CaseHistoryEntry, VerificationStatus } from '../workflows/verification.defs';
@@ -14,7 +14,8 @@ export interface VerificationActivityDeps {
   merchants: MerchantRepository;
   identityKeys: IdentityKeyRepository;
   platform: PlatformClient;
-  calendar: WorkingDayCalendar;
+  /** A source when the data may change while the worker runs (years loaded by ops). */
+  calendar: WorkingDayCalendar | CalendarSource;
   policy: ReviewPolicy;
 }
 
@@ -25,6 +26,7 @@ export interface CasePatchInput {
   overdue?: boolean;
   resubmitBy?: string | null;
   closedAt?: string | null;
+  deadlineProvisional?: boolean;
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -67,12 +69,15 @@ export function createVerificationActivities(deps: VerificationActivityDeps) {
 
     async planReviewDeadline(input: { entityType: EntityType; submittedAt: string }) {
       const workingDays = policy.slaWorkingDays[input.entityType];
+      const cal = await calendarOf(calendar);
       try {
-        const deadline = workingDayDeadline(new Date(input.submittedAt), workingDays, calendar);
-        return { deadline: deadline.toISOString(), workingDays };
+        const { deadline, provisional } = planWorkingDayDeadline(new Date(input.submittedAt), workingDays, cal);
+        // provisional: counted on the provisional calendar of a year without official data.
+        return { deadline: deadline.toISOString(), workingDays, provisional };
       } catch (err) {
         if (err instanceof CalendarYearNotLoadedError) {
-          // Retryable on purpose: once ops load the year and restart the worker, the case goes on.
+          // Only a year the provisional calendar cannot answer (beyond its lunar tables, or
+          // before the official data) gets here. Retryable: once the year is loaded, the case goes on.
           log.error('working-day calendar is missing a year', { year: err.year });
           throw ApplicationFailure.retryable(err.message, ErrorType.CalendarYearNotLoaded, { year: err.year });
         }
@@ -100,6 +105,7 @@ export function createVerificationActivities(deps: VerificationActivityDeps) {
           overdue: patch.overdue,
           resubmitBy: toDate(patch.resubmitBy),
           closedAt: toDate(patch.closedAt),
+          deadlineProvisional: patch.deadlineProvisional,
         },
       );
       if (patch.status) await merchants.setVerificationStatus(input.merchantId, MERCHANT_STATUS[patch.status]);

@@ -6,9 +6,9 @@ import { createLedger } from '../db/repositories/ledger';
 import { createViolationRepository, ViolationCaseNotFoundError, type ViolationCase } from '../db/repositories/violations';
 import { createShopService } from '../api/shops/service';
 import { HttpError } from '../api/errors';
-import { CalendarYearNotLoadedError, type WorkingDayCalendar } from '../domain/calendar';
+import { CalendarYearNotLoadedError, calendarOf, type CalendarSource, type WorkingDayCalendar } from '../domain/calendar';
 import { ErrorType } from '../domain/errors';
-import { appealDeadline, decideLevel, effectEndsAt, penaltyFor, type PenaltyRestriction, type ViolationPolicy } from '../domain/violations';
+import { decideLevel, planAppealDeadline, effectEndsAt, penaltyFor, type PenaltyRestriction, type ViolationPolicy } from '../domain/violations';
 import type { PlatformClient } from '../platform/types';
 import { deductUpdate, depositWorkflowId, reverseDeductionUpdate } from '../workflows/deposit-account.defs';
 import { cancelClosureUpdate, closureWorkflowId } from '../workflows/shop-closure.defs';
@@ -18,7 +18,8 @@ import { liftOwnRestrictions } from './restrictions';
 export interface ViolationActivityDeps {
   db: Db;
   platform: PlatformClient;
-  calendar: WorkingDayCalendar;
+  /** A source when the data may change while the worker runs (years loaded by ops). */
+  calendar: WorkingDayCalendar | CalendarSource;
   policy: ViolationPolicy;
   /** Fines and their refunds go through the shop's deposit process; a ban starts a closure. */
   temporal?: Client;
@@ -86,20 +87,47 @@ export function createViolationActivities({ db, platform, calendar, policy, temp
     async openViolationCase(input: { caseId: string; asOf: string }): Promise<CaseDecision> {
       const asOf = new Date(input.asOf);
       await caseOf(input.caseId);
+      const cal = await calendarOf(calendar);
       try {
         const decision = await cases.decide(input.caseId, asOf, (shopRecord, c) => {
           const level = decideLevel(c.reportedLevel, shopRecord.inEffect, shopRecord.pointsThisYear, policy);
+          const appeal = planAppealDeadline(level.level, asOf, cal, policy);
           return {
             level: level.level,
             escalatedBecause: level.escalatedBecause,
             points: level.points,
             penalty: penaltyFor(level, c.type, asOf, policy),
-            appealDeadline: appealDeadline(level.level, asOf, calendar, policy),
+            appealDeadline: appeal.deadline,
+            appealDeadlineProvisional: appeal.provisional,
             effectEndsAt: effectEndsAt(level.level, asOf, policy),
           };
         });
         await record(input.caseId, 'opened', 'system', asOf, { ...decision, penalty: undefined });
         return decision;
+      } catch (err) {
+        if (err instanceof CalendarYearNotLoadedError) throw ApplicationFailure.retryable(err.message, ErrorType.CalendarYearNotLoaded, { year: err.year });
+        throw err;
+      }
+    },
+
+    /**
+     * Counts the open appeal window again on the calendar as it stands now (after ops loaded
+     * official data for a year it crossed). Nothing changes once the window is no longer
+     * open. openedAt is the instant the window was first counted from (the workflow's).
+     * The event is keyed by the new deadline, so a retry records it once.
+     */
+    async replanAppealDeadline(input: { caseId: string; openedAt: string; asOf: string }): Promise<{ appealDeadline: string | null; provisional: boolean; changed: boolean }> {
+      const c = await caseOf(input.caseId);
+      const before = c.appealDeadline ? c.appealDeadline.toISOString() : null;
+      if (c.status !== 'appealable' || before === null) return { appealDeadline: before, provisional: c.appealDeadlineProvisional, changed: false };
+      try {
+        const planned = planAppealDeadline(c.level, new Date(input.openedAt), await calendarOf(calendar), policy);
+        const changed = planned.deadline !== before || planned.provisional !== c.appealDeadlineProvisional;
+        if (changed && (await cases.replanAppealDeadline(c.id, planned.deadline!, planned.provisional))) {
+          const details = { from: before, to: planned.deadline, provisional: planned.provisional };
+          await record(c.id, `appeal_deadline_replanned:${planned.deadline}:${planned.provisional}`, 'system', new Date(input.asOf), details);
+        }
+        return { appealDeadline: planned.deadline, provisional: planned.provisional, changed };
       } catch (err) {
         if (err instanceof CalendarYearNotLoadedError) throw ApplicationFailure.retryable(err.message, ErrorType.CalendarYearNotLoaded, { year: err.year });
         throw err;

@@ -8,11 +8,15 @@ import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import type { AppConfig } from '../config/config';
 import type { Db } from '../db/connection';
+import { createCalendarSource } from '../db/calendar-source';
 import { createAuditLog } from '../db/repositories/audit-log';
 import { createSecurityEvents, type SecurityEvents } from '../db/repositories/security-events';
+import { loadCalendarFile } from '../domain/calendar-file';
 import type { PiiVault } from '../security/pii';
 import { auditMutations } from './audit';
 import { authenticate, authSettingsFrom } from './auth';
+import { createCalendarRouter } from './calendar/router';
+import { createCalendarService } from './calendar/service';
 import { errorMapper, HttpError, notFoundRoute } from './errors';
 import { createHealthRouter } from './health';
 import { createOpenApiRegistry, generateOpenApiDocument } from './openapi';
@@ -99,7 +103,9 @@ export function createApp({ config, db, temporal, logger, vault, securityEvents 
     handler: (_req, _res, next) => next(new HttpError(429, 'rate_limited', 'too many requests; slow down and retry')),
   });
 
-  app.use(createHealthRouter({ db, temporal }));
+  // The calendar the workers use: package, CALENDAR_EXTRA_PATH, years loaded by ops.
+  const calendar = createCalendarSource(db, config.CALENDAR_EXTRA_PATH ? loadCalendarFile(config.CALENDAR_EXTRA_PATH) : undefined);
+  app.use(createHealthRouter({ db, temporal, calendar }));
 
   const v1 = express.Router();
   // After authentication (a stranger learns nothing), before any route: one check for all.
@@ -133,6 +139,7 @@ export function createApp({ config, db, temporal, logger, vault, securityEvents 
       limitMutations,
     }),
   );
+  v1.use(createCalendarRouter({ service: createCalendarService({ db, temporal, calendar }), registry, limitMutations }));
   app.use('/v1', v1);
 
   const openapi = generateOpenApiDocument(registry);

@@ -1,9 +1,23 @@
 import { Router } from 'express';
 import type { Client } from '@temporalio/client';
 import type { Db } from '../db/connection';
+import { calendarCoverage, type CalendarSource } from '../domain/calendar';
 
-/** Open health endpoints: live = the process answers; ready = its dependencies do too. */
-export function createHealthRouter({ db, temporal }: { db: Db; temporal: Client }): Router {
+export interface HealthDeps {
+  db: Db;
+  temporal: Client;
+  /** The working-day calendar the workers use (package, file, years loaded by ops). */
+  calendar: CalendarSource;
+  now?: () => Date;
+}
+
+/**
+ * Open health endpoints: live = the process answers; ready = its dependencies do too. Ready
+ * also reports how far the official working-day data reaches: under 60 days left it warns
+ * (deadlines after it are provisional), but the service stays ready, since provisional
+ * deadlines keep every process going.
+ */
+export function createHealthRouter({ db, temporal, calendar, now = () => new Date() }: HealthDeps): Router {
   const router = Router();
   router.get('/health/live', (_req, res) => {
     res.json({ status: 'ok' });
@@ -13,8 +27,16 @@ export function createHealthRouter({ db, temporal }: { db: Db; temporal: Client 
       db.raw('select 1').then(() => 'ok', () => 'unavailable'),
       temporal.workflowService.getSystemInfo({}).then(() => 'ok', () => 'unavailable'),
     ]);
+    const coverage = database === 'ok' ? await calendar.current().then((c) => calendarCoverage(c, now()), () => null) : null;
     const ready = database === 'ok' && workflows === 'ok';
-    res.status(ready ? 200 : 503).json({ status: ready ? 'ok' : 'unavailable', database, temporal: workflows });
+    const body: Record<string, unknown> = { status: ready ? 'ok' : 'unavailable', database, temporal: workflows };
+    if (coverage) {
+      body.calendar = {
+        ...coverage,
+        ...(coverage.warning ? { message: `official working-day data ends ${coverage.officialThrough}: load next year (PUT /v1/admin/calendar/:year)` } : {}),
+      };
+    }
+    res.status(ready ? 200 : 503).json(body);
   });
   return router;
 }

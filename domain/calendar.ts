@@ -5,8 +5,11 @@
  * The data comes from the maintained `chinese-days` package, which follows the State
  * Council's yearly holiday notice; the notice for next year usually appears in
  * November, so a deployment may add a year early through an extra calendar file
- * (CALENDAR_EXTRA_PATH, read by calendar-file.ts). A year without data is refused
- * rather than guessed, because a guess would silently move deadlines.
+ * (CALENDAR_EXTRA_PATH, read by calendar-file.ts) or ops may load it into the database
+ * (PUT /v1/admin/calendar/:year). A year after the official data is answered by the
+ * provisional calendar when one is given (CalendarOptions), and every deadline that counted
+ * on it says so, to be re-planned when the year is loaded; without one, or for a year
+ * before the data, the year is refused (CalendarYearNotLoadedError), never guessed silently.
  *
  * Pure: no I/O, no clock, no Node built-ins, so workflow code may import it. Deadlines
  * are still computed in activities and kept in history (the data changes each year).
@@ -35,8 +38,20 @@ export interface WorkingDayCalendar {
   addWorkingDays(fromDate: string, n: number): string;
   /** Years with data, ascending. */
   loadedYears(): number[];
-  /** Whether the year of date has data (so isWorkingDay will not throw for it). */
+  /** Whether the year of date has official data (package, file or loaded by ops). */
   covers(date: string): boolean;
+  /** Whether date falls in a year answered by the provisional calendar (no official data yet). */
+  isProvisional(date: string): boolean;
+  /** Like addWorkingDays; provisional when any day counted lies in a provisional year. */
+  countWorkingDays(fromDate: string, n: number): { date: string; provisional: boolean };
+}
+
+export interface CalendarOptions {
+  /**
+   * Days off for a year after the last one with official data (domain/provisional-calendar.ts).
+   * Without it such a year is refused (CalendarYearNotLoadedError).
+   */
+  provisional?: (year: number) => CalendarData;
 }
 
 export class CalendarYearNotLoadedError extends Error {
@@ -58,7 +73,7 @@ const SUNDAY = 0;
  * least one holiday, since every real year has some (元旦 at least); a year with only
  * adjusted weekends is a partial correction, not a calendar.
  */
-export function createWorkingDayCalendar(extra?: CalendarData): WorkingDayCalendar {
+export function createWorkingDayCalendar(extra?: CalendarData, options: CalendarOptions = {}): WorkingDayCalendar {
   const holidays = new Set(Object.keys(packagedData.holidays));
   const workdays = new Set(Object.keys(packagedData.workdays));
   if (extra) {
@@ -74,33 +89,64 @@ export function createWorkingDayCalendar(extra?: CalendarData): WorkingDayCalend
     (a, b) => a - b,
   );
   const loaded = new Set(years);
+  const lastLoaded = years.length > 0 ? years[years.length - 1] : -Infinity;
+  // Only years after the official data: a gap or a year before it is a mistake, not the future.
+  const provisionalHolidays = new Map<number, Set<string> | null>();
+  function provisionalDaysOff(year: number): Set<string> | null {
+    if (!options.provisional || year <= lastLoaded) return null;
+    if (!provisionalHolidays.has(year)) {
+      let days: Set<string> | null;
+      try {
+        days = new Set(Object.keys(options.provisional(year).holidays));
+      } catch {
+        days = null; // beyond the provisional calendar's own tables: as good as unloaded
+      }
+      provisionalHolidays.set(year, days);
+    }
+    return provisionalHolidays.get(year)!;
+  }
 
   function isWorkingDay(date: string): boolean {
     const parts = requireIsoDate(date);
-    if (!loaded.has(parts.year)) throw new CalendarYearNotLoadedError(parts.year);
+    const weekday = weekdayOfEpochDay(epochDayOf(parts));
+    const weekend = weekday === SATURDAY || weekday === SUNDAY;
+    if (!loaded.has(parts.year)) {
+      const daysOff = provisionalDaysOff(parts.year);
+      if (!daysOff) throw new CalendarYearNotLoadedError(parts.year);
+      return !weekend && !daysOff.has(date);
+    }
     if (workdays.has(date)) return true;
     if (holidays.has(date)) return false;
-    const weekday = weekdayOfEpochDay(epochDayOf(parts));
-    return weekday !== SATURDAY && weekday !== SUNDAY;
+    return !weekend;
   }
 
-  function addWorkingDays(fromDate: string, n: number): string {
+  function isProvisional(date: string): boolean {
+    const { year } = requireIsoDate(date);
+    return !loaded.has(year) && provisionalDaysOff(year) !== null;
+  }
+
+  function countWorkingDays(fromDate: string, n: number): { date: string; provisional: boolean } {
     if (!Number.isInteger(n) || n < 1) {
       throw new Error(`working days to add must be a positive integer, got ${n}`);
     }
     // Ends: every step advances one day, and an unloaded year throws.
     let day = epochDayOf(requireIsoDate(fromDate));
     let counted = 0;
+    let provisional = false;
     while (counted < n) {
       day += 1;
-      if (isWorkingDay(isoDateOfEpochDay(day))) counted += 1;
+      const date = isoDateOfEpochDay(day);
+      if (isWorkingDay(date)) counted += 1;
+      provisional ||= isProvisional(date);
     }
-    return isoDateOfEpochDay(day);
+    return { date: isoDateOfEpochDay(day), provisional };
   }
 
   return {
     isWorkingDay,
-    addWorkingDays,
+    addWorkingDays: (fromDate, n) => countWorkingDays(fromDate, n).date,
+    countWorkingDays,
+    isProvisional,
     loadedYears: () => [...years],
     covers: (date) => loaded.has(requireIsoDate(date).year),
   };
@@ -142,5 +188,64 @@ export function workingDayDeadline(
   workingDays: number,
   cal: WorkingDayCalendar,
 ): Date {
-  return endOfShanghaiDay(cal.addWorkingDays(shanghaiDate(submittedAt), workingDays));
+  return planWorkingDayDeadline(submittedAt, workingDays, cal).deadline;
+}
+
+/**
+ * workingDayDeadline, saying whether a day it counted came from the provisional calendar
+ * (then the deadline must be re-planned once the official year is loaded).
+ */
+export function planWorkingDayDeadline(
+  submittedAt: Date,
+  workingDays: number,
+  cal: WorkingDayCalendar,
+): { deadline: Date; provisional: boolean } {
+  const { date, provisional } = cal.countWorkingDays(shanghaiDate(submittedAt), workingDays);
+  return { deadline: endOfShanghaiDay(date), provisional };
+}
+
+export interface CalendarCoverage {
+  /** The last day with official data ('YYYY-MM-DD'), or null when there is none. */
+  officialThrough: string | null;
+  /** Days from today (Shanghai) to officialThrough; negative once it has passed. */
+  daysLeft: number | null;
+  /** Fewer than CALENDAR_WARNING_DAYS left: ops should load next year's official data. */
+  warning: boolean;
+}
+
+// An enterprise SLA of 5 working days spans about two weeks around Spring Festival;
+// 60 days gives ops time to load next year's calendar before any deadline needs it.
+export const CALENDAR_WARNING_DAYS = 60;
+
+/** How far the official data reaches from now, for the worker's start and the readiness check. */
+export function calendarCoverage(cal: WorkingDayCalendar, now: Date): CalendarCoverage {
+  const years = cal.loadedYears();
+  if (years.length === 0) return { officialThrough: null, daysLeft: null, warning: true };
+  const officialThrough = `${years[years.length - 1]}-12-31`;
+  const daysLeft = epochDayOf(requireIsoDate(officialThrough)) - epochDayOf(requireIsoDate(shanghaiDate(now)));
+  return { officialThrough, daysLeft, warning: daysLeft < CALENDAR_WARNING_DAYS };
+}
+
+/** Where activities take the calendar from: the data may change while the worker runs. */
+export interface CalendarSource {
+  current(): Promise<WorkingDayCalendar>;
+}
+
+export async function calendarOf(source: WorkingDayCalendar | CalendarSource): Promise<WorkingDayCalendar> {
+  return 'current' in source ? source.current() : source;
+}
+
+/**
+ * The base extra data (the file) with whole years loaded by ops laid over it: a loaded year
+ * replaces every date the base lists in that year.
+ */
+export function withLoadedYears(base: CalendarData | undefined, years: Array<{ year: number } & CalendarData>): CalendarData {
+  const replaced = new Set(years.map((y) => String(y.year)));
+  const keep = (map: Record<string, string> = {}) => Object.fromEntries(Object.entries(map).filter(([date]) => !replaced.has(date.slice(0, 4))));
+  const merged: CalendarData = { holidays: keep(base?.holidays), workdays: keep(base?.workdays) };
+  for (const y of years) {
+    Object.assign(merged.holidays, y.holidays);
+    Object.assign(merged.workdays, y.workdays);
+  }
+  return merged;
 }

@@ -1,4 +1,4 @@
-import { shanghaiDate, workingDayDeadline, type WorkingDayCalendar } from './calendar';
+import { planWorkingDayDeadline, shanghaiDate, workingDayDeadline, type WorkingDayCalendar } from './calendar';
 
 /**
  * Violations and penalty escalation (docs/rules.md §4): levels, what each penalty does,
@@ -159,6 +159,18 @@ export function appealDeadline(
 ): string | null {
   if (level === 'especially_serious') return null;
   return workingDayDeadline(openedAt, policy.appealWorkingDays[level], calendar).toISOString();
+}
+
+/** appealDeadline, saying whether it counted days of the provisional calendar. */
+export function planAppealDeadline(
+  level: ViolationLevel,
+  openedAt: Date,
+  calendar: WorkingDayCalendar,
+  policy: ViolationPolicy = DEFAULT_VIOLATION_POLICY,
+): { deadline: string | null; provisional: boolean } {
+  if (level === 'especially_serious') return { deadline: null, provisional: false };
+  const planned = planWorkingDayDeadline(openedAt, policy.appealWorkingDays[level], calendar);
+  return { deadline: planned.deadline.toISOString(), provisional: planned.provisional };
 }
 
 /** When the case stops counting against the shop; null: never (a permanent ban). */

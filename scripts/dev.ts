@@ -9,7 +9,7 @@ import { createDb, describeDbTarget } from '../db/connection';
 import { migrateAsOwner } from '../db/roles';
 import { sandboxOptionsFrom, startSandboxPlatform } from '../platform/sandbox';
 import { piiVaultFrom } from '../security/pii';
-import { activityDepsFrom, calendarShortfall } from '../worker/dependencies';
+import { activityDepsFrom, calendarAtStart } from '../worker/dependencies';
 import { ensureSchedules } from '../worker/schedules';
 import { ensureSearchAttributes } from '../worker/search-attributes';
 import { createMerchantOpsWorker } from '../worker/worker';
@@ -84,8 +84,8 @@ async function main(): Promise<void> {
     const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
     await ensureSchedules(temporal, config.TEMPORAL_TASK_QUEUE);
     const deps = activityDepsFrom(config, db, temporal);
-    const uncovered = calendarShortfall(deps.calendar, new Date());
-    if (uncovered) log.warn({ uncovered }, 'the working-day calendar does not cover the next 60 days; set CALENDAR_EXTRA_PATH');
+    const coverage = await calendarAtStart(deps.calendar, new Date());
+    if (coverage.warning) log.warn(coverage, 'official working-day data ends within 60 days: later deadlines are provisional');
 
     const nativeConnection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
     stack.push({ name: 'worker connection', stop: () => nativeConnection.close() });

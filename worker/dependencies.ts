@@ -15,8 +15,10 @@ import { withPermanentDatabaseFailures } from '../activities/database-failures';
 import { DEFAULT_VIOLATION_POLICY } from '../domain/violations';
 import type { SettlementThresholds } from '../domain/settlement';
 import { DEFAULT_DEPOSIT_POLICY, parseDepositPolicy, type DepositPolicy } from '../domain/deposit-policy';
-import { createWorkingDayCalendar, shanghaiDate, type WorkingDayCalendar } from '../domain/calendar';
+import { calendarCoverage, createWorkingDayCalendar, shanghaiDate, type CalendarCoverage, type CalendarData, type CalendarSource, type WorkingDayCalendar } from '../domain/calendar';
+import { createCalendarSource } from '../db/calendar-source';
 import { loadCalendarFile } from '../domain/calendar-file';
+import { festivalsOffOnWorkingDays } from '../domain/provisional-calendar';
 import type { ReviewPolicy } from '../domain/verification';
 import { createPlatformClient } from '../platform/client';
 import type { PlatformClient } from '../platform/types';
@@ -31,9 +33,13 @@ export function reviewPolicyFrom(config: AppConfig): ReviewPolicy {
   };
 }
 
+export function calendarFileData(config: AppConfig): CalendarData | undefined {
+  return config.CALENDAR_EXTRA_PATH ? loadCalendarFile(config.CALENDAR_EXTRA_PATH) : undefined;
+}
+
 /** The package's calendar, plus a file of years it does not have yet (e.g. next year's holidays). */
 export function calendarFrom(config: AppConfig): WorkingDayCalendar {
-  return createWorkingDayCalendar(config.CALENDAR_EXTRA_PATH ? loadCalendarFile(config.CALENDAR_EXTRA_PATH) : undefined);
+  return createWorkingDayCalendar(calendarFileData(config));
 }
 
 // An enterprise SLA of 5 working days spans about two weeks around Spring Festival;
@@ -44,6 +50,20 @@ const CALENDAR_LOOKAHEAD_DAYS = 60;
 export function calendarShortfall(calendar: WorkingDayCalendar, now: Date): string | undefined {
   const horizon = shanghaiDate(new Date(now.getTime() + CALENDAR_LOOKAHEAD_DAYS * 86_400_000));
   return calendar.covers(horizon) ? undefined : horizon;
+}
+
+/**
+ * What the worker says about its calendar at start: how far the official data reaches (a
+ * warning under 60 days), and a refusal when this host converts lunar dates wrongly (the
+ * package uses local time: checked against the official years, see provisional-calendar.ts).
+ */
+export async function calendarAtStart(source: CalendarSource, now: Date): Promise<CalendarCoverage> {
+  const calendar = await source.current();
+  const wrong = festivalsOffOnWorkingDays((date) => calendar.isWorkingDay(date), calendar.loadedYears());
+  if (wrong.length > 0) {
+    throw new Error(`lunar holidays computed on this host fall on official working days (${wrong.slice(0, 3).join(', ')}); run with TZ=Asia/Shanghai`);
+  }
+  return calendarCoverage(calendar, now);
 }
 
 export function platformClientFrom(config: AppConfig): PlatformClient {
@@ -61,7 +81,8 @@ export function depositPolicyFrom(config: AppConfig): DepositPolicy {
 export interface ActivityDeps {
   db: Db;
   platform: PlatformClient;
-  calendar: WorkingDayCalendar;
+  /** Package + file + years loaded by ops (calendar_years) + provisional years after them. */
+  calendar: CalendarSource;
   policy: ReviewPolicy;
   depositPolicy: DepositPolicy;
   settlementThresholds: SettlementThresholds;
@@ -74,7 +95,7 @@ export function activityDepsFrom(config: AppConfig, db: Db, temporal?: Client): 
   return {
     db,
     platform: platformClientFrom(config),
-    calendar: calendarFrom(config),
+    calendar: createCalendarSource(db, calendarFileData(config)),
     policy: reviewPolicyFrom(config),
     depositPolicy: depositPolicyFrom(config),
     settlementThresholds: { unionFen: config.SETTLEMENT_UNION_THRESHOLD_FEN, shopFen: config.SETTLEMENT_SHOP_THRESHOLD_FEN },

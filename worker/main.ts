@@ -4,7 +4,8 @@ import { loadConfig } from '../config/config';
 import { temporalConnectionOptions } from '../config/temporal';
 import { createLogger } from '../config/logger';
 import { createDb, describeDbTarget } from '../db/connection';
-import { activityDepsFrom, calendarShortfall } from './dependencies';
+import { createCalendarService } from '../api/calendar/service';
+import { activityDepsFrom, calendarAtStart } from './dependencies';
 import { ensureSchedules } from './schedules';
 import { ensureSearchAttributes } from './search-attributes';
 import { createMerchantOpsWorker } from './worker';
@@ -23,8 +24,13 @@ async function main(): Promise<void> {
   await ensureSchedules(client, config.TEMPORAL_TASK_QUEUE);
 
   const deps = activityDepsFrom(config, db, client);
-  const uncovered = calendarShortfall(deps.calendar, new Date());
-  if (uncovered) logger.warn({ uncovered }, 'the working-day calendar does not cover the next 60 days; set CALENDAR_EXTRA_PATH');
+  const coverage = await calendarAtStart(deps.calendar, new Date());
+  if (coverage.warning) {
+    logger.warn(coverage, 'official working-day data ends within 60 days: deadlines after it are provisional until next year is loaded (PUT /v1/admin/calendar/:year)');
+  } else logger.info(coverage, 'working-day calendar coverage');
+  // A year added through CALENDAR_EXTRA_PATH takes effect at this start: re-plan what it covers.
+  const replanned = await createCalendarService({ db, temporal: client, calendar: deps.calendar }).replanProvisional();
+  if (replanned.length > 0) logger.info({ processes: replanned.length }, 'provisional deadlines re-planned on official calendar data');
 
   const connection = await NativeConnection.connect(options);
   const worker = await createMerchantOpsWorker({

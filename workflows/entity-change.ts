@@ -4,6 +4,7 @@ import {
   ApplicationFailure,
   condition,
   getExternalWorkflowHandle,
+  patched,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
@@ -13,8 +14,8 @@ import type { CasePatchInput, VerificationActivities } from '../activities/verif
 import { ErrorType } from '../domain/errors';
 import { depositWorkflowId, requirementChangedSignal } from './deposit-account.defs';
 import { decideUpdate, entityChangeStateQuery, type EntityChangeInput, type EntityChangeResult } from './entity-change.defs';
-import { OVERDUE, STATUS } from './search-attributes';
-import type { CaseHistoryEntry, ReviewDecision, VerificationState, VerificationStatus } from './verification.defs';
+import { OVERDUE, PROVISIONAL_DEADLINE, STATUS } from './search-attributes';
+import { reviewCalendarUpdatedSignal, type CaseHistoryEntry, type ReviewDecision, type VerificationState, type VerificationStatus } from './verification.defs';
 
 // Database writes: quick, retried until the database is back. An identity number another
 // merchant holds is a non-retryable refusal, handled below.
@@ -63,6 +64,11 @@ export async function entityChange(input: EntityChangeInput): Promise<EntityChan
   let pendingDecision: ReviewDecision | undefined;
 
   setHandler(entityChangeStateQuery, () => state);
+  // Official calendar data loaded by ops: a provisional deadline is counted again (below).
+  let calendarUpdated = false;
+  setHandler(reviewCalendarUpdatedSignal, () => {
+    calendarUpdated = true;
+  });
   setHandler(
     decideUpdate,
     async (decision) => {
@@ -104,9 +110,23 @@ export async function entityChange(input: EntityChangeInput): Promise<EntityChan
   await openCase({ caseId, merchantId });
   const change = { from: input.fromEntityType, to: input.toEntityType };
   await record('submitted', input.submittedBy, { submissionSeq: 1, ...change }, { status: 'in_review' });
-  const plan = await planReviewDeadline({ entityType: input.toEntityType, submittedAt: input.submittedAt });
-  await record('deadline_set', 'system', plan, { deadline: plan.deadline, overdue: false });
-  if (!(await waitUntil(() => pendingDecision !== undefined, plan.deadline))) {
+  let plan = await planReviewDeadline({ entityType: input.toEntityType, submittedAt: input.submittedAt });
+  calendarUpdated = false; // counted on the calendar as it stands now
+  // Runs recorded before provisional deadlines have no such field: no patch, no attribute.
+  if (plan.provisional) upsertSearchAttributes([{ key: PROVISIONAL_DEADLINE, value: true }]);
+  await record('deadline_set', 'system', plan, { deadline: plan.deadline, overdue: false, ...(plan.provisional ? { deadlineProvisional: true } : {}) });
+  const replanWanted = () => calendarUpdated && plan.provisional === true;
+  let onTime = await waitUntil(() => pendingDecision !== undefined || replanWanted(), plan.deadline);
+  // Runs recorded before re-planning never woke without a decision before their deadline.
+  while (onTime && pendingDecision === undefined && patched('replan-provisional-review-deadline')) {
+    calendarUpdated = false;
+    const from = plan.deadline;
+    plan = await planReviewDeadline({ entityType: input.toEntityType, submittedAt: input.submittedAt });
+    upsertSearchAttributes([{ key: PROVISIONAL_DEADLINE, value: plan.provisional === true }]);
+    await record('deadline_replanned', 'system', { ...plan, from }, { deadline: plan.deadline, deadlineProvisional: plan.provisional === true });
+    onTime = await waitUntil(() => pendingDecision !== undefined || replanWanted(), plan.deadline);
+  }
+  if (!onTime) {
     await escalateOverdueCase({ caseId, merchantId, deadline: plan.deadline });
     await record('escalated', 'system', { deadline: plan.deadline, notified: 'supervisor' }, { overdue: true });
     await condition(() => pendingDecision !== undefined);

@@ -10,5 +10,7 @@ export const MERCHANT_ID = defineSearchAttributeKey('MerchantId', SearchAttribut
 export const PROCESS_TYPE = defineSearchAttributeKey('ProcessType', SearchAttributeType.KEYWORD);
 export const STATUS = defineSearchAttributeKey('Status', SearchAttributeType.KEYWORD);
 export const OVERDUE = defineSearchAttributeKey('Overdue', SearchAttributeType.BOOL);
+/** The pending deadline was counted on the provisional calendar (a year without official data). */
+export const PROVISIONAL_DEADLINE = defineSearchAttributeKey('ProvisionalDeadline', SearchAttributeType.BOOL);
 
-export const CUSTOM_SEARCH_ATTRIBUTES = [MERCHANT_ID, PROCESS_TYPE, STATUS, OVERDUE] as const;
+export const CUSTOM_SEARCH_ATTRIBUTES = [MERCHANT_ID, PROCESS_TYPE, STATUS, OVERDUE, PROVISIONAL_DEADLINE] as const;

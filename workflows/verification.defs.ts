@@ -1,4 +1,4 @@
-import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { EntityType } from '../domain/verification';
 import type { Attention } from './attention.defs';
 
@@ -74,6 +74,8 @@ export interface VerificationResult {
 export const decideUpdate = defineUpdate<VerificationState, [ReviewDecision]>('decide');
 export const resubmitUpdate = defineUpdate<VerificationState, [Resubmission]>('resubmit');
 export const verificationStateQuery = defineQuery<VerificationState>('state');
+/** Official calendar data was loaded: a provisional review deadline is counted again. */
+export const reviewCalendarUpdatedSignal = defineSignal('calendarUpdated');
 
 /** The workflow's registered name; the API starts it by name, never importing its code. */
 export const VERIFICATION_WORKFLOW_TYPE = 'verificationReview';

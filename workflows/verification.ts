@@ -17,10 +17,11 @@ import { depositAccount } from './deposit-account';
 import { DEPOSIT_PROCESS, depositWorkflowId } from './deposit-account.defs';
 import { attentionGate, StepAbandoned } from './attention';
 import { NEEDS_ATTENTION } from './attention.defs';
-import { MERCHANT_ID, OVERDUE, PROCESS_TYPE, STATUS } from './search-attributes';
+import { MERCHANT_ID, OVERDUE, PROCESS_TYPE, PROVISIONAL_DEADLINE, STATUS } from './search-attributes';
 import {
   decideUpdate,
   resubmitUpdate,
+  reviewCalendarUpdatedSignal,
   verificationStateQuery,
   type CaseHistoryEntry,
   type Resubmission,
@@ -86,6 +87,11 @@ export async function verificationReview(input: VerificationInput): Promise<Veri
   let pendingResubmission: Resubmission | undefined;
 
   setHandler(verificationStateQuery, () => state);
+  // Official calendar data loaded by ops: a provisional deadline is counted again (below).
+  let calendarUpdated = false;
+  setHandler(reviewCalendarUpdatedSignal, () => {
+    calendarUpdated = true;
+  });
 
   setHandler(
     decideUpdate,
@@ -180,10 +186,26 @@ export async function verificationReview(input: VerificationInput): Promise<Veri
     let submittedAt = input.submittedAt;
 
     for (;;) {
-      const plan = await planReviewDeadline({ entityType: input.entityType, submittedAt });
-      await record('deadline_set', 'system', plan, { deadline: plan.deadline, overdue: false });
+      let plan = await planReviewDeadline({ entityType: input.entityType, submittedAt });
+      calendarUpdated = false; // counted on the calendar as it stands now
+      // Runs recorded before provisional deadlines have no such field: no patch, no attribute.
+      const setPatch = plan.provisional ? { deadlineProvisional: true } : {};
+      if (plan.provisional) upsertSearchAttributes([{ key: PROVISIONAL_DEADLINE, value: true }]);
+      await record('deadline_set', 'system', plan, { deadline: plan.deadline, overdue: false, ...setPatch });
 
-      if (!(await waitUntil(() => pendingDecision !== undefined, plan.deadline))) {
+      const replanWanted = () => calendarUpdated && plan.provisional === true;
+      let onTime = await waitUntil(() => pendingDecision !== undefined || replanWanted(), plan.deadline);
+      // Runs recorded before re-planning never woke without a decision before their deadline.
+      while (onTime && pendingDecision === undefined && patched('replan-provisional-review-deadline')) {
+        calendarUpdated = false;
+        const from = plan.deadline;
+        plan = await planReviewDeadline({ entityType: input.entityType, submittedAt });
+        upsertSearchAttributes([{ key: PROVISIONAL_DEADLINE, value: plan.provisional === true }]);
+        const patch = { deadline: plan.deadline, deadlineProvisional: plan.provisional === true };
+        await record('deadline_replanned', 'system', { ...plan, from }, patch);
+        onTime = await waitUntil(() => pendingDecision !== undefined || replanWanted(), plan.deadline);
+      }
+      if (!onTime) {
         await escalateOverdueCase({ caseId, merchantId, deadline: plan.deadline });
         await record('escalated', 'system', { deadline: plan.deadline, notified: 'supervisor' }, { overdue: true });
         await condition(() => pendingDecision !== undefined);

@@ -1,4 +1,4 @@
-import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { PenaltyPlan, ViolationLevel, ViolationType } from '../domain/violations';
 import type { Attention } from './attention.defs';
 
@@ -58,6 +58,8 @@ export interface CaseDecision {
   escalatedBecause: 'repeat_in_effect' | 'year_points' | null;
   penalty: PenaltyPlan;
   appealDeadline: string | null;
+  /** The window counted days of a year without official calendar data; absent in older runs. */
+  appealDeadlineProvisional?: boolean;
   effectEndsAt: string | null;
 }
 
@@ -78,3 +80,5 @@ export interface ViolationCaseState {
 export const appealUpdate = defineUpdate<ViolationCaseState, [AppealRequest]>('appeal');
 export const decideAppealUpdate = defineUpdate<ViolationCaseState, [AppealDecisionRequest]>('decideAppeal');
 export const violationStateQuery = defineQuery<ViolationCaseState>('state');
+/** Official calendar data was loaded: a provisional appeal window is counted again. */
+export const calendarUpdatedSignal = defineSignal('calendarUpdated');

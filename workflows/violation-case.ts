@@ -1,12 +1,13 @@
-import { allHandlersFinished, condition, proxyActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import { allHandlersFinished, condition, patched, proxyActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
 import type { ViolationActivities } from '../activities/violations';
 import { ErrorType } from '../domain/errors';
 import { checkAppealReviewer, checkAppealTime } from '../domain/violations';
 import { attentionGate, gated, StepAbandoned } from './attention';
 import { NEEDS_ATTENTION } from './attention.defs';
-import { STATUS } from './search-attributes';
+import { PROVISIONAL_DEADLINE, STATUS } from './search-attributes';
 import {
   appealUpdate,
+  calendarUpdatedSignal,
   decideAppealUpdate,
   violationStateQuery,
   type AppealState,
@@ -150,13 +151,22 @@ export async function violationCase(input: ViolationCaseInput): Promise<Violatio
     },
   );
 
-  const decision = await loop.openViolationCase({ caseId, asOf: now() });
+  // Official calendar data loaded by ops: a provisional window is counted again (below).
+  let calendarUpdated = false;
+  setHandler(calendarUpdatedSignal, () => {
+    calendarUpdated = true;
+  });
+
+  const openedAt = now();
+  const decision = await loop.openViolationCase({ caseId, asOf: openedAt });
   state.decision = decision;
+  // Only a run whose window crossed into a year without official data ever sets it.
+  if (decision.appealDeadlineProvisional) upsertSearchAttributes([{ key: PROVISIONAL_DEADLINE, value: true }]);
   setStatus(decision.appealDeadline === null ? 'permanent' : 'appealable');
   await loop.applyViolationPenalty({ caseId, asOf: now() });
   const suspensionEnds = decision.penalty.suspendSalesUntil ? Date.parse(decision.penalty.suspendSalesUntil) : null;
   state.suspensionLifted = suspensionEnds === null;
-  const appealCloses = decision.appealDeadline ? Date.parse(decision.appealDeadline) : null;
+  let appealCloses = decision.appealDeadline ? Date.parse(decision.appealDeadline) : null;
   const effectEnds = decision.effectEndsAt ? Date.parse(decision.effectEndsAt) : null;
 
   while (!FINAL.includes(state.status)) {
@@ -170,9 +180,22 @@ export async function violationCase(input: ViolationCaseInput): Promise<Violatio
 
     const before = state.status;
     const changed = () => state.status !== before;
-    if (due.length === 0) await condition(changed);
-    else await condition(changed, Math.max(1, Math.min(...due) - Date.now()));
+    const woken = () => changed() || calendarUpdated;
+    if (due.length === 0) await condition(woken);
+    else await condition(woken, Math.max(1, Math.min(...due) - Date.now()));
     if (FINAL.includes(state.status)) break;
+
+    if (calendarUpdated) {
+      calendarUpdated = false;
+      // Runs recorded before re-planning existed never took this branch (no such signal).
+      if (state.status === 'appealable' && state.decision?.appealDeadlineProvisional && patched('replan-provisional-appeal-deadline')) {
+        const replanned = await loop.replanAppealDeadline({ caseId, openedAt, asOf: now() });
+        state.decision = { ...state.decision, appealDeadline: replanned.appealDeadline, appealDeadlineProvisional: replanned.provisional };
+        appealCloses = Date.parse(replanned.appealDeadline!);
+        upsertSearchAttributes([{ key: PROVISIONAL_DEADLINE, value: replanned.provisional }]);
+        continue;
+      }
+    }
 
     const t = Date.now();
     if (!state.suspensionLifted && t >= suspensionEnds!) {

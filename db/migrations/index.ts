@@ -9,6 +9,7 @@ import * as payments from './007_payments';
 import * as auditSecurity from './008_audit_security';
 import * as identityKeys from './009_identity_keys';
 import * as violationReferences from './016_violation_references';
+import * as calendarYears from './017_calendar_years';
 
 interface Migration {
   up(db: Knex): Promise<void>;
@@ -28,6 +29,7 @@ const MIGRATIONS: Array<readonly [string, Migration]> = [
   ['008_audit_security', auditSecurity],
   ['009_identity_keys', identityKeys],
   ['016_violation_references', violationReferences],
+  ['017_calendar_years', calendarYears],
 ];
 
 export const migrationSource: Knex.MigrationSource<readonly [string, Migration]> = {

@@ -36,6 +36,8 @@ export interface CasePatch {
   overdue?: boolean;
   resubmitBy?: Date | null;
   closedAt?: Date | null;
+  /** The deadline counted days of a year without official calendar data. */
+  deadlineProvisional?: boolean;
 }
 
 export interface NewCase {
@@ -92,6 +94,16 @@ export function createVerificationCaseRepository(db: Knex) {
       return db<CaseEventRow>('verification_events').where({ case_id: caseId }).orderBy('seq');
     },
 
+    /** Workflow ids of reviews (first verifications and changes of entity) waiting on a provisional deadline. */
+    async withProvisionalDeadline(): Promise<Array<{ workflowId: string; deadline: Date }>> {
+      const rows = await db('verification_cases')
+        .where({ deadline_provisional: true, status: 'in_review', overdue: false })
+        .whereNotNull('deadline')
+        .orderBy('id')
+        .select('workflow_id', 'deadline');
+      return rows.map((r: { workflow_id: string; deadline: Date }) => ({ workflowId: r.workflow_id, deadline: r.deadline }));
+    },
+
     /**
      * Records one event and applies its patch in one transaction. The (case, seq) key
      * makes a retried activity a no-op, so the event is written once.
@@ -110,6 +122,7 @@ export function createVerificationCaseRepository(db: Knex) {
         if (patch.overdue !== undefined) update.overdue = patch.overdue;
         if (patch.resubmitBy !== undefined) update.resubmit_by = patch.resubmitBy;
         if (patch.closedAt !== undefined) update.closed_at = patch.closedAt;
+        if (patch.deadlineProvisional !== undefined) update.deadline_provisional = patch.deadlineProvisional;
         const changed = await trx('verification_cases').where({ id: event.case_id }).update(update);
         if (changed === 0) throw new CaseNotFoundError(event.case_id);
         return { applied: true };

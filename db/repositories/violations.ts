@@ -18,6 +18,7 @@ export interface ViolationCase {
   openedAt: Date;
   closedAt: Date | null;
   appealDeadline: Date | null;
+  appealDeadlineProvisional: boolean;
   effectEndsAt: Date | null;
   appeal: AppealState | null;
   fineDeductedFen: number;
@@ -67,6 +68,7 @@ interface CaseRow {
   opened_at: Date;
   closed_at: Date | null;
   appeal_deadline: Date | null;
+  appeal_deadline_provisional: boolean;
   effect_ends_at: Date | null;
   appeal: AppealState | null;
   fine_deducted_fen: number | string;
@@ -91,6 +93,7 @@ const toCase = (r: CaseRow): ViolationCase => ({
   openedAt: r.opened_at,
   closedAt: r.closed_at,
   appealDeadline: r.appeal_deadline,
+  appealDeadlineProvisional: r.appeal_deadline_provisional,
   effectEndsAt: r.effect_ends_at,
   appeal: r.appeal,
   fineDeductedFen: Number(r.fine_deducted_fen),
@@ -216,10 +219,12 @@ export function createViolationRepository(db: Knex) {
             points: decision.points,
             penalty: JSON.stringify(decision.penalty),
             appeal_deadline: decision.appealDeadline,
+            appeal_deadline_provisional: decision.appealDeadlineProvisional ?? false,
             effect_ends_at: decision.effectEndsAt,
             status: decision.appealDeadline === null ? 'permanent' : 'appealable',
           });
-        return { level: decision.level, escalatedBecause: decision.escalatedBecause, penalty: decision.penalty, appealDeadline: decision.appealDeadline, effectEndsAt: decision.effectEndsAt };
+        const { level, escalatedBecause, penalty, appealDeadline, appealDeadlineProvisional, effectEndsAt } = decision;
+        return { level, escalatedBecause, penalty, appealDeadline, appealDeadlineProvisional, effectEndsAt };
       });
     },
 
@@ -229,6 +234,24 @@ export function createViolationRepository(db: Knex) {
       if (patch.closedAt) update.closed_at = patch.closedAt;
       const changed = await db('violation_cases').where({ id: caseId }).update(update);
       if (changed === 0) throw new ViolationCaseNotFoundError(caseId);
+    },
+
+    /** A new appeal deadline, only while the window is still open (an appeal filed keeps its case). */
+    async replanAppealDeadline(caseId: string, deadline: string, provisional: boolean): Promise<boolean> {
+      const changed = await db('violation_cases')
+        .where({ id: caseId, status: 'appealable' })
+        .update({ appeal_deadline: new Date(deadline), appeal_deadline_provisional: provisional });
+      return changed > 0;
+    },
+
+    /** Cases whose open appeal window was counted on the provisional calendar. */
+    async withProvisionalAppealDeadline(): Promise<Array<{ workflowId: string; deadline: Date }>> {
+      const rows = await db<CaseRow>('violation_cases')
+        .where({ appeal_deadline_provisional: true, status: 'appealable' })
+        .whereNotNull('workflow_id')
+        .select('workflow_id', 'appeal_deadline')
+        .orderBy('id');
+      return rows.map((r) => ({ workflowId: r.workflow_id!, deadline: r.appeal_deadline! }));
     },
 
     async setFineDeducted(caseId: string, fen: number): Promise<void> {
@@ -276,6 +299,7 @@ function decisionOf(c: ViolationCase): CaseDecision {
     escalatedBecause: c.escalatedBecause,
     penalty: c.penalty!,
     appealDeadline: c.appealDeadline ? c.appealDeadline.toISOString() : null,
+    appealDeadlineProvisional: c.appealDeadlineProvisional,
     effectEndsAt: c.effectEndsAt ? c.effectEndsAt.toISOString() : null,
   };
 }

@@ -11,7 +11,8 @@ import {
   type CaseRow,
   type VerificationCaseRepository,
 } from '../../db/repositories/verification-cases';
-import { createWorkingDayCalendar } from '../../domain/calendar';
+import { createWorkingDayCalendar, type WorkingDayCalendar } from '../../domain/calendar';
+import { provisionalYear } from '../../domain/provisional-calendar';
 import { ErrorType } from '../../domain/errors';
 import { DEFAULT_REVIEW_POLICY } from '../../domain/verification';
 import type { NotificationInput, PlatformClient } from '../../platform/types';
@@ -105,7 +106,7 @@ function quietActivityEnvironment(logs: LogEntry[] = []): MockActivityEnvironmen
   return new MockActivityEnvironment(undefined, { logger: new DefaultLogger('INFO', (entry) => logs.push(entry)) });
 }
 
-function setup(rows: CaseRow[] = []) {
+function setup(rows: CaseRow[] = [], cal: WorkingDayCalendar = calendar) {
   const cases = fakeCases(rows);
   const merchants = fakeMerchants();
   const platform = fakePlatform();
@@ -115,7 +116,7 @@ function setup(rows: CaseRow[] = []) {
     // Cases without a keyed identity number: the claim itself is tested over the real repositories.
     identityKeys: { latestIdentityOf: async () => undefined } as unknown as IdentityKeyRepository,
     platform: platform.platform,
-    calendar,
+    calendar: cal,
     policy: DEFAULT_REVIEW_POLICY,
   });
   const logs: LogEntry[] = [];
@@ -145,7 +146,17 @@ describe('verification activities (fakes)', () => {
       ['enterprise', '2026-09-29T02:00:00Z', '2026-10-12T15:59:59.999Z', 5],
     ] as const)('%s submitted at %s is due at %s (%i working days)', async (entityType, submittedAt, deadline, workingDays) => {
       const { activities, run } = setup();
-      await expect(run(activities.planReviewDeadline, { entityType, submittedAt })).resolves.toEqual({ deadline, workingDays });
+      await expect(run(activities.planReviewDeadline, { entityType, submittedAt })).resolves.toEqual({ deadline, workingDays, provisional: false });
+    });
+
+    test('on the calendar the worker uses, days of a year without official data count provisionally instead of failing', async () => {
+      const { activities, run } = setup([], createWorkingDayCalendar(undefined, { provisional: provisionalYear }));
+      // Mon 28 Dec 2026: 29, 30, 31 Dec, then (1 Jan off, a weekend) 4 and 5 Jan 2027.
+      await expect(run(activities.planReviewDeadline, { entityType: 'enterprise', submittedAt: '2026-12-28T02:00:00Z' })).resolves.toEqual({
+        deadline: '2027-01-05T15:59:59.999Z',
+        workingDays: 5,
+        provisional: true,
+      });
     });
 
     test('a year the calendar has no data for is a RETRYABLE CalendarYearNotLoaded failure, so ops can load it and the case goes on', async () => {

@@ -265,6 +265,7 @@ describe('API authentication and roles', () => {
     expect(live.body).toEqual({ status: 'ok' });
     const ready = await request(stack.app).get('/health/ready');
     expect(ready.status).toBe(200);
-    expect(ready.body).toEqual({ status: 'ok', database: 'ok', temporal: 'ok' });
+    // Readiness also reports how far the official working-day data reaches (its own suite: calendar-readiness).
+    expect(ready.body).toEqual({ status: 'ok', database: 'ok', temporal: 'ok', calendar: expect.objectContaining({ officialThrough: expect.any(String) }) });
   });
 });

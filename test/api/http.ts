@@ -53,6 +53,9 @@ export function apiFor(stack: Stack) {
     async post(path: string, claims: TokenClaims, body: unknown) {
       return request(stack.app).post(path).set('Authorization', await bearer(claims)).send(body as object);
     },
+    async put(path: string, claims: TokenClaims, body: unknown) {
+      return request(stack.app).put(path).set('Authorization', await bearer(claims)).send(body as object);
+    },
     async get(path: string, claims: TokenClaims) {
       return request(stack.app).get(path).set('Authorization', await bearer(claims));
     },

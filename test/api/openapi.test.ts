@@ -35,6 +35,7 @@ const V1_ROUTES = [
   'POST /v1/violations/{caseId}/appeal',
   'POST /v1/violations/{caseId}/appeal-decision',
   'POST /v1/violations/{caseId}/attention',
+  'PUT /v1/admin/calendar/{year}',
 ];
 
 describe('OpenAPI document', () => {
@@ -106,7 +107,7 @@ describe('OpenAPI document', () => {
     test('and the app does answer them: invalid JSON, a body too large, an unsupported charset, no token', async () => {
       const token = `Bearer ${await stack.token(staff.admin)}`;
       for (const { name, method, path, operation } of eachOperation()) {
-        const send = () => (method === 'get' ? request(stack.app).get(concrete(path)) : request(stack.app).post(concrete(path)));
+        const send = () => request(stack.app)[method as 'get' | 'post' | 'put'](concrete(path));
         const answers = {
           invalidJson: (await send().set('Authorization', token).set('content-type', 'application/json').send('{"oops":')).status,
           tooLarge: (await send().set('Authorization', token).set('content-type', 'application/json').send(JSON.stringify({ x: 'y'.repeat(200_000) }))).status,
@@ -134,7 +135,7 @@ describe('OpenAPI document', () => {
     for (const operation of operations()) {
       const [method, template] = operation.split(' ') as [string, string];
       const path = template.replace('{id}', caseId);
-      const res = method === 'GET' ? await api.get(path, staff.admin) : await api.post(path, staff.admin, {});
+      const res = method === 'PUT' ? await api.put(path, staff.admin, {}) : method === 'GET' ? await api.get(path, staff.admin) : await api.post(path, staff.admin, {});
       expect({ operation, status: res.status }).toEqual({ operation, status: expect.any(Number) });
       expect(res.status).not.toBe(404);
       expect(res.body.error).not.toBe('not_found');

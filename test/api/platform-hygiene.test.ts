@@ -234,7 +234,7 @@ describe('API hygiene: audit log, request ids, errors, headers', () => {
 
         const ready = await request(app).get('/health/ready');
         expect(ready.status).toBe(503);
-        expect(ready.body).toEqual({ status: 'unavailable', database: 'ok', temporal: 'unavailable' });
+        expect(ready.body).toEqual({ status: 'unavailable', database: 'ok', temporal: 'unavailable', calendar: expect.objectContaining({ warning: expect.any(Boolean) }) });
       } finally {
         await connection.close();
       }
