@@ -40,9 +40,6 @@ interface BatchCursor {
   totals: Partial<SettlementTotals>;
 }
 
-const addTotals = (a: Partial<SettlementTotals>, b: SettlementTotals): Partial<SettlementTotals> =>
-  Object.fromEntries(Object.entries(b).map(([k, v]) => [k, (a[k as keyof SettlementTotals] ?? 0) + v]));
-
 /**
  * The API refuses a period outside the settleable range, but a run can also be started by
  * hand or by an old schedule. PostgreSQL has no year 0 ('0000-01-01' is out of range), so
@@ -90,8 +87,9 @@ export function createSettlementActivities({ db, platform, thresholds, sizes }: 
         cursor.merchantsDone += merchants.length;
         cursor.statements += result.statements;
         cursor.missingRate.push(...result.missingRate);
-        cursor.totals = addTotals(cursor.totals, result.totals);
-        await settlement.recordProgress(input.period, { merchantsDone: cursor.merchantsDone, totals: cursor.totals });
+        // The period's totals as stored: a re-run or a retry counting from 0 must not overwrite them.
+        const run = await settlement.recordProgress(input.period, { merchantsDone: cursor.merchantsDone });
+        cursor.totals = run.totals as Partial<SettlementTotals>;
         Context.current().heartbeat(cursor);
       }
       return { ...cursor, done: false };

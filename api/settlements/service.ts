@@ -54,7 +54,8 @@ export function createSettlementService({ db, temporal, taskQueue }: SettlementS
         status: run.status,
         merchantsTotal: run.merchantsTotal,
         merchantsDone: run.merchantsDone,
-        totals: run.totals as Record<string, number>,
+        // Summed from the stored statements: true whatever the run's history (re-runs, retries).
+        totals: await settlement.periodTotals(period),
         failures: run.failures,
         startedAt: iso(run.startedAt),
         completedAt: iso(run.completedAt),

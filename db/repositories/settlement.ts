@@ -457,6 +457,16 @@ function toTotals(json: Record<string, unknown>): SettlementTotals {
   return Object.fromEntries(keys.map((k) => [k, Number(json[k] ?? 0)])) as unknown as SettlementTotals;
 }
 
+/** The period's statements summed, in the shape of SettlementTotals (json, as settlement_runs.totals holds it). */
+async function storedTotals(q: Knex, period: string): Promise<Record<string, unknown>> {
+  const { rows } = (await q.raw(
+    `SELECT json_build_object('statements', COUNT(*), 'payableCount', COUNT(*) FILTER (WHERE status = 'payable'), ${totalsJson}) AS totals
+       FROM statements WHERE period = ?`,
+    [period],
+  )) as { rows: Array<{ totals: Record<string, unknown> }> };
+  return toTotals(rows[0]!.totals) as unknown as Record<string, unknown>;
+}
+
 function positiveLimit(limit: number): number {
   if (!Number.isSafeInteger(limit) || limit <= 0) throw new SettlementValidationError(`limit must be a positive integer, got ${limit}`);
   return limit;
@@ -641,13 +651,24 @@ export function createSettlementRepository(db: Knex) {
       });
     },
 
-    /** Cumulative progress as the caller counts it; writing the same values again changes nothing. */
+    /**
+     * The period's totals as its statements stand (monthly and final alike): whatever ran,
+     * re-ran or was retried, the figures are the stored ones, never a count one run kept.
+     */
+    async periodTotals(period: string): Promise<SettlementTotals> {
+      assertPeriod(period);
+      return toTotals(await storedTotals(db, period));
+    },
+
+    /**
+     * Progress: merchants done as the caller counts them; the totals are summed from the
+     * period's statements (a run's own count would restart at 0 on a re-run or a retry).
+     */
     async recordProgress(
       period: string,
-      progress: { merchantsDone: number; totals?: Record<string, unknown>; failures?: unknown[]; merchantsTotal?: number },
+      progress: { merchantsDone: number; failures?: unknown[]; merchantsTotal?: number },
     ): Promise<SettlementRun> {
-      const update: Record<string, unknown> = { merchants_done: progress.merchantsDone };
-      if (progress.totals !== undefined) update.totals = JSON.stringify(progress.totals);
+      const update: Record<string, unknown> = { merchants_done: progress.merchantsDone, totals: JSON.stringify(await storedTotals(db, period)) };
       if (progress.failures !== undefined) update.failures = JSON.stringify(progress.failures);
       if (progress.merchantsTotal !== undefined) update.merchants_total = progress.merchantsTotal;
       const changed = await db('settlement_runs').where({ period }).update(update);
@@ -655,16 +676,16 @@ export function createSettlementRepository(db: Knex) {
       return (await findRun(period))!;
     },
 
-    /** Ends the run once; a repeated call keeps the first completion time. */
+    /** Ends the run once (a repeated call keeps the first completion time), with the stored totals. */
     async completeRun(
       period: string,
-      outcome: { status?: Exclude<RunStatus, 'running'>; totals?: Record<string, unknown>; failures?: unknown[] } = {},
+      outcome: { status?: Exclude<RunStatus, 'running'>; failures?: unknown[] } = {},
     ): Promise<SettlementRun> {
       const update: Record<string, unknown> = {
         status: outcome.status ?? 'completed',
         completed_at: db.raw('COALESCE(completed_at, now())'),
+        totals: JSON.stringify(await storedTotals(db, period)),
       };
-      if (outcome.totals !== undefined) update.totals = JSON.stringify(outcome.totals);
       if (outcome.failures !== undefined) update.failures = JSON.stringify(outcome.failures);
       const changed = await db('settlement_runs').where({ period }).update(update);
       if (changed === 0) throw new SettlementRecordNotFoundError(`settlement run ${period}`);
