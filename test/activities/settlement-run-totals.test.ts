@@ -6,6 +6,12 @@ import { DEFAULT_SETTLEMENT_THRESHOLDS, periodBounds, periodOf } from '../../dom
 import type { PlatformClient } from '../../platform/types';
 import { createTestDb, type TestDb } from '../support/db';
 
+/** MockActivityEnvironment.run typed by the activity it runs. */
+const runIn =
+  (env: MockActivityEnvironment) =>
+  <A extends unknown[], R>(activity: (...args: A) => Promise<R>, ...args: NoInfer<A>): Promise<R> =>
+    env.run(activity, ...args);
+
 /**
  * A run's totals are the period's stored statements. A re-run (or a run retried after a
  * crash) starts counting from zero; when it still finds a merchant to try (one whose category
@@ -34,8 +40,8 @@ describe('settlement run totals', () => {
 
   /** What monthlySettlement does for a run started afresh: open the run, settle from the start with a count of 0, complete. */
   async function runOnce() {
-    const run = await env.run(activities.startRun, { period });
-    const batch = await env.run(activities.settleBatch, { period, after: '', merchantsDone: run.merchantsDone, totals: {} });
+    const run = await runIn(env)(activities.startRun, { period });
+    const batch = await runIn(env)(activities.settleBatch, { period, after: '', merchantsDone: run.merchantsDone, totals: {} });
     await env.run(activities.completeRun, { period, missingRate: batch.missingRate });
   }
 
