@@ -1,7 +1,7 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Db } from '../db/connection';
 import { createSettlementRepository, type MissingRate, type SettlementTotals } from '../db/repositories/settlement';
-import { periodOf, settlementPeriodProblem, type SettlementThresholds } from '../domain/settlement';
+import { periodNotEndedUntil, periodOf, settlementPeriodProblem, type SettlementThresholds } from '../domain/settlement';
 import { ErrorType } from '../domain/errors';
 import type { FinalSettlement } from './closure';
 import type { PlatformClient } from '../platform/types';
@@ -46,9 +46,19 @@ interface BatchCursor {
  * such a period would fail every retry for ever: refuse it once, non-retryably.
  */
 function requireSettleablePeriod(period: string): void {
-  const problem = settlementPeriodProblem(period, new Date());
+  const now = new Date();
+  const problem = settlementPeriodProblem(period, now);
   if (problem) {
     throw ApplicationFailure.nonRetryable(`settlement period ${JSON.stringify(period)} ${problem}`, ErrorType.InvalidSettlementPeriod);
+  }
+  // A monthly run settles ended months only (periodNotEndedUntil); final statements do not come here.
+  const earliest = periodNotEndedUntil(period, now);
+  if (earliest) {
+    throw ApplicationFailure.nonRetryable(
+      `settlement period ${period} has not ended; the earliest a run may settle it is ${earliest} (Asia/Shanghai)`,
+      ErrorType.InvalidSettlementPeriod,
+      { earliestRunDate: earliest },
+    );
   }
 }
 
