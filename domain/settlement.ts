@@ -282,7 +282,8 @@ export interface StatementInput {
   channelFeeFen: number;
   /**
    * ≥ 0: what is taken back for lines settled in an earlier statement and refunded since:
-   * [default] a negative line in the next statement.
+   * [default] a negative line in the next statement. A line whose statement forfeited its
+   * commission (and no upheld appeal paid it back) was never paid: its refund takes nothing.
    */
   refundsOfSettledFen: number;
   /** The previous statement's carryForwardFen (0 for the first); negative when owed back. */

@@ -12,8 +12,13 @@ import type { Knex } from 'knex';
  *   and are rounded half-up to the fen per line: (amount_fen * bp + 5000) / 10000.
  * - A settled order refunded before the period's end comes back as a negative line: its
  *   amount minus the fees it was settled with (rates are never edited, only added).
+ *   A line whose statement forfeited its commission (a flag of that statement still
+ *   standing) comes back at 0: it was never paid.
  * - Carried in is the previous statement's carried_out_fen. A merchant flagged
- *   'forfeit_unsettled' (false advertising) forfeits this period's net, not what it carries in.
+ *   'forfeit_unsettled' (false advertising) forfeits this period's own net (sales less fees,
+ *   when positive), not what it carries in nor refunds of lines settled earlier.
+ * - domain/settlement.ts computeStatement is the specification of the figures;
+ *   test/db/settlement-rule.property.test.ts checks this SQL against it on random data.
  * - Net at or above both thresholds (union and shop, 100 CNY by default) is paid out;
  *   anything less, and any negative net, carries forward.
  * - A merchant with a line in a category without a rate gets no statement and keeps its

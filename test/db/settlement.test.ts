@@ -7,6 +7,7 @@ import {
   payoutKey,
   type SettlementRepository,
 } from '../../db/repositories/settlement';
+import { periodBounds, periodOf } from '../../domain/settlement';
 import { createTestDb, type TestDb } from '../support/db';
 
 const THRESHOLDS = { unionFen: 10_000, shopFen: 10_000 };
@@ -435,5 +436,22 @@ describe('settlement repository', () => {
     await expect(repo.settleMerchantRange('2026-10', 'b', 'a', THRESHOLDS)).rejects.toThrow(/empty merchant range/);
     await expect(repo.settleMerchantRange('2026-10', '', null, { unionFen: -1, shopFen: 0 })).rejects.toThrow(SettlementValidationError);
     await expect(repo.merchantsToSettle('26-10', '', 10)).rejects.toThrow(SettlementValidationError);
+  });
+
+  test('a final statement in the month that has not ended covers the shop’s last days, through the closure', async () => {
+    // The closure settles now: the current month, which no monthly run may settle yet.
+    const now = new Date();
+    const current = periodOf(now);
+    const lastMonth = periodOf(new Date(periodBounds(current).start.getTime() - 1));
+    const [earlier, lastDay] = await addOrders(t.db, [
+      { merchantId: 'fz-1', amountFen: 100_000, receivedAt: new Date(periodBounds(lastMonth).start.getTime() + 86_400_000) },
+      { merchantId: 'fz-1', amountFen: 50_000, receivedAt: new Date(now.getTime() - 60_000) },
+    ]);
+    const { statement } = await repo.settleMerchantFinal('fz-1', current);
+    expect(statement).toMatchObject({ kind: 'final', gmvFen: 150_000, lineCount: 2, payoutFen: 87_000 + 43_500 });
+    expect(await orderMarks(t.db, [earlier!, lastDay!])).toEqual({ [earlier!]: [current, null], [lastDay!]: [current, null] });
+    // Last month's run, later, finds the merchant settled and adds nothing.
+    await settle('fz', lastMonth);
+    expect(await repo.statement('fz-1', lastMonth)).toBeUndefined();
   });
 });
