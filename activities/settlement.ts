@@ -1,7 +1,7 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Db } from '../db/connection';
 import { createSettlementRepository, type MissingRate, type SettlementTotals } from '../db/repositories/settlement';
-import { periodOf, settlementPeriodProblem, type SettlementThresholds } from '../domain/settlement';
+import { periodNotEndedUntil, periodOf, settlementPeriodProblem, type SettlementThresholds } from '../domain/settlement';
 import { ErrorType } from '../domain/errors';
 import type { FinalSettlement } from './closure';
 import type { PlatformClient } from '../platform/types';
@@ -40,18 +40,25 @@ interface BatchCursor {
   totals: Partial<SettlementTotals>;
 }
 
-const addTotals = (a: Partial<SettlementTotals>, b: SettlementTotals): Partial<SettlementTotals> =>
-  Object.fromEntries(Object.entries(b).map(([k, v]) => [k, (a[k as keyof SettlementTotals] ?? 0) + v]));
-
 /**
  * The API refuses a period outside the settleable range, but a run can also be started by
  * hand or by an old schedule. PostgreSQL has no year 0 ('0000-01-01' is out of range), so
  * such a period would fail every retry for ever: refuse it once, non-retryably.
  */
 function requireSettleablePeriod(period: string): void {
-  const problem = settlementPeriodProblem(period, new Date());
+  const now = new Date();
+  const problem = settlementPeriodProblem(period, now);
   if (problem) {
     throw ApplicationFailure.nonRetryable(`settlement period ${JSON.stringify(period)} ${problem}`, ErrorType.InvalidSettlementPeriod);
+  }
+  // A monthly run settles ended months only (periodNotEndedUntil); final statements do not come here.
+  const earliest = periodNotEndedUntil(period, now);
+  if (earliest) {
+    throw ApplicationFailure.nonRetryable(
+      `settlement period ${period} has not ended; the earliest a run may settle it is ${earliest} (Asia/Shanghai)`,
+      ErrorType.InvalidSettlementPeriod,
+      { earliestRunDate: earliest },
+    );
   }
 }
 
@@ -90,8 +97,9 @@ export function createSettlementActivities({ db, platform, thresholds, sizes }: 
         cursor.merchantsDone += merchants.length;
         cursor.statements += result.statements;
         cursor.missingRate.push(...result.missingRate);
-        cursor.totals = addTotals(cursor.totals, result.totals);
-        await settlement.recordProgress(input.period, { merchantsDone: cursor.merchantsDone, totals: cursor.totals });
+        // The period's totals as stored: a re-run or a retry counting from 0 must not overwrite them.
+        const run = await settlement.recordProgress(input.period, { merchantsDone: cursor.merchantsDone });
+        cursor.totals = run.totals as Partial<SettlementTotals>;
         Context.current().heartbeat(cursor);
       }
       return { ...cursor, done: false };

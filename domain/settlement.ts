@@ -221,12 +221,46 @@ export const FIRST_SETTLEMENT_PERIOD = '2020-01';
  * real monthly run would skip those merchants.
  */
 export function settlementPeriodProblem(period: string, now: Date): string | undefined {
-  if (!PERIOD.test(period)) return 'must be a month as YYYY-MM';
-  if (period < FIRST_SETTLEMENT_PERIOD) return `must be ${FIRST_SETTLEMENT_PERIOD} or later`;
+  const problem = settlementMonthProblem(period);
+  if (problem) return problem;
   const current = periodOf(now);
   // 'YYYY-MM' strings (checked above) compare like the months they name.
   if (period > current) return `must not be after the current month (${current})`;
   return undefined;
+}
+
+/** Why `period` is no month merchant-ops could ever settle (not YYYY-MM, or before the first period), or undefined. */
+export function settlementMonthProblem(period: string): string | undefined {
+  if (!PERIOD.test(period)) return 'must be a month as YYYY-MM';
+  if (period < FIRST_SETTLEMENT_PERIOD) return `must be ${FIRST_SETTLEMENT_PERIOD} or later`;
+  return undefined;
+}
+
+/** 'YYYY-MM-DD': the 1st of the month after a 'YYYY-MM' period (year 9999's December gives 10000-01-01). */
+export function firstDayAfter(period: string): string {
+  const match = PERIOD.exec(period);
+  if (!match) throw new Error(`not a settlement period in YYYY-MM form: ${JSON.stringify(period)}`);
+  const year = Number(match[1]);
+  const month = Number(match[2]);
+  const [nextYear, nextMonth] = month === 12 ? [year + 1, 1] : [year, month + 1];
+  return `${String(nextYear).padStart(4, '0')}-${String(nextMonth).padStart(2, '0')}-01`;
+}
+
+/**
+ * [default] A monthly run settles a period only once the period has ended: from 00:00
+ * Asia/Shanghai on the 1st of the next month. Until then its orders are still being
+ * confirmed, and a statement for it would make the merchant "settled" for the month, so the
+ * rest of the month's sales would wait for the next one. The 1st, not the schedule's 20th:
+ * a statement takes every order confirmed before the period's end, and one that reaches us
+ * later goes on the next statement, so nothing is lost by running early (the 20th leaves
+ * the feed time to catch up). A shop closure's final statement is not a run: it settles the
+ * current month through the closure.
+ *
+ * Answers the earliest day `period` may run ('YYYY-MM-DD', Shanghai), or undefined once it has ended.
+ */
+export function periodNotEndedUntil(period: string, now: Date): string | undefined {
+  // 'YYYY-MM' strings compare like the months they name.
+  return period >= periodOf(now) ? firstDayAfter(period) : undefined;
 }
 
 /** The 'YYYY-MM' period an instant (e.g. a receipt confirmation) falls in, Shanghai time. */
@@ -248,7 +282,8 @@ export interface StatementInput {
   channelFeeFen: number;
   /**
    * ≥ 0: what is taken back for lines settled in an earlier statement and refunded since:
-   * [default] a negative line in the next statement.
+   * [default] a negative line in the next statement. A line whose statement forfeited its
+   * commission (and no upheld appeal paid it back) was never paid: its refund takes nothing.
    */
   refundsOfSettledFen: number;
   /** The previous statement's carryForwardFen (0 for the first); negative when owed back. */

@@ -5,7 +5,7 @@ import { requireRole } from '../auth';
 import { describeRoute, errorResponses, json } from '../openapi';
 import { parse } from '../validate';
 import type { SettlementService } from './service';
-import { merchantParams, periodParams, runSettlementBody, settlementProgress, settlementStarted, statementSchema } from './schemas';
+import { merchantParams, periodNotEndedBody, periodParams, runSettlementBody, settlementProgress, settlementStarted, statementSchema } from './schemas';
 
 export interface SettlementRouterDeps {
   service: SettlementService;
@@ -21,9 +21,18 @@ export function createSettlementRouter({ service, registry, limitMutations }: Se
   describeRoute(registry, {
     method: 'post',
     path: '/v1/settlements',
-    summary: 'Run or re-run the settlement of a period (finance, admin); a settled period changes nothing',
+    summary:
+      'Run or re-run the settlement of an ended period (finance, admin); a settled period changes nothing. ' +
+      '409 period_not_ended for the current or a later month, with earliestRunDate (the 1st of the next month, Asia/Shanghai)',
     request: { body: { required: true, ...json(runSettlementBody) } },
-    responses: { 202: { description: 'started, or already running', ...json(settlementStarted) }, 400: bad, 401: unauth, 403: denied, 429: limited },
+    responses: {
+      202: { description: 'started, or already running', ...json(settlementStarted) },
+      400: bad,
+      401: unauth,
+      403: denied,
+      409: { description: 'the period has not ended: period_not_ended, with earliestRunDate and timeZone', ...json(periodNotEndedBody) },
+      429: limited,
+    },
   });
   router.post('/settlements', requireRole('finance', 'admin'), limitMutations, async (req, res) => {
     const { period } = parse(runSettlementBody, req.body, 'settlement request');

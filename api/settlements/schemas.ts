@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { settlementPeriodProblem } from '../../domain/settlement';
+import { settlementMonthProblem, settlementPeriodProblem } from '../../domain/settlement';
+import { errorBody } from '../openapi';
 
 /**
  * A month merchant-ops can settle (settlementPeriodProblem): from the first period to the
@@ -13,7 +14,19 @@ export const periodSchema = z
     if (problem) ctx.addIssue({ code: 'custom', message: `period ${problem}` });
   });
 
-export const runSettlementBody = z.object({ period: periodSchema }).strict();
+/**
+ * A month a run could ever settle (settlementMonthProblem). Whether it has ended is the
+ * route's 409, not a 400: the request is well formed, only early (periodNotEndedUntil).
+ */
+export const runPeriodSchema = z
+  .string()
+  .regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'a month as YYYY-MM')
+  .superRefine((period, ctx) => {
+    const problem = settlementMonthProblem(period);
+    if (problem) ctx.addIssue({ code: 'custom', message: `period ${problem}` });
+  });
+
+export const runSettlementBody = z.object({ period: runPeriodSchema }).strict();
 export const periodParams = z.object({ period: periodSchema }).strict();
 export const merchantParams = z.object({ merchantId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'not a merchant id') }).strict();
 
@@ -47,4 +60,11 @@ export const statementSchema = z.object({
   kind: z.enum(['monthly', 'final']),
   lineCount: z.number().int(),
   status: z.string(),
+});
+
+/** 409 of a run asked for before its period ended: the earliest day it may run, Shanghai time. */
+export const periodNotEndedBody = errorBody.extend({
+  error: z.literal('period_not_ended'),
+  earliestRunDate: z.string().regex(/^\d{4,5}-\d{2}-01$/),
+  timeZone: z.literal('Asia/Shanghai'),
 });

@@ -4,7 +4,8 @@ import { createSettlementRepository, type Statement } from '../../db/repositorie
 import { PROCESS_TYPE, STATUS } from '../../workflows/search-attributes';
 import { SETTLEMENT_PROCESS, SETTLEMENT_WORKFLOW_TYPE, settlementWorkflowId } from '../../workflows/settlement.defs';
 import { mayActFor, merchantNotFound, type Principal } from '../auth';
-import { notFound } from '../errors';
+import { HttpError, notFound } from '../errors';
+import { periodNotEndedUntil } from '../../domain/settlement';
 
 export interface SettlementServiceDeps {
   db: Knex;
@@ -24,8 +25,18 @@ export function createSettlementService({ db, temporal, taskQueue }: SettlementS
   const settlement = createSettlementRepository(db);
 
   return {
-    /** Starts (or re-runs) a period; while one runs for it, says so instead of starting another. */
+    /**
+     * Starts (or re-runs) an ended period; while one runs for it, says so instead of starting
+     * another. A period not yet ended is a 409 naming the earliest day it may run.
+     */
     async run(period: string) {
+      const earliestRunDate = periodNotEndedUntil(period, new Date());
+      if (earliestRunDate) {
+        throw new HttpError(409, 'period_not_ended', `period ${period} has not ended; it may be settled from ${earliestRunDate} (Asia/Shanghai)`, {
+          earliestRunDate,
+          timeZone: 'Asia/Shanghai',
+        });
+      }
       const workflowId = settlementWorkflowId(period);
       try {
         await temporal.workflow.start(SETTLEMENT_WORKFLOW_TYPE, {
@@ -54,7 +65,8 @@ export function createSettlementService({ db, temporal, taskQueue }: SettlementS
         status: run.status,
         merchantsTotal: run.merchantsTotal,
         merchantsDone: run.merchantsDone,
-        totals: run.totals as Record<string, number>,
+        // Summed from the stored statements: true whatever the run's history (re-runs, retries).
+        totals: await settlement.periodTotals(period),
         failures: run.failures,
         startedAt: iso(run.startedAt),
         completedAt: iso(run.completedAt),

@@ -12,8 +12,13 @@ import type { Knex } from 'knex';
  *   and are rounded half-up to the fen per line: (amount_fen * bp + 5000) / 10000.
  * - A settled order refunded before the period's end comes back as a negative line: its
  *   amount minus the fees it was settled with (rates are never edited, only added).
+ *   A line whose statement forfeited its commission (a flag of that statement still
+ *   standing) comes back at 0: it was never paid.
  * - Carried in is the previous statement's carried_out_fen. A merchant flagged
- *   'forfeit_unsettled' (false advertising) forfeits this period's net, not what it carries in.
+ *   'forfeit_unsettled' (false advertising) forfeits this period's own net (sales less fees,
+ *   when positive), not what it carries in nor refunds of lines settled earlier.
+ * - domain/settlement.ts computeStatement is the specification of the figures;
+ *   test/db/settlement-rule.property.test.ts checks this SQL against it on random data.
  * - Net at or above both thresholds (union and shop, 100 CNY by default) is paid out;
  *   anything less, and any negative net, carries forward.
  * - A merchant with a line in a category without a rate gets no statement and keeps its
@@ -186,6 +191,16 @@ const SETTLED_FOR = (merchantId: string) =>
 const NOT_SETTLED_FOR = (alias: string) =>
   `NOT EXISTS (SELECT 1 FROM statements done WHERE done.merchant_id = ${alias}.merchant_id AND done.period >= :period)`;
 
+/**
+ * The settled order's statement forfeited its commission and no upheld appeal has paid the
+ * forfeiture back yet: some flag that statement used still stands.
+ */
+export const FORFEITURE_STANDS = (o: string) =>
+  `EXISTS (SELECT 1 FROM merchant_flags ff WHERE ff.merchant_id = ${o}.merchant_id AND ff.flag = 'forfeit_unsettled'
+             AND ff.consumed_period = ${o}.settled_period AND ff.restored_at IS NULL
+             AND EXISTS (SELECT 1 FROM statements fs WHERE fs.merchant_id = ${o}.merchant_id
+                           AND fs.period = ${o}.settled_period AND fs.forfeited_fen > 0))`;
+
 /** A false-advertising flag in force and not yet used by a statement. */
 const FORFEIT_FLAG_ACTIVE = `flag = 'forfeit_unsettled' AND since <= now() AND (until IS NULL OR until > now()) AND consumed_period IS NULL`;
 
@@ -230,16 +245,18 @@ WITH rates AS (
     FROM fee_rates
 ),
 lines AS (
-  SELECT o.merchant_id, o.category, o.amount_fen, ${SHANGHAI_DATE('o.receipt_confirmed_at')} AS receipt_date, false AS is_refund
+  SELECT o.merchant_id, o.category, o.amount_fen, ${SHANGHAI_DATE('o.receipt_confirmed_at')} AS receipt_date, false AS is_refund,
+         false AS was_forfeited
     FROM orders o
    WHERE ${SALE_LINE('o')} AND ${rangeOf('o.merchant_id')}
   UNION ALL
-  SELECT o.merchant_id, o.category, o.amount_fen, ${SHANGHAI_DATE('o.receipt_confirmed_at')} AS receipt_date, true AS is_refund
+  SELECT o.merchant_id, o.category, o.amount_fen, ${SHANGHAI_DATE('o.receipt_confirmed_at')} AS receipt_date, true AS is_refund,
+         ${FORFEITURE_STANDS('o')} AS was_forfeited
     FROM orders o
    WHERE ${REFUND_LINE('o')} AND ${rangeOf('o.merchant_id')}
 ),
 priced AS (
-  SELECT l.merchant_id, l.category, l.amount_fen, l.is_refund,
+  SELECT l.merchant_id, l.category, l.amount_fen, l.is_refund, l.was_forfeited,
          r.category IS NOT NULL AS rated,
          (l.amount_fen * r.union_fee_bp + 5000) / 10000 AS union_fee_fen,
          (l.amount_fen * r.channel_share_bp + 5000) / 10000 AS channel_fee_fen
@@ -254,7 +271,8 @@ sums AS (
          COALESCE(SUM(amount_fen) FILTER (WHERE NOT is_refund), 0)::bigint AS gmv_fen,
          COALESCE(SUM(union_fee_fen) FILTER (WHERE NOT is_refund), 0)::bigint AS union_fee_fen,
          COALESCE(SUM(channel_fee_fen) FILTER (WHERE NOT is_refund), 0)::bigint AS channel_fee_fen,
-         COALESCE(SUM(amount_fen - union_fee_fen - channel_fee_fen) FILTER (WHERE is_refund), 0)::bigint AS refunds_fen,
+         -- A line whose commission was forfeited was never paid: its refund takes nothing back.
+         COALESCE(SUM(amount_fen - union_fee_fen - channel_fee_fen) FILTER (WHERE is_refund AND NOT was_forfeited), 0)::bigint AS refunds_fen,
          COUNT(*)::int AS line_count,
          array_agg(category) FILTER (WHERE NOT rated) AS unrated
     FROM priced p
@@ -290,7 +308,9 @@ merchants AS (
 figures AS (
   SELECT m.*,
          CASE WHEN f.merchant_id IS NULL THEN 0
-              ELSE GREATEST(m.gmv_fen - m.union_fee_fen - m.channel_fee_fen - m.refunds_fen, 0) END AS forfeited_fen
+              -- This period's own net (domain/settlement.ts computeStatement): refunds of lines
+              -- settled earlier were paid out and are still owed back, so they are not netted off.
+              ELSE GREATEST(m.gmv_fen - m.union_fee_fen - m.channel_fee_fen, 0) END AS forfeited_fen
     FROM merchants m
     LEFT JOIN flagged f ON f.merchant_id = m.merchant_id
    WHERE m.unrated IS NULL
@@ -319,11 +339,22 @@ sales_marked AS (
   RETURNING 1
 ),
 -- A flag forfeits what is unsettled when it is raised: the next statement uses it up, and
--- keeps what it forfeited on the flag for an upheld appeal to restore.
+-- keeps what it forfeited on the flag for an upheld appeal to restore. Several flags used by
+-- one statement share one forfeiture: the earliest carries the amount, the others 0, so the
+-- flags sum to what was forfeited (db/repositories/violations.ts restoreForfeitFlag hands a
+-- share on while another flag of the statement still stands).
+flag_shares AS (
+  SELECT f.merchant_id, f.since,
+         CASE WHEN row_number() OVER (PARTITION BY f.merchant_id ORDER BY f.since, f.case_id NULLS LAST) = 1
+              THEN i.forfeited_fen ELSE 0 END AS forfeited_fen
+    FROM merchant_flags f
+    JOIN inserted i ON i.merchant_id = f.merchant_id
+   WHERE ${FORFEIT_FLAG_ACTIVE}
+),
 flags_used AS (
-  UPDATE merchant_flags f SET consumed_period = :period, forfeited_fen = i.forfeited_fen
-    FROM inserted i
-   WHERE f.merchant_id = i.merchant_id AND ${FORFEIT_FLAG_ACTIVE}
+  UPDATE merchant_flags f SET consumed_period = :period, forfeited_fen = s.forfeited_fen
+    FROM flag_shares s
+   WHERE f.merchant_id = s.merchant_id AND f.flag = 'forfeit_unsettled' AND f.since = s.since
   RETURNING 1
 ),
 refunds_marked AS (
@@ -431,9 +462,45 @@ function toTotals(json: Record<string, unknown>): SettlementTotals {
   return Object.fromEntries(keys.map((k) => [k, Number(json[k] ?? 0)])) as unknown as SettlementTotals;
 }
 
+/** The period's statements summed, in the shape of SettlementTotals (json, as settlement_runs.totals holds it). */
+async function storedTotals(q: Knex, period: string): Promise<Record<string, unknown>> {
+  const { rows } = (await q.raw(
+    `SELECT json_build_object('statements', COUNT(*), 'payableCount', COUNT(*) FILTER (WHERE status = 'payable'), ${totalsJson}) AS totals
+       FROM statements WHERE period = ?`,
+    [period],
+  )) as { rows: Array<{ totals: Record<string, unknown> }> };
+  return toTotals(rows[0]!.totals) as unknown as Record<string, unknown>;
+}
+
 function positiveLimit(limit: number): number {
   if (!Number.isSafeInteger(limit) || limit <= 0) throw new SettlementValidationError(`limit must be a positive integer, got ${limit}`);
   return limit;
+}
+
+/**
+ * The commission of the merchant's lines settled in `period` and refunded on a statement
+ * since: while the period's forfeiture stood, those refunds took nothing back (the lines
+ * were never paid), so an upheld appeal must not pay their commission back either. Priced
+ * like settleRangeSql: the rate in force on the Shanghai date of receipt, half-up per line.
+ */
+export async function forfeitedLinesRefundedFen(q: Knex, merchantId: string, period: string): Promise<number> {
+  const { rows } = (await q.raw(
+    `WITH rates AS (
+       SELECT category, effective_from, union_fee_bp, channel_share_bp,
+              lead(effective_from) OVER (PARTITION BY category ORDER BY effective_from) AS effective_until
+         FROM fee_rates
+     )
+     SELECT COALESCE(SUM(o.amount_fen - (o.amount_fen * r.union_fee_bp + 5000) / 10000
+                                      - (o.amount_fen * r.channel_share_bp + 5000) / 10000), 0)::bigint AS fen
+       FROM orders o
+       JOIN rates r
+         ON r.category = o.category
+        AND r.effective_from <= ${SHANGHAI_DATE('o.receipt_confirmed_at')}
+        AND (r.effective_until IS NULL OR ${SHANGHAI_DATE('o.receipt_confirmed_at')} < r.effective_until)
+      WHERE o.merchant_id = ? AND o.settled_period = ? AND o.refund_settled_period IS NOT NULL`,
+    [merchantId, period],
+  )) as { rows: Array<{ fen: number | string }> };
+  return Number(rows[0]?.fen ?? 0);
 }
 
 export function createSettlementRepository(db: Knex) {
@@ -589,13 +656,24 @@ export function createSettlementRepository(db: Knex) {
       });
     },
 
-    /** Cumulative progress as the caller counts it; writing the same values again changes nothing. */
+    /**
+     * The period's totals as its statements stand (monthly and final alike): whatever ran,
+     * re-ran or was retried, the figures are the stored ones, never a count one run kept.
+     */
+    async periodTotals(period: string): Promise<SettlementTotals> {
+      assertPeriod(period);
+      return toTotals(await storedTotals(db, period));
+    },
+
+    /**
+     * Progress: merchants done as the caller counts them; the totals are summed from the
+     * period's statements (a run's own count would restart at 0 on a re-run or a retry).
+     */
     async recordProgress(
       period: string,
-      progress: { merchantsDone: number; totals?: Record<string, unknown>; failures?: unknown[]; merchantsTotal?: number },
+      progress: { merchantsDone: number; failures?: unknown[]; merchantsTotal?: number },
     ): Promise<SettlementRun> {
-      const update: Record<string, unknown> = { merchants_done: progress.merchantsDone };
-      if (progress.totals !== undefined) update.totals = JSON.stringify(progress.totals);
+      const update: Record<string, unknown> = { merchants_done: progress.merchantsDone, totals: JSON.stringify(await storedTotals(db, period)) };
       if (progress.failures !== undefined) update.failures = JSON.stringify(progress.failures);
       if (progress.merchantsTotal !== undefined) update.merchants_total = progress.merchantsTotal;
       const changed = await db('settlement_runs').where({ period }).update(update);
@@ -603,16 +681,16 @@ export function createSettlementRepository(db: Knex) {
       return (await findRun(period))!;
     },
 
-    /** Ends the run once; a repeated call keeps the first completion time. */
+    /** Ends the run once (a repeated call keeps the first completion time), with the stored totals. */
     async completeRun(
       period: string,
-      outcome: { status?: Exclude<RunStatus, 'running'>; totals?: Record<string, unknown>; failures?: unknown[] } = {},
+      outcome: { status?: Exclude<RunStatus, 'running'>; failures?: unknown[] } = {},
     ): Promise<SettlementRun> {
       const update: Record<string, unknown> = {
         status: outcome.status ?? 'completed',
         completed_at: db.raw('COALESCE(completed_at, now())'),
+        totals: JSON.stringify(await storedTotals(db, period)),
       };
-      if (outcome.totals !== undefined) update.totals = JSON.stringify(outcome.totals);
       if (outcome.failures !== undefined) update.failures = JSON.stringify(outcome.failures);
       const changed = await db('settlement_runs').where({ period }).update(update);
       if (changed === 0) throw new SettlementRecordNotFoundError(`settlement run ${period}`);

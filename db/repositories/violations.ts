@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import { pointsInNaturalYear, type PenaltyPlan, type ViolationLevel, type ViolationType } from '../../domain/violations';
 import type { AppealState, CaseDecision, ViolationEvidence, ViolationStatus } from '../../workflows/violation-case.defs';
+import { forfeitedLinesRefundedFen } from './settlement';
 
 export interface ViolationCase {
   id: string;
@@ -274,20 +275,48 @@ export function createViolationRepository(db: Knex) {
     },
 
     /**
-     * Takes the case's forfeiture back: a flag no statement used yet simply ends (it never
-     * forfeits); one a statement used is marked restored, and its amount is what the
-     * merchant gets back. Repeated, it answers the same amount.
+     * Takes the case's forfeiture back. A flag no statement used yet simply ends (it never
+     * forfeits). Flags used by one statement share its forfeiture (their forfeited_fen sum to
+     * it), and one standing flag forfeits it all: so while another flag of the statement still
+     * stands, this flag hands its share on to it and pays back nothing; the last one upheld
+     * pays back the whole forfeiture, less the commission of forfeited lines refunded since
+     * (never paid, so never taken back). Repeated, it answers the same amount (restored_fen).
      */
     async restoreForfeitFlag(caseId: string, at: Date): Promise<{ consumedPeriod: string | null; forfeitedFen: number } | undefined> {
       return db.transaction(async (trx) => {
-        const flag = await trx('merchant_flags').where({ case_id: caseId, flag: 'forfeit_unsettled' }).forUpdate().first();
-        if (!flag) return undefined;
+        const seen = await trx('merchant_flags').where({ case_id: caseId, flag: 'forfeit_unsettled' }).first();
+        if (!seen) return undefined;
+        // Every flag the statement used, locked in one order, so two appeals upheld at once
+        // queue instead of deadlocking or both seeing the other still standing.
+        const locked = await trx('merchant_flags')
+          .where({ merchant_id: seen.merchant_id, flag: 'forfeit_unsettled' })
+          .andWhere((w) => {
+            void w.where({ case_id: caseId });
+            if (seen.consumed_period !== null) void w.orWhere({ consumed_period: seen.consumed_period });
+          })
+          .orderBy(['since', 'case_id'])
+          .forUpdate();
+        const flag = locked.find((f) => f.case_id === caseId)!;
+        const mine = { merchant_id: flag.merchant_id, flag: 'forfeit_unsettled', since: flag.since };
+        if (flag.consumed_period !== seen.consumed_period) throw new Error(`forfeiture flag of case ${caseId} was used meanwhile; retry`);
+        if (flag.restored_at) return { consumedPeriod: flag.consumed_period as string | null, forfeitedFen: Number(flag.restored_fen ?? 0) };
         if (flag.consumed_period === null) {
-          await trx('merchant_flags').where({ case_id: caseId, flag: 'forfeit_unsettled' }).update({ until: flag.since, restored_at: flag.restored_at ?? at });
+          await trx('merchant_flags').where(mine).update({ until: flag.since, restored_at: at, restored_fen: 0 });
           return { consumedPeriod: null, forfeitedFen: 0 };
         }
-        if (!flag.restored_at) await trx('merchant_flags').where({ case_id: caseId, flag: 'forfeit_unsettled' }).update({ restored_at: at });
-        return { consumedPeriod: flag.consumed_period as string, forfeitedFen: Number(flag.forfeited_fen ?? 0) };
+        const share = Number(flag.forfeited_fen ?? 0);
+        const standing = locked.find((f) => f.case_id !== caseId && f.restored_at === null);
+        if (standing) {
+          await trx('merchant_flags')
+            .where({ merchant_id: standing.merchant_id, flag: 'forfeit_unsettled', since: standing.since })
+            .update({ forfeited_fen: Number(standing.forfeited_fen ?? 0) + share });
+          await trx('merchant_flags').where(mine).update({ forfeited_fen: 0, restored_at: at, restored_fen: 0 });
+          return { consumedPeriod: flag.consumed_period as string, forfeitedFen: 0 };
+        }
+        const refunded = await forfeitedLinesRefundedFen(trx, flag.merchant_id as string, flag.consumed_period as string);
+        const restoredFen = Math.max(0, share - refunded);
+        await trx('merchant_flags').where(mine).update({ restored_at: at, restored_fen: restoredFen });
+        return { consumedPeriod: flag.consumed_period as string, forfeitedFen: restoredFen };
       });
     },
   };

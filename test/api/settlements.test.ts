@@ -1,6 +1,7 @@
 import request from 'supertest';
-import { ApplicationFailure, Client, WorkflowFailedError } from '@temporalio/client';
+import { ApplicationFailure, Client, WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
 import { ErrorType } from '../../domain/errors';
+import { firstDayAfter, periodOf } from '../../domain/settlement';
 import { SETTLEMENT_WORKFLOW_TYPE } from '../../workflows/settlement.defs';
 import { seedOrders } from '../../scripts/seed-orders';
 import { eventually } from '../support/fixtures';
@@ -74,8 +75,6 @@ describe('settlement routes', () => {
     test.each([
       ['year 0', '0000-01'],
       ['before the first period', '2019-12'],
-      ['next year', nextYear],
-      ['the year 9999', '9999-12'],
     ])('%s (%s): 400 naming the field, and no run starts', async (_name, period) => {
       const run = await request(stack.app).post('/v1/settlements').set('Authorization', await bearer(staff.finance)).send({ period });
       expect(run.status).toBe(400);
@@ -84,6 +83,30 @@ describe('settlement routes', () => {
       expect(read.status).toBe(400);
       expect(read.body).toMatchObject({ error: 'invalid_request', issues: [{ path: 'period', message: expect.any(String) }] });
       expect(await stack.db('settlement_runs').where({ period })).toHaveLength(0);
+    });
+
+    test.each([['next year', nextYear], ['the year 9999', '9999-12']])('%s (%s) cannot be read: 400 naming the field', async (_name, period) => {
+      const read = await request(stack.app).get(`/v1/settlements/${period}`).set('Authorization', await bearer(staff.finance));
+      expect(read.status).toBe(400);
+      expect(read.body).toMatchObject({ error: 'invalid_request', issues: [{ path: 'period', message: expect.any(String) }] });
+    });
+  });
+
+  describe('a run settles only a period that has ended', () => {
+    const current = periodOf(new Date());
+    const nextYear = `${new Date().getUTCFullYear() + 1}-01`;
+    test.each([
+      ['the current month', current, firstDayAfter(current)],
+      ['next year', nextYear, firstDayAfter(nextYear)],
+      ['the year 9999', '9999-12', '10000-01-01'],
+    ])('%s (%s): 409 period_not_ended naming %s, and no run starts', async (_name, period, earliest) => {
+      const run = await request(stack.app).post('/v1/settlements').set('Authorization', await bearer(staff.finance)).send({ period });
+      expect(run.status).toBe(409);
+      expect(run.body).toMatchObject({ error: 'period_not_ended', earliestRunDate: earliest, timeZone: 'Asia/Shanghai' });
+      expect(run.body.message).toContain(earliest);
+      expect(await stack.db('settlement_runs').where({ period })).toHaveLength(0);
+      const handle = new Client({ connection: stack.env.connection }).workflow.getHandle(`settlement:${period}`);
+      await expect(handle.describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
     });
   });
 
@@ -106,5 +129,27 @@ describe('settlement routes', () => {
     expect(failure).toMatchObject({ type: ErrorType.InvalidSettlementPeriod, nonRetryable: true });
     expect(failure.message).toMatch(/2020-01 or later/);
     expect(await stack.db('settlement_runs').where({ period: '0000-01' })).toHaveLength(0);
+  }, 40_000);
+
+  test('a run of the current month started by hand fails at once, naming the earliest day', async () => {
+    const period = periodOf(new Date());
+    const client = new Client({ connection: stack.env.connection });
+    const handle = await client.workflow.start(SETTLEMENT_WORKFLOW_TYPE, {
+      workflowId: `settlement:${period}:started-directly`,
+      taskQueue: stack.config.TEMPORAL_TASK_QUEUE,
+      args: [{ period }],
+    });
+    const outcome = await Promise.race([
+      handle.result().then(
+        () => 'completed',
+        (err: unknown) => err,
+      ),
+      new Promise((resolve) => setTimeout(() => resolve('still retrying after 20 s'), 20_000)),
+    ]);
+    expect(outcome).toBeInstanceOf(WorkflowFailedError);
+    const failure = rootCauseOf(outcome as WorkflowFailedError);
+    expect(failure).toMatchObject({ type: ErrorType.InvalidSettlementPeriod, nonRetryable: true });
+    expect(failure.message).toContain(`earliest a run may settle it is ${firstDayAfter(period)}`);
+    expect(await stack.db('statements').where({ period, kind: 'monthly' })).toHaveLength(0);
   }, 40_000);
 });

@@ -7,6 +7,7 @@ import {
   payoutKey,
   type SettlementRepository,
 } from '../../db/repositories/settlement';
+import { periodBounds, periodOf } from '../../domain/settlement';
 import { createTestDb, type TestDb } from '../support/db';
 
 const THRESHOLDS = { unionFen: 10_000, shopFen: 10_000 };
@@ -413,8 +414,11 @@ describe('settlement repository', () => {
       run: { status: 'running', merchantsDone: 0, failures: [], totals: {}, workflowId: 'Settlement:2026-10' },
     });
     expect(await repo.startRun('2026-10')).toMatchObject({ started: false, run: { status: 'running' } });
-    await repo.recordProgress('2026-10', { merchantsDone: 500, merchantsTotal: 1200, totals: { payoutFen: 10 }, failures: [{ range: 'a..b' }] });
-    expect(await repo.run('2026-10')).toMatchObject({ merchantsDone: 500, merchantsTotal: 1200, totals: { payoutFen: 10 }, failures: [{ range: 'a..b' }] });
+    await repo.recordProgress('2026-10', { merchantsDone: 500, merchantsTotal: 1200, failures: [{ range: 'a..b' }] });
+    // The totals are the period's stored statements (earlier tests of this suite settled some).
+    const stored = await repo.periodTotals('2026-10');
+    expect(stored.statements).toBeGreaterThan(0);
+    expect(await repo.run('2026-10')).toMatchObject({ merchantsDone: 500, merchantsTotal: 1200, totals: stored, failures: [{ range: 'a..b' }] });
 
     const failed = await repo.completeRun('2026-10', { status: 'failed' });
     expect(failed.completedAt).toBeInstanceOf(Date);
@@ -422,8 +426,8 @@ describe('settlement repository', () => {
       started: true,
       run: { status: 'running', completedAt: null, merchantsDone: 500, workflowId: 'Settlement:2026-10:retry' },
     });
-    const done = await repo.completeRun('2026-10', { totals: { payoutFen: 20 } });
-    expect(await repo.completeRun('2026-10')).toMatchObject({ status: 'completed', completedAt: done.completedAt, totals: { payoutFen: 20 } });
+    const done = await repo.completeRun('2026-10');
+    expect(await repo.completeRun('2026-10')).toMatchObject({ status: 'completed', completedAt: done.completedAt, totals: stored });
     expect(await repo.run('2026-09')).toBeUndefined();
   });
 
@@ -432,5 +436,22 @@ describe('settlement repository', () => {
     await expect(repo.settleMerchantRange('2026-10', 'b', 'a', THRESHOLDS)).rejects.toThrow(/empty merchant range/);
     await expect(repo.settleMerchantRange('2026-10', '', null, { unionFen: -1, shopFen: 0 })).rejects.toThrow(SettlementValidationError);
     await expect(repo.merchantsToSettle('26-10', '', 10)).rejects.toThrow(SettlementValidationError);
+  });
+
+  test('a final statement in the month that has not ended covers the shop’s last days, through the closure', async () => {
+    // The closure settles now: the current month, which no monthly run may settle yet.
+    const now = new Date();
+    const current = periodOf(now);
+    const lastMonth = periodOf(new Date(periodBounds(current).start.getTime() - 1));
+    const [earlier, lastDay] = await addOrders(t.db, [
+      { merchantId: 'fz-1', amountFen: 100_000, receivedAt: new Date(periodBounds(lastMonth).start.getTime() + 86_400_000) },
+      { merchantId: 'fz-1', amountFen: 50_000, receivedAt: new Date(now.getTime() - 60_000) },
+    ]);
+    const { statement } = await repo.settleMerchantFinal('fz-1', current);
+    expect(statement).toMatchObject({ kind: 'final', gmvFen: 150_000, lineCount: 2, payoutFen: 87_000 + 43_500 });
+    expect(await orderMarks(t.db, [earlier!, lastDay!])).toEqual({ [earlier!]: [current, null], [lastDay!]: [current, null] });
+    // Last month's run, later, finds the merchant settled and adds nothing.
+    await settle('fz', lastMonth);
+    expect(await repo.statement('fz-1', lastMonth)).toBeUndefined();
   });
 });

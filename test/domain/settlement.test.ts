@@ -6,6 +6,7 @@ import {
   feeOf,
   lineFees,
   periodBounds,
+  periodNotEndedUntil,
   periodOf,
   rateFor,
   settlementPeriod,
@@ -575,5 +576,26 @@ describe('which periods can be settled', () => {
     const firstOfJanuary = new Date('2027-01-01T00:00:00+08:00');
     expect(settlementPeriodProblem('2027-01', firstOfJanuary)).toBeUndefined();
     expect(settlementPeriodProblem('2027-01', new Date(firstOfJanuary.getTime() - 1))).toMatch(/current month \(2026-12\)/);
+  });
+});
+
+describe('a run settles only ended periods', () => {
+  const shanghai = (local: string) => new Date(`${local}+08:00`);
+  test.each([
+    ['the last second of the period itself', '2026-12', shanghai('2026-12-31T23:59:59.999'), '2027-01-01'],
+    ['the first instant of the period', '2026-12', shanghai('2026-12-01T00:00:00'), '2027-01-01'],
+    ['a later month', '2027-03', shanghai('2026-12-15T10:00:00'), '2027-04-01'],
+    ['December of year 9999', '9999-12', shanghai('2026-12-15T10:00:00'), '10000-01-01'],
+    ['December 31 16:00 UTC is already January 1 in Shanghai, January has not ended', '2027-01', new Date('2026-12-31T16:00:00Z'), '2027-02-01'],
+  ])('not yet: %s (%s) may run from %s', (_name, period, now, earliest) => {
+    expect(periodNotEndedUntil(period, now)).toBe(earliest);
+  });
+
+  test.each([
+    ['00:00 Shanghai on the 1st of the next month', '2026-12', shanghai('2027-01-01T00:00:00')],
+    ['long after', '2020-01', shanghai('2026-12-15T10:00:00')],
+    ['December 31 16:00 UTC: December has ended in Shanghai', '2026-12', new Date('2026-12-31T16:00:00Z')],
+  ])('ended: %s (%s)', (_name, period, now) => {
+    expect(periodNotEndedUntil(period, now)).toBeUndefined();
   });
 });
