@@ -51,6 +51,8 @@ const ladder = proxyActivities<DepositActivities>({
 // From this change on a top-up credits only a payment confirmed by its source; histories
 // from before it posted the amount the caller claimed, and replay that way.
 const CONFIRMED_PAYMENTS_ONLY = 'confirmed-payments-only';
+// From this change on a fine above the balance is owed in full (the ledger's receivable).
+const OWED_FINES = 'owed-fines';
 
 // Well below the 51,200-event limit, and small enough that a replay stays quick.
 const CONTINUE_AS_NEW_AFTER_EVENTS = 5_000;
@@ -74,17 +76,21 @@ export async function depositAccount(input: DepositAccountInput): Promise<{ stat
     status: 'open',
     funded: false,
     promotionClosed: false,
+    owedFen: 0,
   };
   let dirty = false;
   let lastShownStatus = '';
   const wake = () => {
     dirty = true;
   };
-  const apply = (r: Pick<MovementResult, 'balanceFen' | 'promotionBalanceFen'>) => {
+  const apply = (r: Pick<MovementResult, 'balanceFen' | 'promotionBalanceFen' | 'owedFen'>) => {
     state.balanceFen = r.balanceFen;
     state.promotionBalanceFen = r.promotionBalanceFen;
+    state.owedFen = r.owedFen ?? 0;
     wake();
   };
+  // The deposit is whole only when it covers the requirement and nothing is owed.
+  const owed = () => state.owedFen ?? 0;
   const snapshot = (): DepositState => ({
     ...state,
     shopId,
@@ -137,6 +143,12 @@ export async function depositAccount(input: DepositAccountInput): Promise<{ stat
   setHandler(
     deductUpdate,
     async (req) => {
+      if (req.owing && patched(OWED_FINES)) {
+        const { account, amountFen, reason, actor } = req;
+        const owing = await ledger.deductOwing({ shopId, account, amountFen, idempotencyKey: `deduction:${shopId}:${req.reference}`, reason, actor });
+        apply(owing);
+        return { ...owing, requiredFen: state.requiredFen };
+      }
       const result = await ledger.postMovement({
         shopId,
         kind: 'deduction',
@@ -207,7 +219,7 @@ export async function depositAccount(input: DepositAccountInput): Promise<{ stat
 
   for (;;) {
     dirty = false;
-    const short = state.balanceFen < state.requiredFen;
+    const short = state.balanceFen - owed() < state.requiredFen;
     if (!short) state.funded = true;
     if (state.episode && (!short || state.status !== 'open')) {
       // Whole again, or the shop is closing (its own restrictions take over): lift at once.
@@ -240,7 +252,7 @@ export async function depositAccount(input: DepositAccountInput): Promise<{ stat
           merchantId,
           episodeId,
           step: due.step,
-          shortfallFen: Math.max(0, state.requiredFen - state.balanceFen),
+          shortfallFen: Math.max(0, state.requiredFen + owed() - state.balanceFen),
         }),
       );
       state.episode.stepsDone.push(due.step);

@@ -30,6 +30,8 @@ export interface ClosureState {
   blockers: ClosureBlockers | null;
   owedFen: number | null;
   refundedFen: { deposit: number; promotionDeposit: number } | null;
+  /** What neither deposit covered: still owed, in the ledger's receivable under the closure's key. */
+  stillOwedFen?: number | null;
   /** Set while a step that failed for good waits for ops; absent in older runs. */
   attention?: Attention | null;
 }

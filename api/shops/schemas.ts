@@ -71,10 +71,11 @@ export const depositResponse = z.object({
   shopStatus: z.string(),
   balanceFen: z.number().int(),
   promotionBalanceFen: z.number().int(),
+  owedFen: z.number().int().describe('what the merchant owes beyond its deposits (fines above the balance, a closed shop\'s unpaid debt); a deposit top-up pays it first'),
   requirement: z
     .object({ requiredFen: z.number().int(), parts: z.unknown(), assessedForMonth: z.string().nullable(), assessedAt: z.string().nullable() })
     .nullable(),
-  shortfallFen: z.number().int(),
+  shortfallFen: z.number().int().describe('what a top-up must bring in: up to the requirement, plus what is owed'),
   restrictions: z.array(z.object({ restriction: z.string(), source: z.string(), since: z.string() })),
   openEpisode: z
     .object({ id: z.string(), startedAt: z.string(), schedule: z.unknown(), steps: z.array(z.object({ step: z.string(), at: z.string() })) })

@@ -111,10 +111,12 @@ export function createShopService({ db, temporal, taskQueue, updateWaitMs = DEFA
         shopStatus: shop.status,
         balanceFen: balances.deposit,
         promotionBalanceFen: balances.promotion_deposit,
+        // The receivable is negative while owed; shown as the positive amount owed.
+        owedFen: Math.max(0, -balances.receivable),
         requirement: account
           ? { requiredFen: account.requiredFen, parts: account.parts, assessedForMonth: account.assessedForMonth, assessedAt: iso(account.assessedAt) }
           : null,
-        shortfallFen: account ? shortfallFen(balances.deposit, account.requiredFen) : 0,
+        shortfallFen: account ? shortfallFen(balances.deposit, account.requiredFen, Math.max(0, -balances.receivable)) : 0,
         restrictions: restrictions.map((r) => ({ restriction: r.restriction, source: r.source, since: new Date(r.since).toISOString() })),
         openEpisode: open
           ? { id: open.id, startedAt: new Date(open.startedAt).toISOString(), schedule: open.schedule, steps: open.steps.map((s) => ({ step: s.step, at: new Date(s.at).toISOString() })) }

@@ -8,6 +8,7 @@ import * as violations from './006_violations';
 import * as payments from './007_payments';
 import * as auditSecurity from './008_audit_security';
 import * as identityKeys from './009_identity_keys';
+import * as receivables from './013_receivables';
 
 interface Migration {
   up(db: Knex): Promise<void>;
@@ -26,6 +27,7 @@ const MIGRATIONS: Array<readonly [string, Migration]> = [
   ['007_payments', payments],
   ['008_audit_security', auditSecurity],
   ['009_identity_keys', identityKeys],
+  ['013_receivables', receivables],
 ];
 
 export const migrationSource: Knex.MigrationSource<readonly [string, Migration]> = {
