@@ -126,4 +126,6 @@ export const withdrawPromotionExcessUpdate = defineUpdate<PromotionOutcome, [{ a
 export const requirementChangedSignal = defineSignal<[RequirementChange]>('requirementChanged');
 /** The shop-closure process tells the deposit when it starts, is cancelled, and ends. */
 export const closureSignal = defineSignal<[{ event: 'started' | 'cancelled' | 'closed'; balanceFen?: number; promotionBalanceFen?: number }]>('closure');
+/** The promotion-closure process refunded the promotion deposit: the balances after it. */
+export const promotionClosedSignal = defineSignal<[{ balanceFen: number; promotionBalanceFen: number; owedFen: number }]>('promotionClosed');
 export const depositStateQuery = defineQuery<DepositState>('state');

@@ -21,6 +21,7 @@ import {
   deductUpdate,
   reverseDeductionUpdate,
   depositStateQuery,
+  promotionClosedSignal,
   requirementChangedSignal,
   topUpUpdate,
   withdrawPromotionExcessUpdate,
@@ -191,6 +192,10 @@ export async function depositAccount(input: DepositAccountInput): Promise<{ stat
     },
     { validator: (_req: { actor: string }) => assertOpen(state.status === 'open', `shop ${shopId} is ${state.status}`) },
   );
+  setHandler(promotionClosedSignal, (balances) => {
+    state.promotionClosed = true;
+    apply(balances);
+  });
   setHandler(requirementChangedSignal, (change) => {
     state.requiredFen = change.requiredFen;
     wake();

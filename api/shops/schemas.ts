@@ -56,6 +56,7 @@ export const movementResponse = z.object({
   replayed: z.boolean(),
   balanceFen: z.number().int(),
   promotionBalanceFen: z.number().int(),
+  owedFen: z.number().int().optional().describe('what the merchant owes beyond its deposits after this movement'),
   requiredFen: z.number().int(),
 });
 
@@ -92,6 +93,20 @@ export const closureResponse = z.object({
   closedAt: z.string().nullable(),
   cancelledAt: z.string().nullable(),
   details: z.record(z.string(), z.unknown()),
+});
+
+export const promotionClosureStarted = z.object({ requestId: z.string(), workflowId: z.string(), status: z.literal('requested') });
+
+export const promotionClosureResponse = z.object({
+  requestId: z.string(),
+  shopId: z.string(),
+  status: z.enum(['switching_off', 'waiting', 'settling', 'refunding', 'closed']),
+  requestedBy: z.string(),
+  blockers: z.object({ openOrders: z.number().int(), openViolations: z.number().int(), afterSalesUntil: z.string().nullable() }).nullable(),
+  deductedFen: z.number().int().nullable().describe('what the merchant owed, taken from the promotion deposit before the refund'),
+  refundedFen: z.number().int().nullable(),
+  stillOwedFen: z.number().int().nullable().describe('what the promotion deposit could not cover: still owed'),
+  attention: z.unknown().nullable(),
 });
 
 export const promotionResponse = z.object({ done: z.literal(true), refundedFen: z.number().int(), deductedFen: z.number().int() });
