@@ -41,10 +41,10 @@ export async function down(db: Knex): Promise<void> {
   await db('ledger_accounts').where({ kind: 'receivable' }).delete();
   await db('shop_restrictions').where({ source: 'promotion-closure' }).delete();
   for (const { table, name, column, value } of WIDENED) {
-    // PostgreSQL prints the widened check as '(<before>) OR (<column> = '<value>'::text)'.
+    // PostgreSQL prints the widened check as '((<before>) OR (<column> = '<value>'::text))'.
     const added = ` OR (${column} = '${value}'::text)`;
     const current = await definitionOf(db, name);
-    if (!current.endsWith(added)) throw new Error(`013_receivables: ${name} was changed since: ${current}`);
-    await replaceCheck(db, table, name, current.slice(0, -added.length));
+    if (!current.includes(added)) throw new Error(`013_receivables: ${name} was changed since: ${current}`);
+    await replaceCheck(db, table, name, current.replace(added, ''));
   }
 }

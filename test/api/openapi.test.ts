@@ -14,6 +14,7 @@ const V1_ROUTES = [
   'GET /v1/shops/{shopId}/closure',
   'GET /v1/shops/{shopId}/deposit',
   'GET /v1/shops/{shopId}/deposit/offline-top-ups',
+  'GET /v1/shops/{shopId}/promotion/closure',
   'GET /v1/verifications/{id}',
   'GET /v1/violations/{caseId}',
   'POST /v1/merchants/{merchantId}/entity-change',

@@ -24,7 +24,7 @@ interface ShopRoute {
   body?: Record<string, unknown>;
 }
 
-/** The eight shop routes and who may call each (a merchant only on its own shop). */
+/** The nine shop routes and who may call each (a merchant only on its own shop). */
 const ROUTES: ShopRoute[] = [
   { method: 'GET', path: '/deposit', allowed: ['merchant', 'ops', 'finance', 'admin'] },
   { method: 'POST', path: '/deposit/top-ups', allowed: ['merchant', 'finance', 'ops', 'admin'], body: { paymentId: 'pay_roles-1' } },
@@ -33,8 +33,8 @@ const ROUTES: ShopRoute[] = [
   { method: 'POST', path: '/closure/cancel', allowed: ['merchant', 'ops', 'admin'], body: {} },
   { method: 'GET', path: '/closure', allowed: ['merchant', 'ops', 'finance', 'admin'] },
   { method: 'POST', path: '/promotion/closure', allowed: ['merchant', 'ops', 'admin'], body: {} },
-  { method: 'GET', path: '/promotion/closure', allowed: ['merchant', 'ops', 'finance', 'admin'] },
   { method: 'POST', path: '/promotion/excess-withdrawal', allowed: ['merchant', 'ops', 'admin'], body: {} },
+  { method: 'GET', path: '/promotion/closure', allowed: ['merchant', 'ops', 'finance', 'admin'] },
 ];
 
 const STAFF: Array<Exclude<Role, 'merchant'>> = ['ops', 'reviewer', 'finance', 'admin'];
@@ -143,6 +143,12 @@ describe('shop routes: deposits, promotion deposit and closure over HTTP', () =>
         expect({ role, status: res.status, state: res.body.status }).toEqual({ role, status: 200, state: 'cancelled' });
       }
       expect(await stack.db('shop_closures').where({ shop_id: shopId, status: 'cancelled' })).toHaveLength(3);
+
+      // Never asked to close third-party promotion: missing for every reader, never a 403.
+      for (const role of readers('/promotion/closure')) {
+        const res = await api.get(`/v1/shops/${shopId}/promotion/closure`, claimsFor(role, owner));
+        expect({ role, status: res.status }).toEqual({ role, status: 404 });
+      }
 
       // No excess above the minimum: a reasoned refusal, never a 403.
       for (const role of ROUTES[7]!.allowed) {
