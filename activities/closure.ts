@@ -1,9 +1,9 @@
 import type { Db } from '../db/connection';
-import { createLedger, deduction } from '../db/repositories/ledger';
+import { createLedger, type Entry } from '../db/repositories/ledger';
 import { payOutOnce } from './payouts';
 import { liftOwnRestrictions } from './restrictions';
 import { createDepositRepository } from '../db/repositories/deposits';
-import { closureWaitUntil } from '../domain/deposit';
+import { closureWaitUntil, collectOwed } from '../domain/deposit';
 import type { DepositPolicy } from '../domain/deposit-policy';
 import type { PlatformClient } from '../platform/types';
 import type { DepositAccountKind } from '../workflows/deposit-account.defs';
@@ -30,6 +30,14 @@ const HELD_REASON = 'no confirmed payment stands behind this balance: held until
 
 // Closure stops new business at once; its restrictions are its own, apart from the ladder's.
 const CLOSURE_RESTRICTIONS = ['stop_listing', 'stop_sales'] as const;
+
+/** What a closure's collection took from each deposit and what it left owed. */
+function owedCollected(entries: readonly Entry[], details: Record<string, unknown>) {
+  const taken = (account: DepositAccountKind) => -(entries.find((e) => e.account === account)?.amountFen ?? 0);
+  // Collections posted before owed amounts were kept apart took from the deposit only and left nothing owed.
+  const stillOwedFen = typeof details.stillOwedFen === 'number' ? details.stillOwedFen : 0;
+  return { deductedFen: taken('deposit'), fromPromotionFen: taken('promotion_deposit'), stillOwedFen };
+}
 
 export function createClosureActivities({ db, platform, policy, finalSettlement }: ClosureActivityDeps) {
   const ledger = createLedger(db);
@@ -77,16 +85,34 @@ export function createClosureActivities({ db, platform, policy, finalSettlement 
       return finalSettlement({ ...input, asOf: input.asOf ?? new Date().toISOString() });
     },
 
-    /** What the shop owes comes out of its deposit, as far as the deposit goes. */
+    /**
+     * What the shop owes before anything is refunded (docs/rules.md §2): the final
+     * statement's debt plus what was already owed (fines above the deposit), taken from the
+     * main deposit, then the promotion deposit; the rest stays owed in the ledger's
+     * receivable under the closure's key. One transaction, once per closure.
+     */
     async deductOwed(input: { closureId: string; shopId: string; owedFen: number }) {
       const key = `closure:${input.closureId}:owed`;
-      const existing = await ledger.findByKey(key);
-      if (existing) return { deductedFen: -existing.entries.find((e) => e.account === 'deposit')!.amountFen };
-      const amount = Math.min(input.owedFen, await ledger.balance(input.shopId, 'deposit'));
-      if (amount > 0) {
-        await ledger.post({ idempotencyKey: key, shopId: input.shopId, kind: 'deduction', reason: 'owed at shop closure', actor: 'system', entries: deduction('deposit', amount) });
-      }
-      return { deductedFen: amount };
+      return db.transaction(async (tx) => {
+        const existing = await ledger.findByKey(key, tx);
+        if (existing) return owedCollected(existing.entries, existing.details);
+        const balances = await ledger.balances(input.shopId, tx);
+        const alreadyOwedFen = Math.max(0, -balances.receivable);
+        const debtFen = Math.max(0, input.owedFen);
+        const c = collectOwed({ depositFen: balances.deposit, promotionFen: balances.promotion_deposit, owedFen: debtFen + alreadyOwedFen });
+        const entries: Entry[] = [
+          { account: 'deposit', amountFen: -c.fromDepositFen },
+          { account: 'promotion_deposit', amountFen: -c.fromPromotionFen },
+          // The new debt is the platform's income; the receivable moves to what is still owed.
+          { account: 'platform_income', amountFen: debtFen },
+          { account: 'receivable', amountFen: alreadyOwedFen - c.stillOwedFen },
+        ].filter((e) => e.amountFen !== 0) as Entry[];
+        const details = { closureId: input.closureId, debtFen, alreadyOwedFen, stillOwedFen: c.stillOwedFen };
+        if (entries.length > 0) {
+          await ledger.post({ idempotencyKey: key, shopId: input.shopId, kind: 'deduction', reason: 'owed at shop closure', actor: 'system', entries, details }, tx);
+        }
+        return owedCollected(entries, details);
+      });
     },
 
     /**

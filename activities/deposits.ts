@@ -2,7 +2,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { Context, log } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import type { Db } from '../db/connection';
-import { createLedger, deduction, InsufficientBalanceError, LedgerKeyConflictError, proceedsTransfer, reversal, topUp } from '../db/repositories/ledger';
+import { createLedger, deduction, deductionOwing, InsufficientBalanceError, LedgerKeyConflictError, proceedsTransfer, reversal, settlingOwed, topUp, type Entry } from '../db/repositories/ledger';
 import { payOutOnce } from './payouts';
 import { liftOwnRestrictions } from './restrictions';
 import { createDepositRepository } from '../db/repositories/deposits';
@@ -48,10 +48,13 @@ export function createDepositActivities({ db, platform, policy, temporal }: Depo
   const deposits = createDepositRepository(db);
   const payments = createPaymentRepository(db);
 
+  // owedFen: what the merchant owes beyond its deposits (the receivable, negated).
   const balances = async (shopId: string) => {
     const all = await ledger.balances(shopId);
-    return { balanceFen: all.deposit, promotionBalanceFen: all.promotion_deposit };
+    return { balanceFen: all.deposit, promotionBalanceFen: all.promotion_deposit, owedFen: Math.max(0, -all.receivable) };
   };
+  /** Read inside the movement's transaction, so what is owed is settled against what it is then. */
+  const owedIn = async (tx: Db, shopId: string) => Math.max(0, -(await ledger.balance(shopId, 'receivable', tx)));
 
   /**
    * A payment as its source reports it: the platform's payment API, or an offline transfer
@@ -79,6 +82,24 @@ export function createDepositActivities({ db, platform, policy, temporal }: Depo
     return requiredDeposit(policy, { shopType, specialCategories: open, lastMonthGmvFen: sales.gmvFen });
   };
 
+
+  /**
+   * The mirror of a deduction. What the deduction left owed and the merchant has paid since
+   * comes back to the deposit, not as a credit on the receivable (which never goes above zero).
+   */
+  const reversalOf = async (original: Entry[], shopId: string): Promise<Entry[]> => {
+    const mirrored = reversal(original.map((e) => ({ account: e.account, amountFen: e.amountFen })));
+    const owedBack = mirrored.find((e) => e.account === 'receivable');
+    if (!owedBack) return mirrored;
+    const stillOwed = -(await ledger.balance(shopId, 'receivable'));
+    const cancelled = Math.min(owedBack.amountFen, stillOwed);
+    const toDeposit = owedBack.amountFen - cancelled;
+    const rest = mirrored.filter((e) => e !== owedBack);
+    const deposit = rest.find((e) => e.account === 'deposit');
+    const others = rest.filter((e) => e !== deposit);
+    const depositFen = (deposit?.amountFen ?? 0) + toDeposit;
+    return [...others, ...(depositFen !== 0 ? [{ account: 'deposit' as const, amountFen: depositFen }] : []), ...(cancelled !== 0 ? [{ account: 'receivable' as const, amountFen: cancelled }] : [])];
+  };
 
   return {
     async openDepositAccount(input: { shopId: string; merchantId: string; shopType: EntityType; asOf: string }) {
@@ -110,6 +131,23 @@ export function createDepositActivities({ db, platform, policy, temporal }: Depo
     },
 
     /**
+     * A fine (or any deduction the caller marks as owed in full): the deposit pays what it
+     * holds and the rest is owed, never dropped. Keyed like a deduction, so a reversal finds it.
+     */
+    async deductOwing(input: { shopId: string; account: DepositAccountKind; amountFen: number; idempotencyKey: string; reason: string; actor: string }) {
+      const posted = await refusalsAreFinal(() =>
+        db.transaction(async (tx) => {
+          const earlier = await ledger.findByKey(input.idempotencyKey, tx);
+          if (earlier) return { transactionId: earlier.transactionId, replayed: true };
+          const held = await ledger.balance(input.shopId, input.account, tx);
+          const entries = deductionOwing(input.account, input.amountFen, held);
+          return ledger.post({ idempotencyKey: input.idempotencyKey, shopId: input.shopId, kind: 'deduction', reason: input.reason, actor: input.actor, entries }, tx);
+        }),
+      );
+      return { transactionId: posted.transactionId, replayed: posted.replayed, ...(await balances(input.shopId)) };
+    },
+
+    /**
      * Credits a confirmed payment to its shop's deposit, for the confirmed amount, once per
      * payment id (the ledger's key and the payments table's primary key). A pending payment
      * is refused for now (retry later), a failed, unknown or mismatched one for good.
@@ -120,15 +158,20 @@ export function createDepositActivities({ db, platform, policy, temporal }: Depo
       if (!decision.credit) throw ApplicationFailure.nonRetryable(decision.message, ErrorType[decision.refusal]);
       const posted = await refusalsAreFinal(() =>
         db.transaction(async (tx) => {
+          const key = `topup:${input.shopId}:${input.paymentId}`;
+          // Credited before: answer with that credit (what it settled then may differ from now).
+          const earlier = await ledger.findByKey(key, tx);
+          if (earlier) return { transactionId: earlier.transactionId, replayed: true };
           const result = await ledger.post(
             {
-              idempotencyKey: `topup:${input.shopId}:${input.paymentId}`,
+              idempotencyKey: key,
               shopId: input.shopId,
               kind: 'top_up',
               reason: `top-up (payment ${input.paymentId})`,
               actor: input.actor,
               details: { paymentId: input.paymentId },
-              entries: topUp(decision.account, decision.amountFen),
+              // A deposit top-up pays what is owed first (docs/rules.md §2).
+              entries: settlingOwed(topUp(decision.account, decision.amountFen), await owedIn(tx, input.shopId)),
             },
             tx,
           );
@@ -146,15 +189,12 @@ export function createDepositActivities({ db, platform, policy, temporal }: Depo
     async reverseDeduction(input: { shopId: string; deductionReference: string; reason: string; actor: string }) {
       const original = await ledger.findByKey(`deduction:${input.shopId}:${input.deductionReference}`);
       if (!original) throw ApplicationFailure.nonRetryable(`no deduction ${input.deductionReference} on shop ${input.shopId}`, ErrorType.RecordNotFound);
+      const key = `reversal:${input.shopId}:${input.deductionReference}`;
+      const earlier = await ledger.findByKey(key);
+      if (earlier) return { transactionId: earlier.transactionId, replayed: true, ...(await balances(input.shopId)) };
+      const entries = await reversalOf(original.entries, input.shopId);
       const posted = await refusalsAreFinal(() =>
-        ledger.post({
-          idempotencyKey: `reversal:${input.shopId}:${input.deductionReference}`,
-          shopId: input.shopId,
-          kind: 'reversal',
-          reason: input.reason,
-          actor: input.actor,
-          entries: reversal(original.entries.map((e) => ({ account: e.account, amountFen: e.amountFen }))),
-        }),
+        ledger.post({ idempotencyKey: key, shopId: input.shopId, kind: 'reversal', reason: input.reason, actor: input.actor, entries }),
       );
       return { transactionId: posted.transactionId, replayed: posted.replayed, ...(await balances(input.shopId)) };
     },
@@ -198,22 +238,30 @@ export function createDepositActivities({ db, platform, policy, temporal }: Depo
       const skipped = await db.transaction(async (tx) => {
         const balanceFen = await ledger.lockedBalance(shopId, 'deposit', tx);
         const inTx = createDepositRepository(tx);
+        // An earlier attempt of this step moved the proceeds and recorded it (its answer was lost
+        // after the commit): done. Asking the platform again under the same key with the
+        // shortfall as it is now would be a different request, which the platform refuses.
+        if (step === 'transfer_proceeds' && (await ledger.findByKey(key, tx))) return null;
         if (!(await inTx.isEpisodeOpen(episodeId))) return 'episode_ended';
-        const shortfall = requiredFen - balanceFen;
+        // What is owed (a fine above the deposit) counts as missing too.
+        const shortfall = requiredFen + (await owedIn(tx, shopId)) - balanceFen;
         if (shortfall <= 0) return 'balance_restored';
         if (step === 'transfer_proceeds') {
           // Only what is still missing: a top-up may have covered part of it since the schedule.
           const { transferredFen } = await platform.transferProceeds(shopId, { maxAmountFen: shortfall, purpose: 'deposit top-up' }, key);
           if (transferredFen > 0) {
             // Recorded as a payment from the shop's sales proceeds, so a refund can send it back there.
-            const posted = await ledger.post(
-              { idempotencyKey: key, shopId, kind: 'proceeds_transfer', reason: 'shortfall: sales proceeds to deposit', actor: 'system', entries: proceedsTransfer(transferredFen) },
-              tx,
-            );
-            await payments.recordCredit(
-              { paymentId: `proceeds:${key}`, shopId, account: 'deposit', source: 'sales_proceeds', payerAccount: `sales-proceeds:${shopId}`, amountFen: transferredFen, ledgerTransactionId: posted.transactionId },
-              tx,
-            );
+            if (!(await ledger.findByKey(key, tx))) {
+              const entries = settlingOwed(proceedsTransfer(transferredFen), await owedIn(tx, shopId));
+              const posted = await ledger.post(
+                { idempotencyKey: key, shopId, kind: 'proceeds_transfer', reason: 'shortfall: sales proceeds to deposit', actor: 'system', entries },
+                tx,
+              );
+              await payments.recordCredit(
+                { paymentId: `proceeds:${key}`, shopId, account: 'deposit', source: 'sales_proceeds', payerAccount: `sales-proceeds:${shopId}`, amountFen: transferredFen, ledgerTransactionId: posted.transactionId },
+                tx,
+              );
+            }
           }
           details.transferredFen = transferredFen;
         } else {

@@ -59,15 +59,14 @@ export function createViolationActivities({ db, platform, calendar, policy, temp
   async function fine(c: ViolationCase): Promise<number> {
     const reference = FINE_REFERENCE(c.id);
     const earlier = await ledger.findByKey(`deduction:${c.shopId}:${reference}`);
-    if (earlier) return -earlier.entries.find((e) => e.account === 'deposit')!.amountFen;
-    // A fine takes what the deposit holds, up to the fine; the ladder then asks for the rest.
-    const amount = Math.min(c.penalty!.fineFen, await ledger.balance(c.shopId, 'deposit'));
-    if (amount <= 0) return 0;
+    if (earlier) return earlier.entries.find((e) => e.account === 'platform_income')!.amountFen;
+    // The whole fine: the deposit pays what it holds, the rest is owed and the ladder asks for it.
+    const amount = c.penalty!.fineFen;
     try {
       await client()
         .workflow.getHandle(depositWorkflowId(c.shopId))
         .executeUpdate(deductUpdate, {
-          args: [{ account: 'deposit', amountFen: amount, reason: `fine: violation ${c.id} (${c.level})`, reference, actor: `violation:${c.id}` }],
+          args: [{ account: 'deposit', amountFen: amount, reason: `fine: violation ${c.id} (${c.level})`, reference, actor: `violation:${c.id}`, owing: true }],
         });
     } catch (err) {
       // A shop closed meanwhile has no deposit left to fine (its refund went out); any other

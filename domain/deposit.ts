@@ -125,15 +125,38 @@ export function restrictionsAfter(stepsDone: LadderStep[]): Restriction[] {
 }
 
 /**
- * What a top-up must bring in to end the episode. The balance may be negative when
- * deductions for violations exceeded it.
+ * What a top-up must bring in to end the episode: up to the requirement, plus whatever the
+ * merchant still owes (a top-up pays that first, docs/rules.md §2). The balance may be
+ * negative in histories from before owed amounts were kept apart.
  */
-export function shortfallFen(balanceFen: number, requiredFen: number): number {
+export function shortfallFen(balanceFen: number, requiredFen: number, owedFen = 0): number {
   requireFen('balanceFen', balanceFen, { allowNegative: true });
   requireFen('requiredFen', requiredFen);
-  const shortfall = Math.max(0, requiredFen - balanceFen);
+  requireFen('owedFen', owedFen);
+  const shortfall = Math.max(0, requiredFen + owedFen - balanceFen);
   requireFen('shortfall', shortfall);
   return shortfall;
+}
+
+export interface OwedCollection {
+  fromDepositFen: number;
+  fromPromotionFen: number;
+  /** What neither deposit covers: it stays owed (the ledger's receivable). */
+  stillOwedFen: number;
+}
+
+/**
+ * What a closing shop owes (a new debt plus what was already owed) is taken from the main
+ * deposit first, then from the promotion deposit; what neither covers stays owed
+ * (docs/rules.md §2). Nothing is ever dropped: taken + still owed = the whole debt.
+ */
+export function collectOwed(input: { depositFen: number; promotionFen: number; owedFen: number }): OwedCollection {
+  requireFen('depositFen', input.depositFen, { allowNegative: true });
+  requireFen('promotionFen', input.promotionFen, { allowNegative: true });
+  requireFen('owedFen', input.owedFen);
+  const fromDepositFen = Math.min(input.owedFen, Math.max(0, input.depositFen));
+  const fromPromotionFen = Math.min(input.owedFen - fromDepositFen, Math.max(0, input.promotionFen));
+  return { fromDepositFen, fromPromotionFen, stillOwedFen: input.owedFen - fromDepositFen - fromPromotionFen };
 }
 
 export interface PromotionWithdrawalInput {

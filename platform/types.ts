@@ -22,9 +22,17 @@ export interface NotificationAccepted {
  * The shop functions the platform can switch off. The first four are the deposit ladder's
  * (docs/rules.md §2); `disable_api` closes the shop's open-API permission (a qualification
  * mismatch) and `bar_big_promotions` keeps the shop out of big promotions, 大促 (a price
- * violation): both are penalties of the violations process.
+ * violation): both are penalties of the violations process. `disable_third_party_promotion`
+ * switches off selling other platforms' products (the merchant closed third-party promotion).
  */
-export type Restriction = 'close_cart' | 'stop_listing' | 'stop_sales' | 'restrict_withdrawals' | 'disable_api' | 'bar_big_promotions';
+export type Restriction =
+  | 'close_cart'
+  | 'stop_listing'
+  | 'stop_sales'
+  | 'restrict_withdrawals'
+  | 'disable_api'
+  | 'bar_big_promotions'
+  | 'disable_third_party_promotion';
 
 export interface RestrictionsChange {
   /** `apply` adds to the restrictions in force, `lift` removes; either way they form a set. */

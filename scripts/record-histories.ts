@@ -25,7 +25,8 @@ import { paymentIdOf } from '../test/support/payments';
 import { startStack, type Stack } from '../test/support/stack';
 import { decideUpdate, verificationStateQuery, type VerificationState } from '../workflows/verification.defs';
 import { resolveAttentionUpdate } from '../workflows/attention.defs';
-import { depositWorkflowId } from '../workflows/deposit-account.defs';
+import { deductUpdate, depositWorkflowId } from '../workflows/deposit-account.defs';
+import { promotionClosureWorkflowId } from '../workflows/promotion-closure.defs';
 import { closureStateQuery, closureWorkflowId } from '../workflows/shop-closure.defs';
 import { createShopService } from '../api/shops/service';
 import { depositState, finance, merchantOf, openShop, ops, platformShop, reviewer } from '../test/support/shops';
@@ -256,6 +257,25 @@ const entityChangeScenarios: Record<string, Scenario> = {
 };
 Object.assign(scenarios, entityChangeScenarios);
 
+const promotionClosureScenarios: Record<string, Scenario> = {
+  /** A fine above the deposit is owed; closing third-party promotion takes it, then refunds the rest. */
+  async 'promotion-closure'(stack, merchantId) {
+    const { shopId } = await openShop(stack, merchantId);
+    const shops = createShopService({ db: stack.db, temporal: stack.env.client, taskQueue: stack.config.TEMPORAL_TASK_QUEUE });
+    const me = merchantOf(merchantId);
+    await shops.topUp(shopId, { paymentId: await paymentIdOf(stack, { shopId, account: 'deposit', amountFen: 50_000 }) }, me);
+    await shops.topUp(shopId, { paymentId: await paymentIdOf(stack, { shopId, account: 'promotion_deposit', amountFen: 300_000 }) }, me);
+    await depositState(stack, shopId, (s) => s.funded);
+    await stack.env.client.workflow
+      .getHandle(depositWorkflowId(shopId))
+      .executeUpdate(deductUpdate, { args: [{ account: 'deposit', amountFen: 200_000, reason: 'fine (recorded scenario)', reference: 'replay-fine', actor: 'ops:olga', owing: true }] });
+    await shops.closePromotion(shopId, me);
+    await eventually(() => shops.promotionClosure(shopId, me), (s) => s.status === 'closed', 30_000);
+    return { 'promotion-closure-owed-refunded': promotionClosureWorkflowId(shopId) };
+  },
+};
+Object.assign(scenarios, promotionClosureScenarios);
+
 async function bundleWorkflows(): Promise<string> {
   const quiet = () => undefined;
   const { code } = await bundleWorkflowCode({
@@ -276,6 +296,7 @@ const FILES_OF: Record<string, string[]> = {
   'settlement-and-import': ['order-import-drained', 'monthly-settlement-paid', 'monthly-settlement-rerun'],
   'violation-cases': ['violation-case-appeal-upheld', 'violation-case-appeal-rejected-expired', 'violation-case-ban'],
   'entity-changes': ['entity-change-approved', 'entity-change-rejected'],
+  'promotion-closure': ['promotion-closure-owed-refunded'],
 };
 
 const force = process.argv.includes('--force');

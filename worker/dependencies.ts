@@ -7,6 +7,7 @@ import type { Client } from '@temporalio/client';
 import { createVerificationActivities } from '../activities/verification';
 import { createDepositActivities } from '../activities/deposits';
 import { createClosureActivities } from '../activities/closure';
+import { createPromotionClosureActivities } from '../activities/promotion-closure';
 import { createFinalSettlement, createSettlementActivities } from '../activities/settlement';
 import { createOrderImportActivities } from '../activities/order-import';
 import { createViolationActivities } from '../activities/violations';
@@ -137,6 +138,7 @@ export function createActivities(deps: ActivityDeps) {
   const orderImport = createOrderImportActivities({ db: deps.db, platform: deps.platform });
   const violations = createViolationActivities({ db: deps.db, platform: deps.platform, calendar: deps.calendar, policy: DEFAULT_VIOLATION_POLICY, temporal: deps.temporal });
   const entityChange = createEntityChangeActivities({ db: deps.db, platform: deps.platform, policy: deps.depositPolicy });
-  mergeActivityGroups(verification, deposits, closure, settlement, orderImport, violations, entityChange);
-  return withPermanentDatabaseFailures({ ...verification, ...deposits, ...closure, ...settlement, ...orderImport, ...violations, ...entityChange });
+  const promotionClosure = createPromotionClosureActivities({ db: deps.db, platform: deps.platform, policy: deps.depositPolicy });
+  mergeActivityGroups(verification, deposits, closure, settlement, orderImport, violations, entityChange, promotionClosure);
+  return withPermanentDatabaseFailures({ ...verification, ...deposits, ...closure, ...settlement, ...orderImport, ...violations, ...entityChange, ...promotionClosure });
 }

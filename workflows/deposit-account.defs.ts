@@ -32,6 +32,8 @@ export interface DepositCarriedState {
    */
   funded: boolean;
   promotionClosed: boolean;
+  /** What the merchant owes beyond its deposits (fines above the balance); absent in older runs. */
+  owedFen?: number;
 }
 
 export interface DepositAccountInput {
@@ -74,6 +76,11 @@ export interface DeductionRequest {
   /** The caller's reference for this deduction: a repeat with it is recorded once. */
   reference: string;
   actor: string;
+  /**
+   * Owed in full (a fine): the deposit pays what it holds and the rest is owed, where a
+   * plain deduction above the balance is refused.
+   */
+  owing?: boolean;
 }
 
 /** Takes back an earlier deduction (a fine annulled on appeal): the same entries, reversed. */
@@ -90,6 +97,8 @@ export interface MovementResult {
   balanceFen: number;
   promotionBalanceFen: number;
   requiredFen: number;
+  /** What the merchant owes beyond its deposits; absent in answers from older runs. */
+  owedFen?: number;
 }
 
 export type PromotionOutcome =
@@ -117,4 +126,6 @@ export const withdrawPromotionExcessUpdate = defineUpdate<PromotionOutcome, [{ a
 export const requirementChangedSignal = defineSignal<[RequirementChange]>('requirementChanged');
 /** The shop-closure process tells the deposit when it starts, is cancelled, and ends. */
 export const closureSignal = defineSignal<[{ event: 'started' | 'cancelled' | 'closed'; balanceFen?: number; promotionBalanceFen?: number }]>('closure');
+/** The promotion-closure process refunded the promotion deposit: the balances after it. */
+export const promotionClosedSignal = defineSignal<[{ balanceFen: number; promotionBalanceFen: number; owedFen: number }]>('promotionClosed');
 export const depositStateQuery = defineQuery<DepositState>('state');

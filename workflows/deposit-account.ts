@@ -21,6 +21,7 @@ import {
   deductUpdate,
   reverseDeductionUpdate,
   depositStateQuery,
+  promotionClosedSignal,
   requirementChangedSignal,
   topUpUpdate,
   withdrawPromotionExcessUpdate,
@@ -51,6 +52,8 @@ const ladder = proxyActivities<DepositActivities>({
 // From this change on a top-up credits only a payment confirmed by its source; histories
 // from before it posted the amount the caller claimed, and replay that way.
 const CONFIRMED_PAYMENTS_ONLY = 'confirmed-payments-only';
+// From this change on a fine above the balance is owed in full (the ledger's receivable).
+const OWED_FINES = 'owed-fines';
 
 // From this change a closure pauses the shortfall episode instead of ending it: the ladder's
 // restrictions stay in force (withdrawals stay restricted while the deposit is short) and a
@@ -84,6 +87,7 @@ export async function depositAccount(input: DepositAccountInput): Promise<{ stat
     status: 'open',
     funded: false,
     promotionClosed: false,
+    owedFen: 0,
   };
   let dirty = false;
   // Counts the movements the handlers applied: a step that saw it change read older balances.
@@ -92,12 +96,15 @@ export async function depositAccount(input: DepositAccountInput): Promise<{ stat
   const wake = () => {
     dirty = true;
   };
-  const apply = (r: Pick<MovementResult, 'balanceFen' | 'promotionBalanceFen'>) => {
+  const apply = (r: Pick<MovementResult, 'balanceFen' | 'promotionBalanceFen' | 'owedFen'>) => {
     state.balanceFen = r.balanceFen;
     state.promotionBalanceFen = r.promotionBalanceFen;
     movements += 1;
+    state.owedFen = r.owedFen ?? 0;
     wake();
   };
+  // The deposit is whole only when it covers the requirement and nothing is owed.
+  const owed = () => state.owedFen ?? 0;
   const snapshot = (): DepositState => ({
     ...state,
     shopId,
@@ -150,6 +157,12 @@ export async function depositAccount(input: DepositAccountInput): Promise<{ stat
   setHandler(
     deductUpdate,
     async (req) => {
+      if (req.owing && patched(OWED_FINES)) {
+        const { account, amountFen, reason, actor } = req;
+        const owing = await ledger.deductOwing({ shopId, account, amountFen, idempotencyKey: `deduction:${shopId}:${req.reference}`, reason, actor });
+        apply(owing);
+        return { ...owing, requiredFen: state.requiredFen };
+      }
       const result = await ledger.postMovement({
         shopId,
         kind: 'deduction',
@@ -192,6 +205,10 @@ export async function depositAccount(input: DepositAccountInput): Promise<{ stat
     },
     { validator: (_req: { actor: string }) => assertOpen(state.status === 'open', `shop ${shopId} is ${state.status}`) },
   );
+  setHandler(promotionClosedSignal, (balances) => {
+    state.promotionClosed = true;
+    apply(balances);
+  });
   setHandler(requirementChangedSignal, (change) => {
     state.requiredFen = change.requiredFen;
     wake();
@@ -220,7 +237,7 @@ export async function depositAccount(input: DepositAccountInput): Promise<{ stat
 
   for (;;) {
     dirty = false;
-    const short = state.balanceFen < state.requiredFen;
+    const short = state.balanceFen - owed() < state.requiredFen;
     if (!short) state.funded = true;
     // A closing shop that is still short keeps its episode (and its restrictions), paused.
     const paused = state.episode !== null && short && state.status === 'closing' && patched(LADDER_PAUSES_FOR_CLOSURE);
@@ -258,7 +275,7 @@ export async function depositAccount(input: DepositAccountInput): Promise<{ stat
           merchantId,
           episodeId,
           step: due.step,
-          shortfallFen: Math.max(0, state.requiredFen - state.balanceFen),
+          shortfallFen: Math.max(0, state.requiredFen + owed() - state.balanceFen),
           requiredFen: state.requiredFen,
         }),
       );

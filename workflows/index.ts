@@ -7,3 +7,4 @@ export { monthlySettlement } from './settlement';
 export { orderImport } from './order-import';
 export { violationCase } from './violation-case';
 export { entityChange } from './entity-change';
+export { promotionClosure } from './promotion-closure';

@@ -54,6 +54,8 @@ export interface ClosureState {
   owedFen: number | null;
   /** `heldFen`: what stayed in each deposit because no payment stands behind it; absent in older runs. */
   refundedFen: { deposit: number; promotionDeposit: number; heldFen?: { deposit: number; promotionDeposit: number } } | null;
+  /** What neither deposit covered: still owed, in the ledger's receivable under the closure's key. */
+  stillOwedFen?: number | null;
   /** Set while a step that failed for good waits for ops; absent in older runs. */
   attention?: Attention | null;
 }

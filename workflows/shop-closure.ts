@@ -29,6 +29,9 @@ const activities = proxyActivities<ClosureActivities>({
 });
 
 const CLOSURE_REPORTS_HELD = 'closure-reports-held-balance';
+// From this change on a closure collects what is owed (a fine above the deposit) even when
+// its final statement owes nothing; histories from before it collected a debt only.
+const OWED_COLLECTED_ALWAYS = 'owed-collected-always';
 
 // With nothing to wait for but open orders, look again daily: orders finish on their own.
 const RECHECK_MS = 24 * 60 * 60 * 1000;
@@ -125,7 +128,11 @@ export async function shopClosure(input: ClosureInput): Promise<ClosureState> {
   // As of the workflow's time: the statement's period must not depend on when the activity runs.
   const { owedFen } = await act.finalSettlement({ closureId, shopId, merchantId, asOf: new Date().toISOString() });
   state.owedFen = owedFen;
-  if (owedFen > 0) await act.deductOwed({ closureId, shopId, owedFen });
+  if (owedFen > 0 || patched(OWED_COLLECTED_ALWAYS)) {
+    const collected = await act.deductOwed({ closureId, shopId, owedFen });
+    // Absent from answers of older runs; what stays owed is in the ledger's receivable either way.
+    state.stillOwedFen = collected?.stillOwedFen ?? 0;
+  }
 
   // From here on the money leaves: no cancellation, and each refund carries its own key.
   await setStatus('refunding');

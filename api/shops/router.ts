@@ -5,7 +5,19 @@ import { requireRole, type Principal } from '../auth';
 import { describeRoute, errorResponses, json, updateResponses } from '../openapi';
 import { parse } from '../validate';
 import type { ShopService } from './service';
-import { closureResponse, deductionBody, depositResponse, emptyBody, movementResponse, promotionResponse, shopIdParams, topUpBody, topUpResponse } from './schemas';
+import {
+  closureResponse,
+  deductionBody,
+  depositResponse,
+  emptyBody,
+  movementResponse,
+  promotionClosureResponse,
+  promotionClosureStarted,
+  promotionResponse,
+  shopIdParams,
+  topUpBody,
+  topUpResponse,
+} from './schemas';
 
 export interface ShopRouterDeps {
   service: ShopService;
@@ -81,8 +93,10 @@ export function createShopRouter({ service, registry, limitMutations }: ShopRout
     ['merchant', 'ops', 'admin'], emptyBody, closureState, 200, 'shop.closure.cancel', (shopId, _b, p) => service.cancelClosure(shopId, p));
   get('/closure', 'The latest closure of the shop and where it stands (merchant for itself, ops, finance, admin)',
     ['merchant', 'ops', 'finance', 'admin'], closureResponse, (shopId, p) => service.closure(shopId, p));
-  post('/promotion/closure', 'Close third-party promotion: refunds the promotion deposit when the exit rules are met, else 409 with the reasons',
-    ['merchant', 'ops', 'admin'], emptyBody, promotionResponse, 200, 'promotion.close', (shopId, _b, p) => service.closePromotion(shopId, p));
+  post('/promotion/closure', 'Close third-party promotion (202): the function goes off on the platform at once; the promotion deposit, less what is owed, is refunded once no order is open, every after-sales window has passed and no violation case is undecided. 409 when the shop is not open or promotion is already closing or closed',
+    ['merchant', 'ops', 'admin'], emptyBody, promotionClosureStarted, 202, 'promotion.close', (shopId, _b, p) => service.closePromotion(shopId, p));
+  get('/promotion/closure', 'Where the closing of third-party promotion stands: status, what holds the refund back, deducted, refunded, still owed (merchant for itself, ops, finance, admin)',
+    ['merchant', 'ops', 'finance', 'admin'], promotionClosureResponse, (shopId, p) => service.promotionClosure(shopId, p));
   post('/promotion/excess-withdrawal', 'Withdraw promotion deposit above the minimum when both conditions hold, else 409 with the reasons',
     ['merchant', 'ops', 'admin'], emptyBody, promotionResponse, 200, 'promotion.withdraw_excess', (shopId, _b, p) => service.withdrawPromotionExcess(shopId, p));
 

@@ -51,6 +51,7 @@ export const movementResponse = z.object({
   replayed: z.boolean(),
   balanceFen: z.number().int(),
   promotionBalanceFen: z.number().int(),
+  owedFen: z.number().int().optional().describe('what the merchant owes beyond its deposits after this movement'),
   requiredFen: z.number().int(),
 });
 
@@ -66,10 +67,11 @@ export const depositResponse = z.object({
   shopStatus: z.string(),
   balanceFen: z.number().int(),
   promotionBalanceFen: z.number().int(),
+  owedFen: z.number().int().describe('what the merchant owes beyond its deposits (fines above the balance, a closed shop\'s unpaid debt); a deposit top-up pays it first'),
   requirement: z
     .object({ requiredFen: z.number().int(), parts: z.unknown(), assessedForMonth: z.string().nullable(), assessedAt: z.string().nullable() })
     .nullable(),
-  shortfallFen: z.number().int(),
+  shortfallFen: z.number().int().describe('what a top-up must bring in: up to the requirement, plus what is owed'),
   restrictions: z.array(z.object({ restriction: z.string(), source: z.string(), since: z.string() })),
   openEpisode: z
     .object({ id: z.string(), startedAt: z.string(), schedule: z.unknown(), steps: z.array(z.object({ step: z.string(), at: z.string() })) })
@@ -86,6 +88,20 @@ export const closureResponse = z.object({
   closedAt: z.string().nullable(),
   cancelledAt: z.string().nullable(),
   details: z.record(z.string(), z.unknown()),
+});
+
+export const promotionClosureStarted = z.object({ requestId: z.string(), workflowId: z.string(), status: z.literal('requested') });
+
+export const promotionClosureResponse = z.object({
+  requestId: z.string(),
+  shopId: z.string(),
+  status: z.enum(['switching_off', 'waiting', 'settling', 'refunding', 'closed']),
+  requestedBy: z.string(),
+  blockers: z.object({ openOrders: z.number().int(), openViolations: z.number().int(), afterSalesUntil: z.string().nullable() }).nullable(),
+  deductedFen: z.number().int().nullable().describe('what the merchant owed, taken from the promotion deposit before the refund'),
+  refundedFen: z.number().int().nullable(),
+  stillOwedFen: z.number().int().nullable().describe('what the promotion deposit could not cover: still owed'),
+  attention: z.unknown().nullable(),
 });
 
 export const promotionResponse = z.object({ done: z.literal(true), refundedFen: z.number().int(), deductedFen: z.number().int() });

@@ -6,7 +6,6 @@ import { createLedger } from '../../db/repositories/ledger';
 import { ClosureConflictError, createDepositRepository, type ShopClosure } from '../../db/repositories/deposits';
 import { shortfallFen } from '../../domain/deposit';
 import {
-  closePromotionUpdate,
   deductUpdate,
   depositStateQuery,
   depositWorkflowId,
@@ -14,6 +13,12 @@ import {
   withdrawPromotionExcessUpdate,
   type PromotionOutcome,
 } from '../../workflows/deposit-account.defs';
+import {
+  PROMOTION_CLOSURE_PROCESS,
+  PROMOTION_CLOSURE_WORKFLOW_TYPE,
+  promotionClosureStateQuery,
+  promotionClosureWorkflowId,
+} from '../../workflows/promotion-closure.defs';
 import { cancelClosureUpdate, CLOSURE_PROCESS, CLOSURE_WORKFLOW_TYPE, closureStateQuery, closureWorkflowId } from '../../workflows/shop-closure.defs';
 import { MERCHANT_ID, PROCESS_TYPE, STATUS } from '../../workflows/search-attributes';
 import { mayActFor, type Principal } from '../auth';
@@ -111,10 +116,12 @@ export function createShopService({ db, temporal, taskQueue, updateWaitMs = DEFA
         shopStatus: shop.status,
         balanceFen: balances.deposit,
         promotionBalanceFen: balances.promotion_deposit,
+        // The receivable is negative while owed; shown as the positive amount owed.
+        owedFen: Math.max(0, -balances.receivable),
         requirement: account
           ? { requiredFen: account.requiredFen, parts: account.parts, assessedForMonth: account.assessedForMonth, assessedAt: iso(account.assessedAt) }
           : null,
-        shortfallFen: account ? shortfallFen(balances.deposit, account.requiredFen) : 0,
+        shortfallFen: account ? shortfallFen(balances.deposit, account.requiredFen, Math.max(0, -balances.receivable)) : 0,
         restrictions: restrictions.map((r) => ({ restriction: r.restriction, source: r.source, since: new Date(r.since).toISOString() })),
         openEpisode: open
           ? { id: open.id, startedAt: new Date(open.startedAt).toISOString(), schedule: open.schedule, steps: open.steps.map((s) => ({ step: s.step, at: new Date(s.at).toISOString() })) }
@@ -145,8 +152,48 @@ export function createShopService({ db, temporal, taskQueue, updateWaitMs = DEFA
       );
     },
 
-    closePromotion: (shopId: string, principal: Principal) =>
-      promotion(shopId, principal, () => onDeposit(shopId, closePromotionUpdate, [{ actor: actorOf(principal) }], 'the promotion closure')),
+    /**
+     * Closing third-party promotion is a process: the function goes off at once, the refund
+     * waits for the shop-exit conditions. Answered as soon as it started (202); its state is
+     * read at GET …/promotion/closure. One per shop: asked again, it is a 409.
+     */
+    async closePromotion(shopId: string, principal: Principal) {
+      const shop = await loadShop(shopId, principal);
+      if (shop.status !== 'open') throw conflict(`shop ${shopId} is ${shop.status}: its closure refunds the promotion deposit`);
+      const deposit = await depositHandle(shopId).query(depositStateQuery).catch(() => undefined);
+      if (deposit?.promotionClosed) throw conflict(`third-party promotion of shop ${shopId} is already closed`);
+      const requestId = `pc_${randomBytes(12).toString('hex')}`;
+      const workflowId = promotionClosureWorkflowId(shopId);
+      try {
+        await temporal.workflow.start(PROMOTION_CLOSURE_WORKFLOW_TYPE, {
+          workflowId,
+          taskQueue,
+          args: [{ requestId, shopId, merchantId: shop.merchant_id, requestedBy: actorOf(principal) }],
+          workflowIdConflictPolicy: 'FAIL',
+          // Closed stays closed; only a process that failed may be asked for again.
+          workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
+          typedSearchAttributes: [
+            { key: MERCHANT_ID, value: shop.merchant_id },
+            { key: PROCESS_TYPE, value: PROMOTION_CLOSURE_PROCESS },
+            { key: STATUS, value: 'switching_off' },
+          ],
+        });
+      } catch (err) {
+        if (err instanceof WorkflowExecutionAlreadyStartedError) throw conflict(`third-party promotion of shop ${shopId} is already closing or closed`);
+        throw err;
+      }
+      return { requestId, workflowId, status: 'requested' as const };
+    },
+
+    async promotionClosure(shopId: string, principal: Principal) {
+      await loadShop(shopId, principal);
+      const state = await temporal.workflow.getHandle(promotionClosureWorkflowId(shopId)).query(promotionClosureStateQuery).catch((err: unknown) => {
+        if (err instanceof WorkflowNotFoundError) return undefined;
+        throw err;
+      });
+      if (!state) throw notFound(`shop ${shopId} has never asked to close third-party promotion`);
+      return state;
+    },
 
     withdrawPromotionExcess: (shopId: string, principal: Principal) =>
       promotion(shopId, principal, () => onDeposit(shopId, withdrawPromotionExcessUpdate, [{ actor: actorOf(principal) }], 'the excess withdrawal')),

@@ -8,6 +8,7 @@ import * as violations from './006_violations';
 import * as payments from './007_payments';
 import * as auditSecurity from './008_audit_security';
 import * as identityKeys from './009_identity_keys';
+import * as receivables from './013_receivables';
 import * as forfeitureRestore from './015_forfeiture_restore';
 import * as violationReferences from './016_violation_references';
 import * as calendarYears from './017_calendar_years';
@@ -29,6 +30,7 @@ const MIGRATIONS: Array<readonly [string, Migration]> = [
   ['007_payments', payments],
   ['008_audit_security', auditSecurity],
   ['009_identity_keys', identityKeys],
+  ['013_receivables', receivables],
   ['015_forfeiture_restore', forfeitureRestore],
   ['016_violation_references', violationReferences],
   ['017_calendar_years', calendarYears],

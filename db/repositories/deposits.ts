@@ -9,7 +9,7 @@ import type { Knex } from 'knex';
 
 export type DepositAccountStatus = 'open' | 'closed';
 /** Who holds a restriction: the deposit ladder, a closure, or one violation case (`violation:<caseId>:<part>`). */
-export type RestrictionSource = 'deposit' | 'closure' | `violation:${string}`;
+export type RestrictionSource = 'deposit' | 'closure' | 'promotion-closure' | `violation:${string}`;
 export type CategoryStatus = 'open' | 'closed';
 
 export interface DepositAccount {

@@ -9,6 +9,9 @@ import type { Knex } from 'knex';
  * holds the merchant's money. The other four are the counterparties money comes from
  * or goes to: merchant_payments (the merchant paying in), sales_proceeds (the shop's
  * proceeds taken to top up), payouts (refunds paid out), platform_income (deductions).
+ * `receivable` is what the merchant owes the platform beyond its deposits (a fine larger
+ * than the deposit, a closure's debt): on the held side, so it is negative while owed
+ * (never above zero), and deposit + receivable is what the merchant really has there.
  */
 export const ACCOUNT_KINDS = [
   'deposit',
@@ -17,6 +20,7 @@ export const ACCOUNT_KINDS = [
   'merchant_payments',
   'payouts',
   'platform_income',
+  'receivable',
 ] as const;
 export type AccountKind = (typeof ACCOUNT_KINDS)[number];
 
@@ -124,6 +128,37 @@ export function deduction(account: HeldAccount, fen: number): Entry[] {
     { account, amountFen: -positiveFen(fen) },
     { account: 'platform_income', amountFen: fen },
   ];
+}
+
+/**
+ * A deduction of `fen` of which the account pays what it holds (`heldFen`) and the rest is
+ * owed: the platform earns the whole amount at once, the unpaid part stays receivable.
+ */
+export function deductionOwing(account: HeldAccount, fen: number, heldFen: number): Entry[] {
+  const paid = Math.min(positiveFen(fen), Math.max(0, heldFen));
+  return nonZero([
+    { account, amountFen: -paid },
+    { account: 'receivable', amountFen: -(fen - paid) },
+    { account: 'platform_income', amountFen: fen },
+  ]);
+}
+
+/**
+ * Money coming into the deposit (a top-up, proceeds moved in) pays what is owed first
+ * (docs/rules.md §2): the deposit counts as whole only once nothing is owed.
+ */
+export function settlingOwed(entries: Entry[], owedFen: number): Entry[] {
+  const owed = Math.max(0, owedFen);
+  if (owed === 0) return entries;
+  const credit = entries.find((e) => e.account === 'deposit' && e.amountFen > 0);
+  if (!credit) return entries;
+  const settled = Math.min(owed, credit.amountFen);
+  return nonZero([...entries.filter((e) => e !== credit), { account: 'deposit', amountFen: credit.amountFen - settled }, { account: 'receivable', amountFen: settled }]);
+}
+
+/** The database refuses zero entries; a part that comes to nothing is left out. */
+function nonZero(entries: Entry[]): Entry[] {
+  return entries.filter((e) => e.amountFen !== 0);
 }
 
 /** Sales proceeds moved into the deposit to top it up (ladder step 6). */
@@ -283,6 +318,11 @@ export function createLedger(db: Knex) {
         const net = netByAccount(input.entries);
         const ids = [...net.keys()].map((k) => accountId(input.shopId, k)).sort();
         await tx('ledger_accounts').whereIn('id', ids).orderBy('id').forUpdate().select('id');
+        // Owed money is settled, never overpaid: a credit beyond what is owed belongs in a deposit.
+        const owedDelta = net.get('receivable') ?? 0;
+        if (owedDelta > 0 && (await balanceIn(tx, input.shopId, 'receivable')) + owedDelta > 0) {
+          throw new LedgerValidationError(`${input.shopId} owes less than the ${owedDelta} fen this movement settles`);
+        }
         if (!input.allowNegative) {
           for (const [account, delta] of net) {
             if (delta >= 0 || !HELD_ACCOUNTS.includes(account)) continue;
@@ -298,8 +338,8 @@ export function createLedger(db: Knex) {
       });
     },
 
-    async balance(shopId: string, account: AccountKind): Promise<number> {
-      return balanceIn(db, shopId, account);
+    async balance(shopId: string, account: AccountKind, trx: Knex = db): Promise<number> {
+      return balanceIn(trx, shopId, account);
     },
 
     /**
@@ -312,12 +352,12 @@ export function createLedger(db: Knex) {
     },
 
     /** Every account of the shop, 0 where nothing was ever posted. */
-    async balances(shopId: string): Promise<Record<AccountKind, number>> {
-      const rows = await db('ledger_accounts as a')
+    async balances(shopId: string, trx: Knex = db): Promise<Record<AccountKind, number>> {
+      const rows = await trx('ledger_accounts as a')
         .leftJoin('ledger_entries as e', 'e.account_id', 'a.id')
         .where('a.shop_id', shopId)
         .groupBy('a.kind')
-        .select<Array<{ kind: AccountKind; balance: number }>>('a.kind', db.raw('COALESCE(SUM(e.amount_fen), 0)::bigint AS balance'));
+        .select<Array<{ kind: AccountKind; balance: number }>>('a.kind', trx.raw('COALESCE(SUM(e.amount_fen), 0)::bigint AS balance'));
       const result = Object.fromEntries(ACCOUNT_KINDS.map((k) => [k, 0])) as Record<AccountKind, number>;
       for (const r of rows) result[r.kind] = r.balance;
       return result;
@@ -329,8 +369,8 @@ export function createLedger(db: Knex) {
       return linesOf(db, rows);
     },
 
-    async findByKey(idempotencyKey: string): Promise<LedgerLine | undefined> {
-      return findByKeyIn(db, idempotencyKey);
+    async findByKey(idempotencyKey: string, trx: Knex = db): Promise<LedgerLine | undefined> {
+      return findByKeyIn(trx, idempotencyKey);
     },
   };
 }

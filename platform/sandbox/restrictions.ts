@@ -13,6 +13,7 @@ export const RESTRICTIONS = [
   'restrict_withdrawals',
   'disable_api',
   'bar_big_promotions',
+  'disable_third_party_promotion',
 ] as const satisfies readonly Restriction[];
 
 // `satisfies` above only stops unknown names; this stops a Restriction the list forgot,

@@ -1,3 +1,4 @@
+import { MockActivityEnvironment } from '@temporalio/testing';
 import request from 'supertest';
 import { createClosureActivities } from '../../activities/closure';
 import { createDepositActivities } from '../../activities/deposits';
@@ -98,8 +99,10 @@ describe('deposit money audit', () => {
 
     shopForUpdate(sandbox.state, shopId).availableProceedsFen = 5_000;
     await deposits.startEpisode({ shopId, episodeId: 'ep-audit', startedAt: new Date().toISOString(), requiredFen: 60_000, balanceFen: 40_000 });
-    await deposits.runLadderStep({ shopId, merchantId: `m-${shopId}`, episodeId: 'ep-audit', step: 'transfer_proceeds', shortfallFen: 8_000 });
-    await deposits.runLadderStep({ shopId, merchantId: `m-${shopId}`, episodeId: 'ep-audit', step: 'transfer_proceeds', shortfallFen: 8_000 });
+    // As the worker runs it (the step logs through the activity context), twice as a retry would.
+    const ladderStep = { shopId, merchantId: `m-${shopId}`, episodeId: 'ep-audit', step: 'transfer_proceeds' as const, shortfallFen: 8_000, requiredFen: 60_000 };
+    await new MockActivityEnvironment().run(deposits.runLadderStep, ladderStep);
+    await new MockActivityEnvironment().run(deposits.runLadderStep, ladderStep);
     expect(await payments.find(`proceeds:deposit:ep-audit:transfer_proceeds`)).toMatchObject({ source: 'sales_proceeds', amountFen: 5_000 });
 
     const fine = (reference: string, amountFen: number) => deposits.postMovement({ shopId, kind: 'deduction', account: 'deposit', amountFen, idempotencyKey: `deduction:${shopId}:${reference}`, reason: 'fine', actor: 'test' });

@@ -176,8 +176,10 @@ describe('payments: only confirmed money is credited, and refunds go back where 
     // A fine lowers what is left to refund; closing promotion refunds the rest, split over both payments.
     const fine = await api.post(`/v1/shops/${shopId}/deposit/deductions`, staff.finance, { account: 'promotion_deposit', amountFen: 5_000, reason: 'fine', reference: 'fine-pay-1' });
     expect(fine.status).toBe(200);
-    const closed = await api.post(`/v1/shops/${shopId}/promotion/closure`, merchant(owner), {});
-    expect(closed.body).toMatchObject({ done: true, refundedFen: 45_000 });
+    const asked = await api.post(`/v1/shops/${shopId}/promotion/closure`, merchant(owner), {});
+    expect(asked.status).toBe(202);
+    const closed = await eventually(() => api.get(`/v1/shops/${shopId}/promotion/closure`, merchant(owner)), (r) => r.body.status === 'closed');
+    expect(closed.body).toMatchObject({ deductedFen: 0, refundedFen: 45_000 });
 
     const refunds = platformShop(stack, shopId).refunds.map((r) => [r.paymentId, r.payerAccount, r.amountFen]);
     expect(refunds).toEqual([

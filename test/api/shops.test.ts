@@ -24,7 +24,7 @@ interface ShopRoute {
   body?: Record<string, unknown>;
 }
 
-/** The eight shop routes and who may call each (a merchant only on its own shop). */
+/** The nine shop routes and who may call each (a merchant only on its own shop). */
 const ROUTES: ShopRoute[] = [
   { method: 'GET', path: '/deposit', allowed: ['merchant', 'ops', 'finance', 'admin'] },
   { method: 'POST', path: '/deposit/top-ups', allowed: ['merchant', 'finance', 'ops', 'admin'], body: { paymentId: 'pay_roles-1' } },
@@ -34,6 +34,7 @@ const ROUTES: ShopRoute[] = [
   { method: 'GET', path: '/closure', allowed: ['merchant', 'ops', 'finance', 'admin'] },
   { method: 'POST', path: '/promotion/closure', allowed: ['merchant', 'ops', 'admin'], body: {} },
   { method: 'POST', path: '/promotion/excess-withdrawal', allowed: ['merchant', 'ops', 'admin'], body: {} },
+  { method: 'GET', path: '/promotion/closure', allowed: ['merchant', 'ops', 'finance', 'admin'] },
 ];
 
 const STAFF: Array<Exclude<Role, 'merchant'>> = ['ops', 'reviewer', 'finance', 'admin'];
@@ -143,6 +144,12 @@ describe('shop routes: deposits, promotion deposit and closure over HTTP', () =>
       }
       expect(await stack.db('shop_closures').where({ shop_id: shopId, status: 'cancelled' })).toHaveLength(3);
 
+      // Never asked to close third-party promotion: missing for every reader, never a 403.
+      for (const role of readers('/promotion/closure')) {
+        const res = await api.get(`/v1/shops/${shopId}/promotion/closure`, claimsFor(role, owner));
+        expect({ role, status: res.status }).toEqual({ role, status: 404 });
+      }
+
       // No excess above the minimum: a reasoned refusal, never a 403.
       for (const role of ROUTES[7]!.allowed) {
         const res = await call(ROUTES[7]!, shopId, claimsFor(role, owner));
@@ -244,7 +251,7 @@ describe('shop routes: deposits, promotion deposit and closure over HTTP', () =>
       const paymentId = await paid(shopId, 30_000);
       const first = await topUp(shopId, merchant(owner), { paymentId });
       expect(first.status).toBe(200);
-      expect(first.body).toEqual({ transactionId: expect.any(Number), replayed: false, balanceFen: 30_000, promotionBalanceFen: 0, requiredFen: REQUIRED, paymentId, account: 'deposit', creditedFen: 30_000 });
+      expect(first.body).toEqual({ transactionId: expect.any(Number), replayed: false, balanceFen: 30_000, promotionBalanceFen: 0, owedFen: 0, requiredFen: REQUIRED, paymentId, account: 'deposit', creditedFen: 30_000 });
 
       const again = await topUp(shopId, merchant(owner), { paymentId, amountFen: 30_000 });
       expect(again.status).toBe(200);
@@ -314,6 +321,7 @@ describe('shop routes: deposits, promotion deposit and closure over HTTP', () =>
         shopStatus: 'open',
         balanceFen: 0,
         promotionBalanceFen: 0,
+        owedFen: 0,
         requirement: {
           requiredFen: REQUIRED,
           parts: { baseFen: 50_000, specialFen: 0, gmvTierFen: 0, totalFen: REQUIRED, specialCategoriesCounted: [] },
@@ -438,7 +446,7 @@ describe('shop routes: deposits, promotion deposit and closure over HTTP', () =>
   });
 
   describe('promotion deposit', () => {
-    test('an excess withdrawal at the minimum is a 409 with reasons; closing promotion is refused while an order is open, then refunds', async () => {
+    test('an excess withdrawal at the minimum is a 409 with reasons; closing promotion switches it off at once and refunds once no order is open', async () => {
       const owner = 'm-shop-promo';
       const { shopId } = await openShop(stack, owner);
       await topUp(shopId, merchant(owner), { paymentId: await paid(shopId, PROMOTION_MINIMUM, 'promotion_deposit') });
@@ -456,16 +464,23 @@ describe('shop routes: deposits, promotion deposit and closure over HTTP', () =>
       expect(categoryOpen.body.reasons).toEqual([expect.stringContaining('beauty')]);
       expect((await deposit(shopId)).body.promotionBalanceFen).toBe(PROMOTION_MINIMUM + 30_000);
 
+      expect((await api.get(`/v1/shops/${shopId}/promotion/closure`, merchant(owner))).status).toBe(404);
       platformShop(stack, shopId).orders = [{ orderId: 'o-promo', status: 'open', receiptConfirmedAt: null }];
-      const blocked = await api.post(`/v1/shops/${shopId}/promotion/closure`, merchant(owner), {});
-      expect(blocked.status).toBe(409);
-      expect(blocked.body.reasons).toEqual(['1 order(s) not finished']);
+      const asked = await api.post(`/v1/shops/${shopId}/promotion/closure`, merchant(owner), {});
+      expect(asked.status).toBe(202);
+      expect(asked.body).toEqual({ requestId: expect.stringMatching(/^pc_/), workflowId: `promotion-closure:${shopId}`, status: 'requested' });
+      const promotionClosure = () => api.get(`/v1/shops/${shopId}/promotion/closure`, merchant(owner));
+      const waiting = await eventually(promotionClosure, (r) => r.body.status === 'waiting');
+      expect(waiting.body).toMatchObject({ requestId: asked.body.requestId, blockers: { openOrders: 1, openViolations: 0, afterSalesUntil: null }, refundedFen: null });
+      expect([...platformShop(stack, shopId).restrictions]).toContain('disable_third_party_promotion');
       expect(platformShop(stack, shopId).refunds).toEqual([]);
+      // Asked again while it waits: one process per shop.
+      expect((await api.post(`/v1/shops/${shopId}/promotion/closure`, staff.ops, {})).status).toBe(409);
 
       platformShop(stack, shopId).orders = [];
-      const closed = await api.post(`/v1/shops/${shopId}/promotion/closure`, merchant(owner), {});
-      expect(closed.status).toBe(200);
-      expect(closed.body).toEqual({ done: true, refundedFen: PROMOTION_MINIMUM + 30_000, deductedFen: 0 });
+      await stack.env.sleep('1d');
+      const closed = await eventually(promotionClosure, (r) => r.body.status === 'closed');
+      expect(closed.body).toMatchObject({ deductedFen: 0, refundedFen: PROMOTION_MINIMUM + 30_000, stillOwedFen: 0 });
       // Back to the two payments it came from, each in full.
       expect(platformShop(stack, shopId).refunds.map((r) => [r.account, r.amountFen])).toEqual([
         ['promotion_deposit', PROMOTION_MINIMUM],
@@ -475,7 +490,7 @@ describe('shop routes: deposits, promotion deposit and closure over HTTP', () =>
       // Closed once: a second closure is a conflict and refunds nothing more.
       const again = await api.post(`/v1/shops/${shopId}/promotion/closure`, staff.admin, {});
       expect(again.status).toBe(409);
-      expect(again.body.message).toBe(`third-party promotion of shop ${shopId} is already closed`);
+      expect(again.body.message).toMatch(new RegExp(`third-party promotion of shop ${shopId} is already (closed|closing or closed)`));
       expect(platformShop(stack, shopId).refunds).toHaveLength(2);
       await expectLedgerWhole(stack, shopId);
     });

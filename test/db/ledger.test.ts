@@ -131,6 +131,7 @@ describe('ledger repository', () => {
       merchant_payments: -100_000,
       payouts: 0,
       platform_income: 20_000,
+      receivable: 0,
     });
     expect(await ledger.balance('shop-a', 'deposit')).toBe(42_345);
     expect(Object.values(await ledger.balances('shop-a')).reduce((s, v) => s + v, 0)).toBe(0);

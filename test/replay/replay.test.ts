@@ -56,6 +56,7 @@ const WORKFLOW_TYPE_OF_PREFIX: Record<string, string> = {
   'order-import-': 'orderImport',
   'violation-case-': 'violationCase',
   'entity-change-': 'entityChange',
+  'promotion-closure-': 'promotionClosure',
 };
 const verificationFiles = historyFiles.filter((f) => f.startsWith('verification-'));
 
@@ -85,6 +86,8 @@ describe('recorded histories', () => {
         'violation-case-ban.json',
         'entity-change-approved.json',
         'entity-change-rejected.json',
+        // Owed amounts taken from the promotion deposit, the rest refunded.
+        'promotion-closure-owed-refunded.json',
         // A step the database refused for good: needs_attention, a retry, then closed by ops.
         'verification-needs-attention-closed-by-ops.json',
       ]),

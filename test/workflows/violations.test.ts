@@ -83,10 +83,11 @@ describe('violation cases (time-skipping)', () => {
     const c = await openViolation(stack, { merchantId, shopId, type: 'other', level: 'serious' });
     const opened = await caseState(stack, c.caseId, (s) => s.status === 'appealable');
     expect(opened.decision).toMatchObject({ level: 'serious', escalatedBecause: null, penalty: { fineFen: 200_000 } });
-    // The fine takes what the deposit holds (600 CNY of 2,000), the balance is below 500 CNY: the ladder starts.
+    // The fine takes what the deposit holds (600 CNY of 2,000) and the rest is owed: the ladder starts.
     const short = await depositState(stack, shopId, (s) => s.episode !== null);
     expect(short.balanceFen).toBe(0);
-    await eventually(() => stack.db('violation_cases').where({ id: c.caseId }).first(), (r) => Number(r.fine_deducted_fen) === 60_000);
+    await eventually(() => stack.db('violation_cases').where({ id: c.caseId }).first(), (r) => Number(r.fine_deducted_fen) === 200_000);
+    expect(short.owedFen).toBe(140_000);
     expect(restrictionsOf(shopId)).toEqual(['stop_sales']);
 
     await appeal(c.caseId, merchantId);
