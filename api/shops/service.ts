@@ -185,11 +185,11 @@ export function createShopService({ db, temporal, taskQueue, updateWaitMs = DEFA
     withdrawPromotionExcess: (shopId: string, principal: Principal) =>
       promotion(shopId, principal, () => onDeposit(shopId, withdrawPromotionExcessUpdate, [{ actor: actorOf(principal) }], 'the excess withdrawal')),
 
-    /** `penaltyCaseId`: the violation case whose ban starts this closure (its process only). */
-    async requestClosure(shopId: string, principal: Principal, options: { penaltyCaseId?: string } = {}) {
+    /** A merchant's or ops' request; a ban starts its closure below the API (activities/shop-closure-start.ts). */
+    async requestClosure(shopId: string, principal: Principal) {
       await loadShop(shopId, principal);
       try {
-        return await requestShopClosure({ db, temporal, taskQueue }, { shopId, requestedBy: actorOf(principal), ...options });
+        return await requestShopClosure({ db, temporal, taskQueue }, { shopId, requestedBy: actorOf(principal) });
       } catch (err) {
         if (err instanceof ShopAlreadyClosed) throw conflict(err.message);
         if (err instanceof ClosureAlreadyActive) throw conflict(err.message, err.activeClosureId ? { closureId: err.activeClosureId } : {});
