@@ -10,6 +10,9 @@
  *   file loader, the one domain module that does I/O).
  * - api/ talks to workflows only through `workflows/<name>.defs.ts` (messages, types, id helpers)
  *   and `workflows/search-attributes.ts` (search attribute keys).
+ * - Layers point down: nothing below the API (activities, workflows, worker, db, domain,
+ *   platform) imports api/, not even a type; domain/ imports only domain/ and a few pure
+ *   packages.
  */
 import { builtinModules } from 'node:module';
 import { defineConfig, globalIgnores } from 'eslint/config';
@@ -32,6 +35,21 @@ const builtinMessage =
 /** `../activities`, `../../db/knex`, ... from any depth. */
 const layer = (names) => `^(\\.\\./)+(${names.join('|')})(/.*)?$`;
 
+const apiMessage =
+  'Layers point down: code below the API must not import api/ (no services, no HttpError). Put the shared logic below (activities/, db/, domain/) and let the API call it.';
+
+/** Refuses api/ from any depth, type imports included. */
+const noApiPattern = { regex: layer(['api']), message: apiMessage };
+
+/**
+ * domain/ imports only domain/ (`./x`) and these pure packages (test/domain/purity.test.ts
+ * keeps Node built-ins out; calendar-file.ts is the one loader allowed more).
+ */
+const domainPackages = ['zod', 'chinese-days', 'chinese-days/dist/chinese-days.json'];
+const escapeRegex = (text) => text.replace(/[.*+?^$()|[\]\\/{}]/g, '\\$&');
+/** Anything but `./x` and the listed packages: no `../layer`, no other package. */
+const domainOnly = `^(?!\\./|(${domainPackages.map(escapeRegex).join('|')})$)`;
+
 /**
  * Import restrictions for code that runs in the workflow sandbox.
  * @param {{ typeImportsFromLayers: boolean }} opts whether `import type` from every
@@ -42,6 +60,7 @@ const sandboxImportRestrictions = ({ typeImportsFromLayers }) => [
   {
     paths: nodeBuiltins.map((name) => ({ name, message: builtinMessage })),
     patterns: [
+      noApiPattern,
       {
         regex: layer(['activities']),
         allowTypeImports: true,
@@ -53,10 +72,10 @@ const sandboxImportRestrictions = ({ typeImportsFromLayers }) => [
         message: 'calendar-file.ts reads files: the worker loads the calendar and passes the data in.',
       },
       {
-        regex: layer(['db', 'api', 'platform', 'worker', 'config']),
+        regex: layer(['db', 'platform', 'worker', 'config']),
         allowTypeImports: typeImportsFromLayers,
         message:
-          'Sandboxed code must not load side-effect layers (db, api, platform, worker, config): pass values in as workflow arguments or compute them in activities.',
+          'Sandboxed code must not load side-effect layers (db, platform, worker, config): pass values in as workflow arguments or compute them in activities.',
       },
       {
         // The Temporal packages in @temporalio/worker's bundler `disallowedModules`.
@@ -147,8 +166,31 @@ export default defineConfig([
     // The one loader allowed to do I/O (see test/domain/purity.test.ts); workflows may not import it.
     ignores: ['domain/calendar-file.ts'],
     rules: {
-      '@typescript-eslint/no-restricted-imports': sandboxImportRestrictions({ typeImportsFromLayers: true }),
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: nodeBuiltins.map((name) => ({ name, message: builtinMessage })),
+          patterns: [
+            {
+              regex: '^\\./calendar-file$',
+              message: 'calendar-file.ts reads files: the worker loads the calendar and passes the data in.',
+            },
+            {
+              regex: domainOnly,
+              message: `domain/ imports only domain/ (./x) and ${domainPackages.join(', ')}: it is the pure layer every other one builds on.`,
+            },
+          ],
+        },
+      ],
       'no-restricted-globals': sandboxGlobals,
+    },
+  },
+
+  {
+    name: 'merchant-ops/layers-point-down',
+    files: ['activities/**/*.ts', 'worker/**/*.ts', 'db/**/*.ts', 'platform/**/*.ts', 'domain/calendar-file.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': ['error', { patterns: [noApiPattern] }],
     },
   },
 

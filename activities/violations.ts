@@ -4,16 +4,15 @@ import type { Db } from '../db/connection';
 import { createDepositRepository, type RestrictionSource } from '../db/repositories/deposits';
 import { createLedger } from '../db/repositories/ledger';
 import { createViolationRepository, ViolationCaseNotFoundError, type ViolationCase } from '../db/repositories/violations';
-import { createShopService } from '../api/shops/service';
-import { HttpError } from '../api/errors';
 import { CalendarYearNotLoadedError, calendarOf, type CalendarSource, type WorkingDayCalendar } from '../domain/calendar';
-import { ErrorType } from '../domain/errors';
+import { ClosureAlreadyActive, ErrorType, ShopAlreadyClosed } from '../domain/errors';
 import { decideLevel, planAppealDeadline, effectEndsAt, penaltyFor, type PenaltyRestriction, type ViolationPolicy } from '../domain/violations';
 import type { PlatformClient } from '../platform/types';
 import { deductUpdate, depositWorkflowId, reverseDeductionUpdate } from '../workflows/deposit-account.defs';
 import { cancelClosureUpdate, closureWorkflowId } from '../workflows/shop-closure.defs';
 import type { AppealState, CaseDecision, ViolationStatus } from '../workflows/violation-case.defs';
 import { liftOwnRestrictions } from './restrictions';
+import { requestShopClosure } from './shop-closure-start';
 
 export interface ViolationActivityDeps {
   db: Db;
@@ -249,13 +248,16 @@ export function createViolationActivities({ db, platform, calendar, policy, temp
 
   /** A permanent ban closes the shop through the same flow a merchant's request starts. */
   async function startClosure(c: ViolationCase): Promise<string> {
-    const shops = createShopService({ db, temporal: client(), taskQueue: Context.current().info.taskQueue });
     try {
-      const started = await shops.requestClosure(c.shopId, { sub: `violation:${c.id}`, role: 'admin' }, { penaltyCaseId: c.id });
+      const started = await requestShopClosure(
+        { db, temporal: client(), taskQueue: Context.current().info.taskQueue },
+        // The actor the closure row has always recorded for a ban (`<role>:<sub>`).
+        { shopId: c.shopId, requestedBy: `admin:violation:${c.id}`, penaltyCaseId: c.id },
+      );
       return started.closureId;
     } catch (err) {
       // Already closing (a retry, or the merchant asked first) or closed: the shop goes either way.
-      if (err instanceof HttpError && err.status === 409) return 'already closing';
+      if (err instanceof ClosureAlreadyActive || err instanceof ShopAlreadyClosed) return 'already closing';
       throw err;
     }
   }

@@ -41,6 +41,32 @@ export const ErrorType = {
   DataRejected: 'DataRejected',
   /** A settlement period that is not a month merchant-ops can settle (domain/settlement.ts). */
   InvalidSettlementPeriod: 'InvalidSettlementPeriod',
+  /** A closure was asked for a shop that is already closed. */
+  ShopAlreadyClosed: 'ShopAlreadyClosed',
+  /** A closure was asked for a shop that already has one in progress (one active per shop). */
+  ClosureAlreadyActive: 'ClosureAlreadyActive',
 } as const;
 
 export type ErrorType = (typeof ErrorType)[keyof typeof ErrorType];
+
+/**
+ * Why a shop closure was not started. Thrown by the one function that starts closures
+ * (activities/shop-closure-start.ts) to both callers: the API answers 409, a ban's activity
+ * treats it as "the shop goes either way". No HTTP here: layers below the API know none.
+ */
+export class ShopAlreadyClosed extends Error {
+  readonly type = ErrorType.ShopAlreadyClosed;
+  override readonly name = 'ShopAlreadyClosed';
+}
+
+export class ClosureAlreadyActive extends Error {
+  readonly type = ErrorType.ClosureAlreadyActive;
+  override readonly name = 'ClosureAlreadyActive';
+  constructor(
+    message: string,
+    /** The active closure's id, when its row is what refused the new one. */
+    readonly activeClosureId?: string,
+  ) {
+    super(message);
+  }
+}

@@ -4,7 +4,22 @@
  * Pure: zod only, no Node built-ins.
  */
 import { z } from 'zod';
-import type { FeedOrder } from '../platform/types';
+
+export type FeedOrderStatus = 'paid' | 'receipt_confirmed' | 'refunded';
+
+/** An order's full state as the platform's order feed carries it after each change. */
+export interface FeedOrder {
+  orderId: string;
+  merchantId: string;
+  shopId: string;
+  category: string;
+  amountFen: number;
+  status: FeedOrderStatus;
+  /** ISO-8601 instants. */
+  paidAt: string;
+  receiptConfirmedAt: string | null;
+  refundedAt: string | null;
+}
 
 const instant = z.iso.datetime({ offset: true });
 

@@ -2,6 +2,7 @@
  * Types of the platform API as our code sees it. Kept free of runtime imports so
  * activities (and workflow `.defs.ts` files) can `import type` them.
  */
+import type { FeedOrder } from '../domain/order-feed';
 
 export type NotificationRecipient = 'supervisor' | 'merchant' | 'ops';
 
@@ -153,21 +154,8 @@ export interface ShopOrders {
   orders: ShopOrder[];
 }
 
-export type FeedOrderStatus = 'paid' | 'receipt_confirmed' | 'refunded';
-
-/** An order's full state as the platform's order feed carries it after each change. */
-export interface FeedOrder {
-  orderId: string;
-  merchantId: string;
-  shopId: string;
-  category: string;
-  amountFen: number;
-  status: FeedOrderStatus;
-  /** ISO-8601 instants. */
-  paidAt: string;
-  receiptConfirmedAt: string | null;
-  refundedAt: string | null;
-}
+// The feed's order shape is a domain fact (domain/order-feed.ts checks it); the platform carries it.
+export type { FeedOrder, FeedOrderStatus } from '../domain/order-feed';
 
 export interface OrderFeedEvent {
   /** Position in the feed; strictly increasing, never reused. */

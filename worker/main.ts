@@ -4,7 +4,7 @@ import { loadConfig } from '../config/config';
 import { temporalConnectionOptions } from '../config/temporal';
 import { createLogger } from '../config/logger';
 import { createDb, describeDbTarget } from '../db/connection';
-import { createCalendarService } from '../api/calendar/service';
+import { replanProvisional } from '../activities/calendar-replan';
 import { activityDepsFrom, calendarAtStart } from './dependencies';
 import { ensureSchedules } from './schedules';
 import { ensureSearchAttributes } from './search-attributes';
@@ -29,7 +29,7 @@ async function main(): Promise<void> {
     logger.warn(coverage, 'official working-day data ends within 60 days: deadlines after it are provisional until next year is loaded (PUT /v1/admin/calendar/:year)');
   } else logger.info(coverage, 'working-day calendar coverage');
   // A year added through CALENDAR_EXTRA_PATH takes effect at this start: re-plan what it covers.
-  const replanned = await createCalendarService({ db, temporal: client, calendar: deps.calendar }).replanProvisional();
+  const replanned = await replanProvisional({ db, temporal: client, calendar: deps.calendar });
   if (replanned.length > 0) logger.info({ processes: replanned.length }, 'provisional deadlines re-planned on official calendar data');
 
   const connection = await NativeConnection.connect(options);

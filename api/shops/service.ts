@@ -3,8 +3,10 @@ import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUp
 import { rootCause, type UpdateDefinition } from '@temporalio/common';
 import type { Knex } from 'knex';
 import { createLedger } from '../../db/repositories/ledger';
-import { ClosureConflictError, createDepositRepository, type ShopClosure } from '../../db/repositories/deposits';
+import { createDepositRepository, type ShopClosure } from '../../db/repositories/deposits';
+import { requestShopClosure } from '../../activities/shop-closure-start';
 import { shortfallFen } from '../../domain/deposit';
+import { ClosureAlreadyActive, ShopAlreadyClosed } from '../../domain/errors';
 import {
   deductUpdate,
   depositStateQuery,
@@ -19,7 +21,7 @@ import {
   promotionClosureStateQuery,
   promotionClosureWorkflowId,
 } from '../../workflows/promotion-closure.defs';
-import { cancelClosureUpdate, CLOSURE_PROCESS, CLOSURE_WORKFLOW_TYPE, closureStateQuery, closureWorkflowId } from '../../workflows/shop-closure.defs';
+import { cancelClosureUpdate, closureStateQuery, closureWorkflowId } from '../../workflows/shop-closure.defs';
 import { MERCHANT_ID, PROCESS_TYPE, STATUS } from '../../workflows/search-attributes';
 import { mayActFor, type Principal } from '../auth';
 import { conflict, notFound } from '../errors';
@@ -77,21 +79,6 @@ export function createShopService({ db, temporal, taskQueue, updateWaitMs = DEFA
     return shop;
   }
   const depositHandle = (shopId: string) => temporal.workflow.getHandle(depositWorkflowId(shopId));
-  /**
-   * A closure process answers a cancellation just before it ends, so a request right after
-   * one may meet it still running. Once its own state says cancelled or closed it has only
-   * its last workflow task left: wait briefly for it to end. False for a live closure.
-   */
-  const previousClosureEnded = async (workflowId: string): Promise<boolean> => {
-    const handle = temporal.workflow.getHandle(workflowId);
-    const state = await handle.query(closureStateQuery).catch(() => undefined);
-    if (state?.status !== 'cancelled' && state?.status !== 'closed') return false;
-    for (let attempt = 0; attempt < 50; attempt += 1) {
-      if ((await handle.describe()).status.name !== 'RUNNING') return true;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    return false;
-  };
   const promotion = async (shopId: string, principal: Principal, run: () => Promise<PromotionOutcome>) => {
     await loadShop(shopId, principal);
     const outcome = await refusalsAreConflicts(`shop ${shopId}`, run);
@@ -198,52 +185,16 @@ export function createShopService({ db, temporal, taskQueue, updateWaitMs = DEFA
     withdrawPromotionExcess: (shopId: string, principal: Principal) =>
       promotion(shopId, principal, () => onDeposit(shopId, withdrawPromotionExcessUpdate, [{ actor: actorOf(principal) }], 'the excess withdrawal')),
 
-    /** `penaltyCaseId`: the violation case whose ban starts this closure (its process only). */
-    async requestClosure(shopId: string, principal: Principal, options: { penaltyCaseId?: string } = {}) {
-      const { penaltyCaseId } = options;
-      const shop = await loadShop(shopId, principal);
-      if (shop.status === 'closed') throw conflict(`shop ${shopId} is already closed`);
-      const closureId = `cl_${randomBytes(12).toString('hex')}`;
-      const workflowId = closureWorkflowId(shopId);
-      // The row first: its unique index allows one active closure per shop.
+    /** A merchant's or ops' request; a ban starts its closure below the API (activities/shop-closure-start.ts). */
+    async requestClosure(shopId: string, principal: Principal) {
+      await loadShop(shopId, principal);
       try {
-        await deposits.createClosure({
-          id: closureId,
-          shopId,
-          workflowId,
-          status: 'requested',
-          requestedBy: actorOf(principal),
-          requestedAt: new Date(),
-          details: penaltyCaseId ? { penaltyCaseId } : {},
-        });
+        return await requestShopClosure({ db, temporal, taskQueue }, { shopId, requestedBy: actorOf(principal) });
       } catch (err) {
-        if (err instanceof ClosureConflictError) throw conflict(`shop ${shopId} already has a closure in progress`, { closureId: err.activeClosureId });
+        if (err instanceof ShopAlreadyClosed) throw conflict(err.message);
+        if (err instanceof ClosureAlreadyActive) throw conflict(err.message, err.activeClosureId ? { closureId: err.activeClosureId } : {});
         throw err;
       }
-      const start = () =>
-        temporal.workflow.start(CLOSURE_WORKFLOW_TYPE, {
-          workflowId,
-          taskQueue,
-          args: [{ closureId, shopId, merchantId: shop.merchant_id, requestedBy: actorOf(principal), ...(penaltyCaseId ? { penaltyCaseId } : {}) }],
-          workflowIdConflictPolicy: 'FAIL',
-          workflowIdReusePolicy: 'ALLOW_DUPLICATE',
-          typedSearchAttributes: [
-            { key: MERCHANT_ID, value: shop.merchant_id },
-            { key: PROCESS_TYPE, value: CLOSURE_PROCESS },
-            { key: STATUS, value: 'waiting' },
-          ],
-        });
-      try {
-        await start().catch(async (err: unknown) => {
-          if (err instanceof WorkflowExecutionAlreadyStartedError && (await previousClosureEnded(workflowId))) return start();
-          throw err;
-        });
-      } catch (err) {
-        await deposits.updateClosure(closureId, { status: 'cancelled', cancelledAt: new Date(), details: { error: 'the closure process could not start' } });
-        if (err instanceof WorkflowExecutionAlreadyStartedError) throw conflict(`shop ${shopId} already has a closure in progress`);
-        throw err;
-      }
-      return { closureId, workflowId, status: 'requested' };
     },
 
     async cancelClosure(shopId: string, principal: Principal) {

@@ -76,6 +76,43 @@ const probes: Probe[] = [
   { id: 'activities-node', file: 'activities/probe.ts', code: "import { readFile } from 'node:fs/promises';\nexport const x = readFile;\n" },
   { id: 'activities-console', file: 'activities/probe.ts', code: 'console.log(1);\n' },
   { id: 'scripts-console', file: 'scripts/probe.ts', code: 'console.log(1);\n' },
+  // Layers point down: nothing below the API imports api/, not even a type.
+  { id: 'activities-api-service', file: 'activities/probe.ts', code: "import { createShopService } from '../api/shops/service';\nexport const x = createShopService;\n" },
+  { id: 'activities-api-type', file: 'activities/probe.ts', code: "import type { HttpError } from '../api/errors';\nexport type X = HttpError;\n" },
+  { id: 'worker-api', file: 'worker/probe.ts', code: "import { createCalendarService } from '../api/calendar/service';\nexport const x = createCalendarService;\n" },
+  { id: 'db-api', file: 'db/repositories/probe.ts', code: "import { conflict } from '../../api/errors';\nexport const x = conflict;\n" },
+  { id: 'platform-api', file: 'platform/sandbox/probe.ts', code: "import type { Principal } from '../../api/auth';\nexport type X = Principal;\n" },
+  { id: 'domain-api', file: 'domain/probe.ts', code: "import type { HttpError } from '../api/errors';\nexport type X = HttpError;\n" },
+  { id: 'calendar-loader-api', file: 'domain/calendar-file.ts', code: "import { notFound } from '../api/errors';\nexport const x = notFound;\n" },
+  { id: 'wf-api-type', file: 'workflows/probe.ts', code: "import type { ShopService } from '../api/shops/service';\nexport type X = ShopService;\n" },
+  {
+    id: 'below-api-allowed',
+    file: 'activities/probe.ts',
+    code:
+      "import { requestShopClosure } from './shop-closure-start';\n" +
+      "import { ClosureAlreadyActive } from '../domain/errors';\n" +
+      "import { createDepositRepository } from '../db/repositories/deposits';\n" +
+      "import { closureWorkflowId } from '../workflows/shop-closure.defs';\n" +
+      'export const x = [requestShopClosure, ClosureAlreadyActive, createDepositRepository, closureWorkflowId];\n',
+  },
+  { id: 'api-imports-activities', file: 'api/shops/probe.ts', code: "import { requestShopClosure } from '../../activities/shop-closure-start';\nexport const x = requestShopClosure;\n" },
+  // domain/ imports only domain/ and its few pure packages.
+  { id: 'domain-platform-type', file: 'domain/probe.ts', code: "import type { FeedOrder } from '../platform/types';\nexport type X = FeedOrder;\n" },
+  { id: 'domain-activities-type', file: 'domain/probe.ts', code: "import type { ViolationActivities } from '../activities/violations';\nexport type X = ViolationActivities;\n" },
+  { id: 'domain-workflow-defs', file: 'domain/probe.ts', code: "import { closureWorkflowId } from '../workflows/shop-closure.defs';\nexport const x = closureWorkflowId;\n" },
+  { id: 'domain-temporal', file: 'domain/probe.ts', code: "import { ApplicationFailure } from '@temporalio/common';\nexport const x = ApplicationFailure;\n" },
+  { id: 'domain-other-package', file: 'domain/probe.ts', code: "import type { Knex } from 'knex';\nexport type X = Knex;\n" },
+  { id: 'domain-sibling-loader', file: 'domain/probe.ts', code: "import { loadCalendarFile } from './calendar-file';\nexport const x = loadCalendarFile;\n" },
+  {
+    id: 'domain-allowed',
+    file: 'domain/probe.ts',
+    code:
+      "import { z } from 'zod';\n" +
+      "import { isHoliday } from 'chinese-days';\n" +
+      "import { ErrorType } from './errors';\n" +
+      "import type { CalendarData } from './calendar';\n" +
+      'export const x = [z, isHoliday, ErrorType];\nexport type X = CalendarData;\n',
+  },
   { id: 'type-only-value-import', file: 'domain/probe.ts', code: "import { Money } from './money';\nexport type X = Money;\n" },
 ];
 
@@ -114,6 +151,13 @@ describe('eslint.config.mjs', () => {
     'wf-calendar-file',
     'domain-node',
     'domain-db-value',
+    'domain-config-type',
+    'domain-platform-type',
+    'domain-activities-type',
+    'domain-workflow-defs',
+    'domain-temporal',
+    'domain-other-package',
+    'domain-sibling-loader',
     'api-workflow-impl',
     'api-workflows-index',
   ])('refuses the import in %s', (id) => {
@@ -124,14 +168,24 @@ describe('eslint.config.mjs', () => {
     'wf-activity-type',
     'wf-activities-index-type',
     'wf-allowed',
-    'domain-config-type',
     'domain-calendar-loader',
+    'domain-allowed',
+    'below-api-allowed',
+    'api-imports-activities',
     'api-workflow-defs',
     'api-search-attributes',
     'activities-node',
   ])('accepts the imports in %s', (id) => {
     expect(rulesOf(id)).not.toContain(RESTRICTED);
   });
+
+  it.each(['activities-api-service', 'activities-api-type', 'worker-api', 'db-api', 'platform-api', 'domain-api', 'calendar-loader-api', 'wf-api', 'wf-api-type'])(
+    'refuses api/ below the API in %s, with the layering message',
+    (id) => {
+      expect(rulesOf(id)).toContain(RESTRICTED);
+      expect(reported[id]?.map((m) => m.message).join('\n')).toMatch(/Layers point down|domain\/ imports only domain/);
+    },
+  );
 
   it('forbids `process` in workflow code', () => {
     expect(rulesOf('wf-process')).toContain('no-restricted-globals');
