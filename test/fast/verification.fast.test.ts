@@ -70,7 +70,9 @@ describe('verificationReview branching (stub activities, time-skipping)', () => 
     expect(asked.status).toBe('awaiting_resubmission');
     const [{ requestedAt }] = fast.stubs.inputsOf('planResubmissionDeadline').slice(-1) as Array<{ requestedAt: string }>;
     expect(asked.resubmitBy).toBe(iso(Date.parse(requestedAt) + RESUBMIT_DAYS * DAY));
-    expect(callsFor('notifyMerchant', 'm-resubmit').map((c) => c.template)).toEqual(['verification_info_requested']);
+    // The merchant is told right after the update answers.
+    const told = await fast.until(async () => callsFor('notifyMerchant', 'm-resubmit'), (c) => c.length > 0);
+    expect(told.map((c) => c.template)).toEqual(['verification_info_requested']);
 
     await fast.env.sleep(2 * DAY);
     const submittedAt = iso(await fast.now());
