@@ -16,6 +16,8 @@ describe('verificationReview branching (stub activities, time-skipping)', () => 
       activateMerchant: async ({ merchantId }: { merchantId: string }) => ({ shopId: `shop-${merchantId}` }),
       escalateOverdueCase: async () => undefined,
       notifyMerchant: async () => undefined,
+      // Approval starts the shop's deposit account as a child on this task queue: it opens, then waits for money.
+      openDepositAccount: async () => ({ requiredFen: 2_000_00, balanceFen: 0, promotionBalanceFen: 0 }),
     });
   });
   afterAll(async () => {
@@ -40,9 +42,10 @@ describe('verificationReview branching (stub activities, time-skipping)', () => 
     expect(callsFor('activateMerchant', 'm-approve')).toEqual([{ caseId: 'case-m-approve', merchantId: 'm-approve', entityType: 'individual' }]);
     expect(callsFor('notifyMerchant', 'm-approve').map((c) => c.template)).toEqual(['verification_approved']);
     expect(eventsOf('m-approve')).toEqual(['submitted', 'deadline_set', 'approved']);
-    // The deposit account is a child of its own (its activities are not stubbed here).
+    // The deposit account is a child process of its own, left running when the review ends.
     const child = fast.client.workflow.getHandle(depositWorkflowId('shop-m-approve'));
     expect((await child.describe()).type).toBe('depositAccount');
+    await fast.until(async () => fast.stubs.inputsOf('openDepositAccount'), (c) => c.some((i) => (i as { shopId: string }).shopId === 'shop-m-approve'));
     await child.terminate('fast test over');
   });
 
