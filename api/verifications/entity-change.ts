@@ -1,4 +1,4 @@
-import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import type { Knex } from 'knex';
 import { createMerchantRepository } from '../../db/repositories/merchants';
 import { createVerificationCaseRepository } from '../../db/repositories/verification-cases';
@@ -6,12 +6,12 @@ import { createVerificationSubmissionRepository } from '../../db/repositories/ve
 import type { EntityType } from '../../domain/verification';
 import type { PiiVault } from '../../security/pii';
 import { ENTITY_CHANGE_PROCESS, ENTITY_CHANGE_WORKFLOW_TYPE, entityChangeWorkflowId, type EntityChangeInput } from '../../workflows/entity-change.defs';
-import { MERCHANT_ID, OVERDUE, PROCESS_TYPE, STATUS } from '../../workflows/search-attributes';
 import { assertMayActFor, type Principal } from '../auth';
-import { conflict, notFound, unavailable } from '../errors';
+import { conflict, notFound } from '../errors';
 import { createIdentityGuard } from './identity-guard';
 import type { EntityChangeBody } from './schemas';
 import { actorOf, newCaseId } from './case-ids';
+import { startReviewCase } from './review-start';
 
 /** A verified merchant's change of entity; decided and read through the verification case routes. */
 export function createEntityChangeService({ db, temporal, taskQueue, vault }: { db: Knex; temporal: Client; taskQueue: string; vault: PiiVault }) {
@@ -46,42 +46,21 @@ export function createEntityChangeService({ db, temporal, taskQueue, vault }: { 
         submittedAt: now.toISOString(),
         submittedBy: actorOf(principal),
       };
-      let handle;
-      try {
-        handle = await temporal.workflow.start(ENTITY_CHANGE_WORKFLOW_TYPE, {
-          workflowId,
-          taskQueue,
-          args: [input],
-          workflowIdConflictPolicy: 'FAIL',
-          workflowIdReusePolicy: 'ALLOW_DUPLICATE',
-          typedSearchAttributes: [
-            { key: MERCHANT_ID, value: merchantId },
-            { key: PROCESS_TYPE, value: ENTITY_CHANGE_PROCESS },
-            { key: STATUS, value: 'in_review' },
-            { key: OVERDUE, value: false },
-          ],
-        });
-      } catch (err) {
-        if (err instanceof WorkflowExecutionAlreadyStartedError) {
-          const open = await cases.findOpenCaseOf(merchantId);
-          throw conflict(`merchant ${merchantId} already has an open change of entity`, { caseId: open?.id ?? null });
-        }
-        throw err;
-      }
-      try {
-        await db.transaction(async (trx) => {
+      await startReviewCase(db, temporal, taskQueue, {
+        workflowType: ENTITY_CHANGE_WORKFLOW_TYPE,
+        workflowId,
+        processType: ENTITY_CHANGE_PROCESS,
+        merchantId,
+        input,
+        openCaseName: 'change of entity',
+        async record(trx, runId) {
           await cases.insertCase(
-            { id: caseId, merchantId, workflowId, runId: handle.firstExecutionRunId, entityType: body.entityType, legalName: body.legalName, submittedAt: now, kind: 'entity_change' },
+            { id: caseId, merchantId, workflowId, runId, entityType: body.entityType, legalName: body.legalName, submittedAt: now, kind: 'entity_change' },
             trx,
           );
           await submissions.insert(caseId, 1, body, now, trx);
-        });
-      } catch (err) {
-        await handle.terminate('the case could not be recorded').catch(() => undefined);
-        // The driver's message quotes SQL and values: it goes to the log with the cause, never to the caller.
-        const failure = new Error('the case could not be recorded', { cause: err });
-        throw Object.assign(unavailable('the case could not be recorded; retry shortly'), { cause: failure });
-      }
+        },
+      });
       return { caseId, workflowId, status: 'in_review' as const };
     },
   };

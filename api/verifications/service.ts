@@ -1,5 +1,4 @@
 import {
-  WorkflowExecutionAlreadyStartedError,
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
   type Client,
@@ -15,7 +14,7 @@ import type { EntityType } from '../../domain/verification';
 import { createEntityChangeService } from './entity-change';
 import { createIdentityGuard } from './identity-guard';
 import { actorOf, newCaseId } from './case-ids';
-import { MERCHANT_ID, OVERDUE, PROCESS_TYPE, STATUS } from '../../workflows/search-attributes';
+import { startReviewCase } from './review-start';
 import {
   decideUpdate,
   resubmitUpdate,
@@ -27,7 +26,7 @@ import {
   type VerificationState,
 } from '../../workflows/verification.defs';
 import { assertMayActFor, mayActFor, PII_READERS, type Principal } from '../auth';
-import { badRequest, conflict, notFound, unavailable } from '../errors';
+import { badRequest, conflict, notFound } from '../errors';
 import { DEFAULT_UPDATE_WAIT_MS, runUpdate, UpdateStillRunning } from '../workflow-updates';
 import { openAttention, type AttentionBody } from '../attention';
 import { resolveAttentionUpdate } from '../../workflows/attention.defs';
@@ -92,45 +91,22 @@ export function createVerificationService({ db, temporal, taskQueue, vault, upda
         submittedAt: now.toISOString(),
         submittedBy: actorOf(principal),
       };
-      let handle;
-      try {
-        handle = await temporal.workflow.start(VERIFICATION_WORKFLOW_TYPE, {
-          workflowId,
-          taskQueue,
-          args: [input],
-          // One open review per merchant; a closed one may be followed by a new one.
-          workflowIdConflictPolicy: 'FAIL',
-          workflowIdReusePolicy: 'ALLOW_DUPLICATE',
-          typedSearchAttributes: [
-            { key: MERCHANT_ID, value: body.merchantId },
-            { key: PROCESS_TYPE, value: VERIFICATION_PROCESS },
-            { key: STATUS, value: 'in_review' },
-            { key: OVERDUE, value: false },
-          ],
-        });
-      } catch (err) {
-        if (err instanceof WorkflowExecutionAlreadyStartedError) {
-          const open = await cases.findOpenCaseOf(body.merchantId);
-          throw conflict(`merchant ${body.merchantId} already has an open verification case`, { caseId: open?.id ?? null });
-        }
-        throw err;
-      }
-      try {
-        await db.transaction(async (trx) => {
+      await startReviewCase(db, temporal, taskQueue, {
+        workflowType: VERIFICATION_WORKFLOW_TYPE,
+        workflowId,
+        processType: VERIFICATION_PROCESS,
+        merchantId: body.merchantId,
+        input,
+        openCaseName: 'verification case',
+        async record(trx, runId) {
           await merchants.ensureMerchant({ id: body.merchantId, entityType: body.entityType, legalName: body.legalName }, trx);
           await cases.insertCase(
-            { id: caseId, merchantId: body.merchantId, workflowId, runId: handle.firstExecutionRunId, entityType: body.entityType, legalName: body.legalName, submittedAt: now },
+            { id: caseId, merchantId: body.merchantId, workflowId, runId, entityType: body.entityType, legalName: body.legalName, submittedAt: now },
             trx,
           );
           await submissions.insert(caseId, 1, body, now, trx);
-        });
-      } catch (err) {
-        // Nothing half-done: without its rows the review cannot proceed, so stop it.
-        await handle.terminate('the case could not be recorded').catch(() => undefined);
-        // The database's message quotes SQL and values: it goes to the log, never the body.
-        const failure = new Error('the case could not be recorded', { cause: err });
-        throw Object.assign(unavailable('the case could not be recorded; retry shortly'), { cause: failure });
-      }
+        },
+      });
       return { caseId, workflowId, status: 'in_review' as const };
     },
 
