@@ -8,8 +8,8 @@
  *   Activities may be imported with `import type` only (for `proxyActivities<...>()`).
  * - domain/ is imported by workflows, so it follows the same sandbox rules (except the calendar
  *   file loader, the one domain module that does I/O).
- * - api/ talks to workflows only through `workflows/<name>.defs.ts` (messages, types, id helpers)
- *   and `workflows/search-attributes.ts` (search attribute keys).
+ * - api/ talks to workflows only through `workflows/<name>.defs.ts` (identity, messages, types, id
+ *   helpers), `workflows/search-attributes.ts` (search attribute keys) and `workflows/process.ts`.
  * - Layers point down: nothing below the API (activities, workflows, worker, db, domain,
  *   platform) imports api/, not even a type; domain/ imports only domain/ and a few pure
  *   packages.
@@ -195,6 +195,26 @@ export default defineConfig([
   },
 
   {
+    // The process registry is the one composition root both entry points read: it names each
+    // process's route factory (`api/<area>/router`, `api/routes`) and nothing else of the API.
+    name: 'merchant-ops/registry-names-routes',
+    files: ['worker/registry.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^(\\.\\./)+api(/(?![a-z-]+/router$|routes$).*)?$',
+              message: 'The registry names route factories (api/<area>/router, api/routes) only; services and errors stay in the API.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+
+  {
     name: 'merchant-ops/api-uses-workflow-defs',
     files: ['api/**/*.ts'],
     rules: {
@@ -203,9 +223,9 @@ export default defineConfig([
         {
           patterns: [
             {
-              // `../workflows`, `../workflows/x` are refused; `../workflows/x.defs` and the shared
-              // search-attribute keys are fine.
-              regex: '^(\\.\\./)+workflows(/(?!.*\\.defs$|search-attributes$).*)?$',
+              // `../workflows`, `../workflows/x` are refused; `../workflows/x.defs`, the shared
+              // search-attribute keys and the ProcessIdentity type (workflows/process) are fine.
+              regex: '^(\\.\\./)+workflows(/(?!.*\\.defs$|search-attributes$|process$).*)?$',
               message:
                 'The API imports workflows/<name>.defs only (names, messages, types, id helpers), never workflow implementations.',
             },

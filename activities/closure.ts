@@ -2,7 +2,9 @@ import type { Db } from '../db/connection';
 import { createLedger, type Entry } from '../db/repositories/ledger';
 import { payOutOnce } from './payouts';
 import { liftOwnRestrictions } from './restrictions';
-import { createDepositRepository } from '../db/repositories/deposits';
+import { createDepositAccountRepository } from '../db/repositories/deposit-accounts';
+import { createShopRepository } from '../db/repositories/shops';
+import { createViolationRepository } from '../db/repositories/violations';
 import { closureWaitUntil, collectOwed } from '../domain/deposit';
 import type { DepositPolicy } from '../domain/deposit-policy';
 import type { PlatformClient } from '../platform/types';
@@ -41,7 +43,9 @@ function owedCollected(entries: readonly Entry[], details: Record<string, unknow
 
 export function createClosureActivities({ db, platform, policy, finalSettlement }: ClosureActivityDeps) {
   const ledger = createLedger(db);
-  const deposits = createDepositRepository(db);
+  const shops = createShopRepository(db);
+  const accounts = createDepositAccountRepository(db);
+  const cases = createViolationRepository(db);
 
   return {
     async suspendShopForClosure(input: { closureId: string; shopId: string; merchantId: string }) {
@@ -50,30 +54,30 @@ export function createClosureActivities({ db, platform, policy, finalSettlement 
         { action: 'apply', restrictions: [...CLOSURE_RESTRICTIONS], reason: 'shop closure requested' },
         `closure:${input.closureId}:suspend`,
       );
-      await deposits.applyRestrictions(input.shopId, [...CLOSURE_RESTRICTIONS], 'closure', new Date());
-      await deposits.setShopStatus(input.shopId, 'closing');
+      await shops.applyRestrictions(input.shopId, [...CLOSURE_RESTRICTIONS], 'closure', new Date());
+      await shops.setStatus(input.shopId, 'closing');
     },
 
     /** As of the workflow's time, so the answer is the same whenever the activity runs. */
     async closureBlockers(input: { shopId: string; asOf: string }): Promise<ClosureBlockers> {
-      const [{ orders }, openViolations] = await Promise.all([platform.shopOrders(input.shopId), deposits.openViolationCount(input.shopId)]);
+      const [{ orders }, openViolations] = await Promise.all([platform.shopOrders(input.shopId), cases.undecidedCountOf(input.shopId)]);
       const wait = closureWaitUntil(policy, orders, new Date(input.asOf));
       return { openOrders: wait.blockedByOpenOrders, openViolations, afterSalesUntil: wait.waitUntil };
     },
 
     async recordClosureStatus(input: { closureId: string; status: ClosureStatus; details: Record<string, unknown> }) {
-      await deposits.updateClosure(input.closureId, { status: input.status, details: input.details });
+      await shops.updateClosure(input.closureId, { status: input.status, details: input.details });
     },
 
     async cancelClosure(input: { closureId: string; shopId: string; merchantId: string; actor: string }) {
-      await liftOwnRestrictions(deposits, platform, {
+      await liftOwnRestrictions(shops, platform, {
         shopId: input.shopId,
         source: 'closure',
         idempotencyKey: `closure:${input.closureId}:cancel`,
         reason: 'shop closure cancelled',
       });
-      await deposits.setShopStatus(input.shopId, 'open');
-      await deposits.updateClosure(input.closureId, { cancelledAt: new Date(), details: { cancelledBy: input.actor } });
+      await shops.setStatus(input.shopId, 'open');
+      await shops.updateClosure(input.closureId, { cancelledAt: new Date(), details: { cancelledBy: input.actor } });
       await platform.notify(
         { recipient: 'merchant', merchantId: input.merchantId, template: 'shop_closure_cancelled', data: { shopId: input.shopId } },
         `closure:${input.closureId}:cancelled`,
@@ -131,15 +135,15 @@ export function createClosureActivities({ db, platform, policy, finalSettlement 
       const left = await ledger.balances(input.shopId);
       const heldFen = { deposit: left.deposit, promotionDeposit: left.promotion_deposit };
       if (heldFen.deposit > 0 || heldFen.promotionDeposit > 0) {
-        await deposits.updateClosure(input.closureId, { details: { held: { ...heldFen, reason: HELD_REASON } } });
+        await shops.updateClosure(input.closureId, { details: { held: { ...heldFen, reason: HELD_REASON } } });
       }
       return { ...refunded, heldFen };
     },
 
     async completeClosure(input: { closureId: string; shopId: string; merchantId: string }) {
-      await deposits.setShopStatus(input.shopId, 'closed');
-      await deposits.markClosed(input.shopId);
-      await deposits.updateClosure(input.closureId, { status: 'closed', closedAt: new Date() });
+      await shops.setStatus(input.shopId, 'closed');
+      await accounts.markClosed(input.shopId);
+      await shops.updateClosure(input.closureId, { status: 'closed', closedAt: new Date() });
       await platform.notify(
         { recipient: 'merchant', merchantId: input.merchantId, template: 'shop_closed', data: { shopId: input.shopId } },
         `closure:${input.closureId}:closed`,

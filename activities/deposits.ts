@@ -1,12 +1,15 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { Context, log } from '@temporalio/activity';
+import { log } from '@temporalio/activity';
+import { keepHeartbeating } from './heartbeat';
 import type { Client } from '@temporalio/client';
 import type { Db } from '../db/connection';
 import { createLedger, deduction, deductionOwing, InsufficientBalanceError, LedgerKeyConflictError, proceedsTransfer, reversal, settlingOwed, topUp, type Entry } from '../db/repositories/ledger';
 import { payOutOnce } from './payouts';
 import { liftOwnRestrictions } from './restrictions';
-import { createDepositRepository } from '../db/repositories/deposits';
+import { createDepositAccountRepository } from '../db/repositories/deposit-accounts';
 import { createPaymentRepository } from '../db/repositories/payments';
+import { createShopRepository } from '../db/repositories/shops';
+import { createViolationRepository } from '../db/repositories/violations';
 import { creditDecision, type ReportedPayment } from '../domain/payments';
 import { excessPromotionWithdrawal, formatCny, ladderSchedule, lastNaturalMonth, requiredDeposit } from '../domain/deposit';
 import type { DepositPolicy, LadderStep, Restriction } from '../domain/deposit-policy';
@@ -45,7 +48,9 @@ async function refusalsAreFinal<T>(run: () => Promise<T>): Promise<T> {
 
 export function createDepositActivities({ db, platform, policy, temporal }: DepositActivityDeps) {
   const ledger = createLedger(db);
-  const deposits = createDepositRepository(db);
+  const accounts = createDepositAccountRepository(db);
+  const shops = createShopRepository(db);
+  const cases = createViolationRepository(db);
   const payments = createPaymentRepository(db);
 
   // owedFen: what the merchant owes beyond its deposits (the receivable, negated).
@@ -77,7 +82,7 @@ export function createDepositActivities({ db, platform, policy, temporal }: Depo
 
   /** The requirement of one shop for a month, from its categories and that month's sales. */
   const assess = async (shopId: string, shopType: EntityType, month: string) => {
-    const [categories, sales] = await Promise.all([deposits.categoriesOf(shopId), platform.monthlySales(shopId, month)]);
+    const [categories, sales] = await Promise.all([shops.categoriesOf(shopId), platform.monthlySales(shopId, month)]);
     const open = categories.filter((c) => c.status === 'open').map((c) => c.category);
     return requiredDeposit(policy, { shopType, specialCategories: open, lastMonthGmvFen: sales.gmvFen });
   };
@@ -106,7 +111,7 @@ export function createDepositActivities({ db, platform, policy, temporal }: Depo
       await ledger.ensureAccounts(input.shopId);
       const { month } = lastNaturalMonth(new Date(input.asOf));
       const required = await assess(input.shopId, input.shopType, month);
-      await deposits.saveRequirement(input.shopId, { requiredFen: required.totalFen, parts: required, month, at: new Date() });
+      await accounts.saveRequirement(input.shopId, { requiredFen: required.totalFen, parts: required, month, at: new Date() });
       return { ...(await balances(input.shopId)), requiredFen: required.totalFen };
     },
 
@@ -201,7 +206,7 @@ export function createDepositActivities({ db, platform, policy, temporal }: Depo
 
     async startEpisode(input: { shopId: string; episodeId: string; startedAt: string; requiredFen: number; balanceFen: number }) {
       const schedule = ladderSchedule(policy, new Date(input.startedAt));
-      await deposits.openEpisode({
+      await accounts.openEpisode({
         id: input.episodeId,
         shopId: input.shopId,
         startedAt: new Date(input.startedAt),
@@ -231,18 +236,19 @@ export function createDepositActivities({ db, platform, policy, temporal }: Depo
           { recipient: 'merchant', merchantId: input.merchantId, template: 'deposit_shortfall', data: { shopId, shortfall: formatCny(input.shortfallFen) } },
           key,
         );
-        await deposits.recordStep(episodeId, step, new Date(), details);
+        await accounts.recordStep(episodeId, step, new Date(), details);
         return { ...(await balances(shopId)), skipped: null };
       }
-      const requiredFen = input.requiredFen ?? (await deposits.find(shopId))?.requiredFen ?? 0;
+      const requiredFen = input.requiredFen ?? (await accounts.find(shopId))?.requiredFen ?? 0;
       const skipped = await db.transaction(async (tx) => {
         const balanceFen = await ledger.lockedBalance(shopId, 'deposit', tx);
-        const inTx = createDepositRepository(tx);
+        const accountsInTx = createDepositAccountRepository(tx);
+        const shopsInTx = createShopRepository(tx);
         // An earlier attempt of this step moved the proceeds and recorded it (its answer was lost
         // after the commit): done. Asking the platform again under the same key with the
         // shortfall as it is now would be a different request, which the platform refuses.
         if (step === 'transfer_proceeds' && (await ledger.findByKey(key, tx))) return null;
-        if (!(await inTx.isEpisodeOpen(episodeId))) return 'episode_ended';
+        if (!(await accountsInTx.isEpisodeOpen(episodeId))) return 'episode_ended';
         // What is owed (a fine above the deposit) counts as missing too.
         const shortfall = requiredFen + (await owedIn(tx, shopId)) - balanceFen;
         if (shortfall <= 0) return 'balance_restored';
@@ -267,9 +273,9 @@ export function createDepositActivities({ db, platform, policy, temporal }: Depo
         } else {
           const restriction = step as Restriction;
           await platform.setRestrictions(shopId, { action: 'apply', restrictions: [restriction], reason: 'deposit below requirement' }, key);
-          await inTx.applyRestrictions(shopId, [restriction], 'deposit', new Date());
+          await shopsInTx.applyRestrictions(shopId, [restriction], 'deposit', new Date());
         }
-        await inTx.recordStep(episodeId, step, new Date(), details);
+        await accountsInTx.recordStep(episodeId, step, new Date(), details);
         return null;
       });
       if (skipped) log.info('ladder step skipped', { shopId, episodeId, step, skipped });
@@ -278,13 +284,13 @@ export function createDepositActivities({ db, platform, policy, temporal }: Depo
 
     async endEpisode(input: { shopId: string; merchantId: string; episodeId: string; reason: string; balanceFen: number }) {
       const { shopId, episodeId } = input;
-      await liftOwnRestrictions(deposits, platform, {
+      await liftOwnRestrictions(shops, platform, {
         shopId,
         source: 'deposit',
         idempotencyKey: `deposit:${episodeId}:lift`,
         reason: `deposit episode ended: ${input.reason}`,
       });
-      await deposits.closeEpisode(episodeId, new Date(), input.reason);
+      await accounts.closeEpisode(episodeId, new Date(), input.reason);
       if (input.reason === 'restored') {
         await platform.notify({ recipient: 'merchant', merchantId: input.merchantId, template: 'deposit_restored', data: { shopId } }, `deposit:${episodeId}:restored`);
       }
@@ -295,7 +301,7 @@ export function createDepositActivities({ db, platform, policy, temporal }: Depo
       const { shopId } = input;
       const payout = { shopId, account: 'promotion_deposit' as const, key: `promotion-closure:${shopId}:${input.reference}`, reason: 'third-party promotion closed', actor: input.actor };
       const result = await payOutOnce({ db, ledger, platform }, payout, async () => {
-        const [openViolations, { orders }] = await Promise.all([deposits.openViolationCount(shopId), platform.shopOrders(shopId)]);
+        const [openViolations, { orders }] = await Promise.all([cases.undecidedCountOf(shopId), platform.shopOrders(shopId)]);
         const openOrders = orders.filter((o) => o.status === 'open').length;
         const refused: string[] = [];
         if (openViolations > 0) refused.push(`${openViolations} violation case(s) still open`);
@@ -308,9 +314,17 @@ export function createDepositActivities({ db, platform, policy, temporal }: Depo
     /** [src] excess promotion deposit: high-deposit categories closed, and the highest sold nothing last month. */
     async withdrawPromotionExcess(input: { shopId: string; reference: string; actor: string; asOf: string }): Promise<PromotionOutcome> {
       const { shopId } = input;
-      const payout = { shopId, account: 'promotion_deposit' as const, key: `promotion-excess:${shopId}:${input.reference}`, reason: 'excess promotion deposit withdrawn', actor: input.actor };
+      const payout = {
+        shopId,
+        account: 'promotion_deposit' as const,
+        key: `promotion-excess:${shopId}:${input.reference}`,
+        reason: 'excess promotion deposit withdrawn',
+        actor: input.actor,
+        // Re-read under the payments' lock: a second withdrawal decided on the same balance takes nothing.
+        capInTransaction: async (tx: Db) => Math.max(0, (await ledger.balance(shopId, 'promotion_deposit', tx)) - policy.promotionMinimumFen),
+      };
       const result = await payOutOnce({ db, ledger, platform }, payout, async () => {
-        const categories = await deposits.categoriesOf(shopId);
+        const categories = await shops.categoriesOf(shopId);
         // Every special category carries the same extra, so the policy's first one the shop has is "the highest".
         const special = policy.specialCategories.filter((c) => categories.some((s) => s.category === c));
         const highest = special[0] ?? null;
@@ -328,25 +342,29 @@ export function createDepositActivities({ db, platform, policy, temporal }: Depo
 
     /** Every open deposit account, a page at a time; the heartbeat carries the cursor. */
     async reassessShops(input: { month: string }) {
-      const resumed = Context.current().info.heartbeatDetails as { after: string; shops: number; changed: number } | undefined;
-      let { after, shops, changed } = resumed ?? { after: '', shops: 0, changed: 0 };
-      for (;;) {
-        const page = await deposits.openAccountsAfter(after, REASSESSMENT_PAGE);
-        if (page.length === 0) break;
-        for (const account of page) {
-          const required = await assess(account.shopId, account.shopType as EntityType, input.month);
-          if (required.totalFen !== account.requiredFen) {
-            await deposits.saveRequirement(account.shopId, { requiredFen: required.totalFen, parts: required, month: input.month, at: new Date() });
-            await temporal?.workflow
-              .getHandle(depositWorkflowId(account.shopId))
-              .signal(requirementChangedSignal, { requiredFen: required.totalFen, month: input.month })
-              .catch((err: unknown) => log.warn('deposit process not signalled', { shopId: account.shopId, error: String(err) }));
-            changed += 1;
+      const heartbeat = keepHeartbeating<{ after: string; shops: number; changed: number }>();
+      let { after, shops, changed } = heartbeat.resumed ?? { after: '', shops: 0, changed: 0 };
+      try {
+        for (;;) {
+          const page = await accounts.openAccountsAfter(after, REASSESSMENT_PAGE);
+          if (page.length === 0) break;
+          for (const account of page) {
+            const required = await assess(account.shopId, account.shopType as EntityType, input.month);
+            if (required.totalFen !== account.requiredFen) {
+              await accounts.saveRequirement(account.shopId, { requiredFen: required.totalFen, parts: required, month: input.month, at: new Date() });
+              await temporal?.workflow
+                .getHandle(depositWorkflowId(account.shopId))
+                .signal(requirementChangedSignal, { requiredFen: required.totalFen, month: input.month })
+                .catch((err: unknown) => log.warn('deposit process not signalled', { shopId: account.shopId, error: String(err) }));
+              changed += 1;
+            }
+            shops += 1;
+            after = account.shopId;
           }
-          shops += 1;
-          after = account.shopId;
+          heartbeat.progress({ after, shops, changed });
         }
-        Context.current().heartbeat({ after, shops, changed });
+      } finally {
+        heartbeat.stop();
       }
       return { month: input.month, shops, changed };
     },

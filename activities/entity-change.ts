@@ -1,8 +1,9 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { Db } from '../db/connection';
-import { createDepositRepository } from '../db/repositories/deposits';
+import { createDepositAccountRepository } from '../db/repositories/deposit-accounts';
 import { createIdentityKeyRepository } from '../db/repositories/identity-keys';
 import { createMerchantRepository } from '../db/repositories/merchants';
+import { createShopRepository } from '../db/repositories/shops';
 import { createVerificationCaseRepository } from '../db/repositories/verification-cases';
 import { lastNaturalMonth, requiredDeposit } from '../domain/deposit';
 import type { DepositPolicy } from '../domain/deposit-policy';
@@ -22,7 +23,8 @@ export function createEntityChangeActivities({ db, platform, policy }: EntityCha
   const cases = createVerificationCaseRepository(db);
   const merchants = createMerchantRepository(db);
   const identityKeys = createIdentityKeyRepository(db);
-  const deposits = createDepositRepository(db);
+  const shops = createShopRepository(db);
+  const accounts = createDepositAccountRepository(db);
 
   return {
     /**
@@ -52,10 +54,10 @@ export function createEntityChangeActivities({ db, platform, policy }: EntityCha
      */
     async reassessDepositForShopType(input: { shopId: string; shopType: EntityType; asOf: string }) {
       const { month } = lastNaturalMonth(new Date(input.asOf));
-      const [categories, sales] = await Promise.all([deposits.categoriesOf(input.shopId), platform.monthlySales(input.shopId, month)]);
+      const [categories, sales] = await Promise.all([shops.categoriesOf(input.shopId), platform.monthlySales(input.shopId, month)]);
       const open = categories.filter((c) => c.status === 'open').map((c) => c.category);
       const required = requiredDeposit(policy, { shopType: input.shopType, specialCategories: open, lastMonthGmvFen: sales.gmvFen });
-      await deposits.saveRequirement(input.shopId, { requiredFen: required.totalFen, parts: required, month, at: new Date() });
+      await accounts.saveRequirement(input.shopId, { requiredFen: required.totalFen, parts: required, month, at: new Date() });
       return { requiredFen: required.totalFen, month };
     },
   };

@@ -1,4 +1,5 @@
-import { ApplicationFailure, Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/activity';
+import { keepHeartbeating } from './heartbeat';
 import type { Db } from '../db/connection';
 import { createOrderFeedRepository, OrderFeedInvalidError } from '../db/repositories/order-feed';
 import { ErrorType } from '../domain/errors';
@@ -26,24 +27,23 @@ export function createOrderImportActivities({ db, platform }: OrderImportActivit
      */
     async importOrders(input: OrderImportInput = {}): Promise<OrderImportResult> {
       const pageSize = input.pageSize ?? DEFAULT_PAGE_SIZE;
-      const counts: OrderImportResult = (Context.current().info.heartbeatDetails as OrderImportResult | undefined) ?? {
-        pages: 0,
-        events: 0,
-        inserted: 0,
-        updated: 0,
-        lastSeq: 0,
-      };
-      for (;;) {
-        const after = await feed.cursor(PLATFORM_ORDER_FEED);
-        const page = await platform.orderFeed(after, pageSize);
-        const imported = await importPage(after, page);
-        counts.pages += 1;
-        counts.events += page.events.length;
-        counts.inserted += imported.inserted;
-        counts.updated += imported.updated;
-        counts.lastSeq = imported.lastSeq;
-        Context.current().heartbeat(counts);
-        if (!page.hasMore) return counts;
+      const heartbeat = keepHeartbeating<OrderImportResult>();
+      const counts: OrderImportResult = heartbeat.resumed ?? { pages: 0, events: 0, inserted: 0, updated: 0, lastSeq: 0 };
+      try {
+        for (;;) {
+          const after = await feed.cursor(PLATFORM_ORDER_FEED);
+          const page = await platform.orderFeed(after, pageSize);
+          const imported = await importPage(after, page);
+          counts.pages += 1;
+          counts.events += page.events.length;
+          counts.inserted += imported.inserted;
+          counts.updated += imported.updated;
+          counts.lastSeq = imported.lastSeq;
+          heartbeat.progress(counts);
+          if (!page.hasMore) return counts;
+        }
+      } finally {
+        heartbeat.stop();
       }
     },
   };

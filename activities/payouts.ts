@@ -13,6 +13,12 @@ export interface Payout {
   key: string;
   reason: string;
   actor: string;
+  /**
+   * The most this payout may take, read inside its transaction once the shop's payments are
+   * locked (e.g. a promotion deposit's excess over its minimum): two payouts decided on the
+   * same balance at once then cannot both take it.
+   */
+  capInTransaction?: (tx: Knex.Transaction) => Promise<number>;
 }
 
 export type PayoutDecision = { amountFen: number } | { refused: string[] };
@@ -49,8 +55,9 @@ export async function payOutOnce({ db, ledger, platform }: PayoutDeps, p: Payout
     const recorded = await db.transaction(async (tx) => {
       const refundable = await payments.refundable(p.shopId, p.account, tx);
       // A twin that committed while this one decided: its split stands.
-      if (await tx('ledger_transactions').where({ idempotency_key: p.key }).first()) return payments.refundsUnder(p.key, tx);
-      const amountFen = Math.min(decision.amountFen, refundableFen(refundable));
+      if (await ledger.findByKey(p.key, tx)) return payments.refundsUnder(p.key, tx);
+      const capFen = p.capInTransaction ? await p.capInTransaction(tx) : Number.POSITIVE_INFINITY;
+      const amountFen = Math.min(decision.amountFen, refundableFen(refundable), capFen);
       if (amountFen <= 0) return [];
       const allocations = allocateRefund(amountFen, refundable);
       // Payer accounts stay in deposit_payments: a bank account is personal data, ledger details are not the place.

@@ -1,6 +1,7 @@
 import type { Db } from '../db/connection';
-import { createDepositRepository } from '../db/repositories/deposits';
 import { createLedger, type Entry } from '../db/repositories/ledger';
+import { createShopRepository } from '../db/repositories/shops';
+import { createViolationRepository } from '../db/repositories/violations';
 import { closureWaitUntil } from '../domain/deposit';
 import type { DepositPolicy } from '../domain/deposit-policy';
 import type { PlatformClient } from '../platform/types';
@@ -16,7 +17,8 @@ export interface PromotionClosureActivityDeps {
 
 export function createPromotionClosureActivities({ db, platform, policy }: PromotionClosureActivityDeps) {
   const ledger = createLedger(db);
-  const deposits = createDepositRepository(db);
+  const shops = createShopRepository(db);
+  const cases = createViolationRepository(db);
   const balances = async (shopId: string) => {
     const all = await ledger.balances(shopId);
     return { balanceFen: all.deposit, promotionBalanceFen: all.promotion_deposit, owedFen: Math.max(0, -all.receivable) };
@@ -30,12 +32,12 @@ export function createPromotionClosureActivities({ db, platform, policy }: Promo
         { action: 'apply', restrictions: [THIRD_PARTY_PROMOTION_OFF], reason: 'third-party promotion closed at the merchant\'s request' },
         `promotion-closure:${input.requestId}:switch-off`,
       );
-      await deposits.applyRestrictions(input.shopId, [THIRD_PARTY_PROMOTION_OFF], 'promotion-closure', new Date());
+      await shops.applyRestrictions(input.shopId, [THIRD_PARTY_PROMOTION_OFF], 'promotion-closure', new Date());
     },
 
     /** The shop-exit conditions, as of the workflow's time (the same as a shop closure's). */
     async promotionClosureBlockers(input: { shopId: string; asOf: string }): Promise<ClosureBlockers> {
-      const [{ orders }, openViolations] = await Promise.all([platform.shopOrders(input.shopId), deposits.openViolationCount(input.shopId)]);
+      const [{ orders }, openViolations] = await Promise.all([platform.shopOrders(input.shopId), cases.undecidedCountOf(input.shopId)]);
       const wait = closureWaitUntil(policy, orders, new Date(input.asOf));
       return { openOrders: wait.blockedByOpenOrders, openViolations, afterSalesUntil: wait.waitUntil };
     },

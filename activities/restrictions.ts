@@ -1,4 +1,4 @@
-import type { DepositRepository, RestrictionSource } from '../db/repositories/deposits';
+import type { RestrictionSource, ShopRepository } from '../db/repositories/shops';
 import type { Restriction } from '../domain/deposit-policy';
 import type { PlatformClient } from '../platform/types';
 
@@ -8,17 +8,17 @@ import type { PlatformClient } from '../platform/types';
  * closure needs must survive the ladder's episode ending, and the other way round.
  */
 export async function liftOwnRestrictions(
-  deposits: DepositRepository,
+  shops: ShopRepository,
   platform: PlatformClient,
   input: { shopId: string; source: RestrictionSource; idempotencyKey: string; reason: string },
 ): Promise<Restriction[]> {
-  const all = await deposits.restrictionsOf(input.shopId);
+  const all = await shops.restrictionsOf(input.shopId);
   const heldByOthers = new Set(all.filter((r) => r.source !== input.source).map((r) => r.restriction));
   const own = all.filter((r) => r.source === input.source).map((r) => r.restriction as Restriction);
   const toLift = own.filter((r) => !heldByOthers.has(r));
   if (toLift.length > 0) {
     await platform.setRestrictions(input.shopId, { action: 'lift', restrictions: toLift, reason: input.reason }, input.idempotencyKey);
   }
-  await deposits.liftRestrictions(input.shopId, 'all', input.source);
+  await shops.liftRestrictions(input.shopId, 'all', input.source);
   return toLift;
 }

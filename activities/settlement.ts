@@ -1,6 +1,11 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
+import { keepHeartbeating } from './heartbeat';
 import type { Db } from '../db/connection';
-import { createSettlementRepository, type MissingRate, type SettlementTotals } from '../db/repositories/settlement';
+import { createPayoutRepository } from '../db/repositories/settlement/payouts';
+import { createSettlementQueries } from '../db/repositories/settlement/queries';
+import type { SettlementTotals } from '../db/repositories/settlement/records';
+import { createSettlementRunRepository } from '../db/repositories/settlement/runs';
+import { createStatementRepository, type MissingRate } from '../db/repositories/settlement/statements';
 import { periodNotEndedUntil, periodOf, settlementPeriodProblem, type SettlementThresholds } from '../domain/settlement';
 import { ErrorType } from '../domain/errors';
 import type { FinalSettlement } from './closure';
@@ -63,13 +68,16 @@ function requireSettleablePeriod(period: string): void {
 }
 
 export function createSettlementActivities({ db, platform, thresholds, sizes }: SettlementActivityDeps) {
-  const settlement = createSettlementRepository(db);
+  const statements = createStatementRepository(db);
+  const runs = createSettlementRunRepository(db);
+  const payoutRecords = createPayoutRepository(db);
+  const queries = createSettlementQueries(db);
   const { merchantsPerRange, merchantsPerBatch, payoutsPerPage } = { ...DEFAULT_SIZES, ...sizes };
 
   return {
     async startRun(input: { period: string }) {
       requireSettleablePeriod(input.period);
-      const { started, run } = await settlement.startRun(input.period, { workflowId: Context.current().info.workflowExecution?.workflowId });
+      const { started, run } = await runs.startRun(input.period, { workflowId: Context.current().info.workflowExecution?.workflowId });
       return { alreadySettled: !started && run.status === 'completed', merchantsDone: run.merchantsDone, totals: run.totals };
     },
 
@@ -80,7 +88,8 @@ export function createSettlementActivities({ db, platform, thresholds, sizes }: 
      */
     async settleBatch(input: { period: string; after: string; merchantsDone: number; totals: Partial<SettlementTotals> }) {
       requireSettleablePeriod(input.period);
-      const cursor: BatchCursor = (Context.current().info.heartbeatDetails as BatchCursor | undefined) ?? {
+      const heartbeat = keepHeartbeating<BatchCursor>();
+      const cursor: BatchCursor = heartbeat.resumed ?? {
         after: input.after,
         merchantsDone: input.merchantsDone,
         statements: 0,
@@ -88,21 +97,25 @@ export function createSettlementActivities({ db, platform, thresholds, sizes }: 
         totals: input.totals,
       };
       const batchStart = cursor.merchantsDone;
-      while (cursor.merchantsDone - batchStart < merchantsPerBatch) {
-        const merchants = await settlement.merchantsToSettle(input.period, cursor.after, merchantsPerRange);
-        if (merchants.length === 0) return { ...cursor, done: true };
-        const last = merchants[merchants.length - 1]!;
-        const result = await settlement.settleMerchantRange(input.period, cursor.after, last, thresholds);
-        cursor.after = last;
-        cursor.merchantsDone += merchants.length;
-        cursor.statements += result.statements;
-        cursor.missingRate.push(...result.missingRate);
-        // The period's totals as stored: a re-run or a retry counting from 0 must not overwrite them.
-        const run = await settlement.recordProgress(input.period, { merchantsDone: cursor.merchantsDone });
-        cursor.totals = run.totals as Partial<SettlementTotals>;
-        Context.current().heartbeat(cursor);
+      try {
+        while (cursor.merchantsDone - batchStart < merchantsPerBatch) {
+          const merchants = await queries.merchantsToSettle(input.period, cursor.after, merchantsPerRange);
+          if (merchants.length === 0) return { ...cursor, done: true };
+          const last = merchants[merchants.length - 1]!;
+          const result = await statements.settleMerchantRange(input.period, cursor.after, last, thresholds);
+          cursor.after = last;
+          cursor.merchantsDone += merchants.length;
+          cursor.statements += result.statements;
+          cursor.missingRate.push(...result.missingRate);
+          // The period's totals as stored: a re-run or a retry counting from 0 must not overwrite them.
+          const run = await runs.recordProgress(input.period, { merchantsDone: cursor.merchantsDone });
+          cursor.totals = run.totals as Partial<SettlementTotals>;
+          heartbeat.progress(cursor);
+        }
+        return { ...cursor, done: false };
+      } finally {
+        heartbeat.stop();
       }
-      return { ...cursor, done: false };
     },
 
     /**
@@ -114,29 +127,33 @@ export function createSettlementActivities({ db, platform, thresholds, sizes }: 
     async payOutStatements(input: { period: string }) {
       requireSettleablePeriod(input.period);
       // The cursor and the count travel together, so a retry counts the pages before its cursor once.
-      const resumed = Context.current().info.heartbeatDetails as { after: string; payouts: number } | undefined;
-      let after = resumed?.after ?? '';
-      let payouts = resumed?.payouts ?? 0;
-      for (;;) {
-        const page = await settlement.requestPayoutPage(input.period, after, payoutsPerPage);
-        if (page.lastMerchantId === null) return { payouts };
-        if (page.payouts.length > 0) {
-          const answer = await platform.payoutBatch(
-            page.payouts.map((p) => ({ idempotencyKey: p.idempotencyKey, merchantId: p.merchantId, period: p.period, amountFen: p.amountFen })),
-          );
-          payouts += await settlement.markPayoutsPaid(
-            answer.payouts.map((a) => ({ idempotencyKey: a.idempotencyKey, platformPayoutId: a.payoutId })),
-            new Date(),
-          );
+      const heartbeat = keepHeartbeating<{ after: string; payouts: number }>();
+      let after = heartbeat.resumed?.after ?? '';
+      let payouts = heartbeat.resumed?.payouts ?? 0;
+      try {
+        for (;;) {
+          const page = await payoutRecords.requestPayoutPage(input.period, after, payoutsPerPage);
+          if (page.lastMerchantId === null) return { payouts };
+          if (page.payouts.length > 0) {
+            const answer = await platform.payoutBatch(
+              page.payouts.map((p) => ({ idempotencyKey: p.idempotencyKey, merchantId: p.merchantId, period: p.period, amountFen: p.amountFen })),
+            );
+            payouts += await payoutRecords.markPayoutsPaid(
+              answer.payouts.map((a) => ({ idempotencyKey: a.idempotencyKey, platformPayoutId: a.payoutId })),
+              new Date(),
+            );
+          }
+          after = page.lastMerchantId;
+          heartbeat.progress({ after, payouts });
         }
-        after = page.lastMerchantId;
-        Context.current().heartbeat({ after, payouts });
+      } finally {
+        heartbeat.stop();
       }
     },
 
     /** Merchants left without a statement (a category with no rate) are the run's failures. */
     async completeRun(input: { period: string; missingRate: MissingRate[] }) {
-      await settlement.completeRun(input.period, { failures: input.missingRate.map((m) => ({ ...m, reason: 'no fee rate for the category' })) });
+      await runs.completeRun(input.period, { failures: input.missingRate.map((m) => ({ ...m, reason: 'no fee rate for the category' })) });
     },
   };
 }
@@ -150,10 +167,11 @@ export type SettlementActivities = ReturnType<typeof createSettlementActivities>
  * month's run (which finds the statement there) can never pay it a second time.
  */
 export function createFinalSettlement({ db, platform }: Pick<SettlementActivityDeps, 'db' | 'platform'>): FinalSettlement {
-  const settlement = createSettlementRepository(db);
+  const statements = createStatementRepository(db);
+  const payoutRecords = createPayoutRepository(db);
   return async ({ merchantId, asOf }) => {
     const period = periodOf(new Date(asOf));
-    const { statement, missingRate } = await settlement.settleMerchantFinal(merchantId, period);
+    const { statement, missingRate } = await statements.settleMerchantFinal(merchantId, period);
     // Nothing sold, refunded or carried: no statement, nothing owed.
     if (!statement && missingRate.length === 0) return { owedFen: 0, period, payoutFen: 0 };
     if (!statement) {
@@ -161,9 +179,9 @@ export function createFinalSettlement({ db, platform }: Pick<SettlementActivityD
       throw ApplicationFailure.retryable(`merchant ${merchantId} sold in categories without a fee rate (${categories})`, ErrorType.MissingFeeRate, { missingRate });
     }
     if (statement.payoutFen > 0 && statement.status !== 'paid') {
-      const { payout } = await settlement.recordPayoutRequested(merchantId, period);
+      const { payout } = await payoutRecords.recordPayoutRequested(merchantId, period);
       const answer = await platform.payoutBatch([{ idempotencyKey: payout.idempotencyKey, merchantId, period, amountFen: payout.amountFen }]);
-      await settlement.markPayoutsPaid(answer.payouts.map((a) => ({ idempotencyKey: a.idempotencyKey, platformPayoutId: a.payoutId })), new Date());
+      await payoutRecords.markPayoutsPaid(answer.payouts.map((a) => ({ idempotencyKey: a.idempotencyKey, platformPayoutId: a.payoutId })), new Date());
     }
     return { owedFen: statement.owedFen, period, payoutFen: statement.payoutFen };
   };

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import type { Knex } from 'knex';
-import { ClosureConflictError, createDepositRepository } from '../db/repositories/deposits';
-import { ClosureAlreadyActive, ShopAlreadyClosed } from '../domain/errors';
-import { CLOSURE_PROCESS, CLOSURE_WORKFLOW_TYPE, closureStateQuery, closureWorkflowId } from '../workflows/shop-closure.defs';
-import { MERCHANT_ID, PROCESS_TYPE, STATUS } from '../workflows/search-attributes';
+import { ClosureConflictError, createShopRepository } from '../db/repositories/shops';
+import { ClosureAlreadyActive, ProcessAlreadyRunning, ShopAlreadyClosed } from '../domain/errors';
+import { closureStateQuery, closureWorkflowId, shopClosureProcess } from '../workflows/shop-closure.defs';
+import { startProcess } from './process-start';
 
 /*
  * Starting a shop closure, in one place for its two callers: the API (a merchant or ops asks)
@@ -51,54 +51,61 @@ async function previousClosureEnded(temporal: Client, workflowId: string): Promi
 }
 
 /**
- * Records a closure and starts its process. Throws `ShopAlreadyClosed` or
- * `ClosureAlreadyActive`; any other failure is the caller's to retry (a failed start leaves
- * its row cancelled, so the unique index does not block the next request).
+ * Records a closure and starts its process, through startProcess (record first, then the
+ * start). Throws `ShopAlreadyClosed` or `ClosureAlreadyActive`; any other failure is the
+ * caller's to retry (a failed start leaves its row cancelled, docs/rules.md §2, so the unique
+ * index does not block the next request).
  */
 export async function requestShopClosure({ db, temporal, taskQueue }: ClosureStartDeps, request: ClosureRequest): Promise<StartedClosure> {
   const { shopId, requestedBy, penaltyCaseId } = request;
-  const shop = await db('shops').where({ id: shopId }).first<{ merchant_id: string; status: string } | undefined>();
+  const shops = createShopRepository(db);
+  const shop = await shops.find(shopId);
   if (!shop) throw new Error(`shop ${shopId} does not exist`);
   if (shop.status === 'closed') throw new ShopAlreadyClosed(`shop ${shopId} is already closed`);
-  const deposits = createDepositRepository(db);
   const closureId = `cl_${randomBytes(12).toString('hex')}`;
   const workflowId = closureWorkflowId(shopId);
-  // The row first: its unique index allows one active closure per shop.
   try {
-    await deposits.createClosure({
-      id: closureId,
-      shopId,
-      workflowId,
-      status: 'requested',
-      requestedBy,
-      requestedAt: new Date(),
-      details: penaltyCaseId ? { penaltyCaseId } : {},
-    });
-  } catch (err) {
-    if (err instanceof ClosureConflictError) throw new ClosureAlreadyActive(`shop ${shopId} already has a closure in progress`, err.activeClosureId);
-    throw err;
-  }
-  const start = () =>
-    temporal.workflow.start(CLOSURE_WORKFLOW_TYPE, {
+    await startProcess(temporal, {
+      process: shopClosureProcess,
       workflowId,
       taskQueue,
-      args: [{ closureId, shopId, merchantId: shop.merchant_id, requestedBy, ...(penaltyCaseId ? { penaltyCaseId } : {}) }],
-      workflowIdConflictPolicy: 'FAIL',
-      workflowIdReusePolicy: 'ALLOW_DUPLICATE',
-      typedSearchAttributes: [
-        { key: MERCHANT_ID, value: shop.merchant_id },
-        { key: PROCESS_TYPE, value: CLOSURE_PROCESS },
-        { key: STATUS, value: 'waiting' },
-      ],
-    });
-  try {
-    await start().catch(async (err: unknown) => {
-      if (err instanceof WorkflowExecutionAlreadyStartedError && (await previousClosureEnded(temporal, workflowId))) return start();
-      throw err;
+      input: { closureId, shopId, merchantId: shop.merchant_id, requestedBy, ...(penaltyCaseId ? { penaltyCaseId } : {}) },
+      conflictPolicy: 'FAIL',
+      reusePolicy: 'ALLOW_DUPLICATE',
+      searchAttributes: { merchantId: shop.merchant_id, status: 'waiting' },
+      about: { merchant: shop.merchant_id, shop: shopId, case: closureId, ...(penaltyCaseId ? { note: `penalty of case ${penaltyCaseId}` } : {}) },
+      finishing: () => previousClosureEnded(temporal, workflowId),
+      record: {
+        db,
+        what: 'the closure',
+        // The row's unique index allows one active closure per shop.
+        async write(trx) {
+          try {
+            await createShopRepository(trx).createClosure({
+              id: closureId,
+              shopId,
+              workflowId,
+              status: 'requested',
+              requestedBy,
+              requestedAt: new Date(),
+              details: penaltyCaseId ? { penaltyCaseId } : {},
+            });
+          } catch (err) {
+            if (err instanceof ClosureConflictError) throw new ClosureAlreadyActive(`shop ${shopId} already has a closure in progress`, err.activeClosureId);
+            throw err;
+          }
+        },
+        async undo(undoDb) {
+          await createShopRepository(undoDb).updateClosure(closureId, {
+            status: 'cancelled',
+            cancelledAt: new Date(),
+            details: { error: 'the closure process could not start' },
+          });
+        },
+      },
     });
   } catch (err) {
-    await deposits.updateClosure(closureId, { status: 'cancelled', cancelledAt: new Date(), details: { error: 'the closure process could not start' } });
-    if (err instanceof WorkflowExecutionAlreadyStartedError) throw new ClosureAlreadyActive(`shop ${shopId} already has a closure in progress`);
+    if (err instanceof ProcessAlreadyRunning) throw new ClosureAlreadyActive(`shop ${shopId} already has a closure in progress`);
     throw err;
   }
   return { closureId, workflowId, status: 'requested' };

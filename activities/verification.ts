@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { log } from '@temporalio/activity';
+import { Context, log } from '@temporalio/activity';
 import type { MerchantRepository } from '../db/repositories/merchants';
 import { IdentityTakenError, type IdentityKeyRepository } from '../db/repositories/identity-keys';
 import type { VerificationCaseRepository } from '../db/repositories/verification-cases';
@@ -65,6 +65,10 @@ export function createVerificationActivities(deps: VerificationActivityDeps) {
       if (!found) {
         throw ApplicationFailure.retryable(`case ${input.caseId} is not recorded yet`, ErrorType.SubmissionNotRecorded);
       }
+      // The start stores the run id right after starting; if that write failed (the database
+      // went away in between), the run ties its case itself here, before any update can need it.
+      const runId = Context.current().info.workflowExecution?.runId;
+      if (found.run_id === null && runId) await cases.tieRunIfUntied(input.caseId, runId);
     },
 
     async planReviewDeadline(input: { entityType: EntityType; submittedAt: string }) {

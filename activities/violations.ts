@@ -1,8 +1,10 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
+import { closeStoreBindings } from './store-binding';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import type { Db } from '../db/connection';
-import { createDepositRepository, type RestrictionSource } from '../db/repositories/deposits';
+import { createDepositAccountRepository } from '../db/repositories/deposit-accounts';
 import { createLedger } from '../db/repositories/ledger';
+import { createShopRepository, type RestrictionSource } from '../db/repositories/shops';
 import { createViolationRepository, ViolationCaseNotFoundError, type ViolationCase } from '../db/repositories/violations';
 import { CalendarYearNotLoadedError, calendarOf, type CalendarSource, type WorkingDayCalendar } from '../domain/calendar';
 import { ClosureAlreadyActive, ErrorType, ShopAlreadyClosed } from '../domain/errors';
@@ -37,7 +39,8 @@ function restrictionsOf(c: ViolationCase, part: RestrictionPart): PenaltyRestric
 
 export function createViolationActivities({ db, platform, calendar, policy, temporal }: ViolationActivityDeps) {
   const cases = createViolationRepository(db);
-  const deposits = createDepositRepository(db);
+  const shops = createShopRepository(db);
+  const accounts = createDepositAccountRepository(db);
   const ledger = createLedger(db);
 
   const caseOf = async (caseId: string) => {
@@ -70,7 +73,7 @@ export function createViolationActivities({ db, platform, calendar, policy, temp
     } catch (err) {
       // A shop closed meanwhile has no deposit left to fine (its refund went out); any other
       // refusal is retried, and shows on the activity in the Web UI.
-      if ((await deposits.find(c.shopId))?.status === 'closed') return 0;
+      if ((await accounts.find(c.shopId))?.status === 'closed') return 0;
       throw err;
     }
     return amount;
@@ -150,8 +153,9 @@ export function createViolationActivities({ db, platform, calendar, policy, temp
         const restrictions = restrictionsOf(c, part);
         if (restrictions.length === 0) continue;
         await platform.setRestrictions(c.shopId, { action: 'apply', restrictions, reason: `violation ${c.id} (${c.level})` }, `violation:${c.id}:${part}`);
-        await deposits.applyRestrictions(c.shopId, restrictions, sourceOf(c.id, part), asOf);
+        await shops.applyRestrictions(c.shopId, restrictions, sourceOf(c.id, part), asOf);
         done[part] = restrictions;
+        if (part === 'permanent' && restrictions.includes('disable_api')) done.bindingsClosed = await closeStoreBindings(db, client(), c.shopId, c.id, asOf);
       }
       if (p.forfeitUnsettledCommission) {
         await cases.raiseForfeitFlag(c.merchantId, c.id, asOf);
@@ -169,7 +173,7 @@ export function createViolationActivities({ db, platform, calendar, policy, temp
     /** Lifts one part of what the case holds, leaving whatever anything else holds. */
     async liftViolationRestrictions(input: { caseId: string; part: RestrictionPart; reason: string; asOf: string }) {
       const c = await caseOf(input.caseId);
-      const lifted = await liftOwnRestrictions(deposits, platform, {
+      const lifted = await liftOwnRestrictions(shops, platform, {
         shopId: c.shopId,
         source: sourceOf(c.id, input.part),
         idempotencyKey: `violation:${c.id}:lift:${input.part}`,
@@ -209,7 +213,7 @@ export function createViolationActivities({ db, platform, calendar, policy, temp
         done.fineRefundedFen = c.fineDeductedFen;
       }
       for (const part of ['suspension', 'effect', 'permanent'] as const) {
-        done[`${part}Lifted`] = await liftOwnRestrictions(deposits, platform, {
+        done[`${part}Lifted`] = await liftOwnRestrictions(shops, platform, {
           shopId: c.shopId,
           source: sourceOf(c.id, part),
           idempotencyKey: `violation:${c.id}:reverse:${part}`,

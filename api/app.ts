@@ -10,6 +10,7 @@ import type { AppConfig } from '../config/config';
 import type { Db } from '../db/connection';
 import { createCalendarSource } from '../db/calendar-source';
 import { createAuditLog } from '../db/repositories/audit-log';
+import { createIdempotencyKeyRepository } from '../db/repositories/idempotency-keys';
 import { createSecurityEvents, type SecurityEvents } from '../db/repositories/security-events';
 import { loadCalendarFile } from '../domain/calendar-file';
 import type { PiiVault } from '../security/pii';
@@ -19,19 +20,20 @@ import { createCalendarRouter } from './calendar/router';
 import { createCalendarService } from './calendar/service';
 import { errorMapper, HttpError, notFoundRoute } from './errors';
 import { createHealthRouter } from './health';
+import { idempotent } from './idempotency';
+import { createHttpMetrics, type HttpMetrics } from './metrics';
+import { traceRequests } from './tracing';
 import { createOpenApiRegistry, generateOpenApiDocument } from './openapi';
-import { createOfflineTopUpRouter, createPaymentCallbackRouter } from './payments/router';
+import { problemTypesRouter } from './problems';
+import { createPaymentCallbackRouter } from './payments/router';
 import { createPaymentService } from './payments/service';
 import { countRefusals, limitByAddress } from './security';
-import { createSettlementRouter } from './settlements/router';
-import { createSettlementService } from './settlements/service';
-import { createShopRouter } from './shops/router';
-import { createShopService } from './shops/service';
-import { createVerificationRouter } from './verifications/router';
-import { createVerificationService } from './verifications/service';
-import { createViolationRouter } from './violations/router';
-import { createViolationService } from './violations/service';
 import { refuseUnstorableText } from './validate';
+import type { RouteContext } from './routes';
+import { routeFactories } from '../worker/registry';
+import { partnerGatewayFrom } from '../worker/dependencies';
+import type { PartnerGateway } from '../platform/partners/types';
+import { bindingServiceFor, createBindingCallbackRouter } from './bindings/router';
 
 export interface AppDeps {
   config: AppConfig;
@@ -41,14 +43,36 @@ export interface AppDeps {
   vault: PiiVault;
   /** Refusal counters; main.ts passes its own to flush them on shutdown. */
   securityEvents?: SecurityEvents;
+  /** The partner platforms (by default over HTTP from config); tests pass a fake. */
+  partners?: PartnerGateway;
+  /** The HTTP metrics; main.ts passes its own to serve them apart on API_METRICS_PORT. */
+  metrics?: HttpMetrics;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
+/** Paths whose whole query is a credential (an OAuth redirect's code and state). */
+const SECRET_QUERY_PATHS = new Set(['/v1/bindings/oauth/youzan/callback']);
+/** Query values never logged, whatever the path. */
+const SECRET_QUERY_NAMES = new Set(['code', 'state', 'token', 'access_token', 'refresh_token']);
+
+/** The url as logged: an OAuth callback's query dropped, any code, state or token value masked. */
+export function loggableUrl(url: string): string {
+  const at = url.indexOf('?');
+  if (at < 0) return url;
+  const path = url.slice(0, at);
+  if (SECRET_QUERY_PATHS.has(path)) return `${path}?[redacted]`;
+  const query = new URLSearchParams(url.slice(at + 1));
+  for (const name of [...query.keys()]) if (SECRET_QUERY_NAMES.has(name.toLowerCase())) query.set(name, '[redacted]');
+  return `${path}?${query.toString()}`;
+}
+
 /** The Express app, built without listening so tests can drive it with supertest. */
-export function createApp({ config, db, temporal, logger, vault, securityEvents }: AppDeps): Express {
+export function createApp({ config, db, temporal, logger, vault, securityEvents, metrics, partners = partnerGatewayFrom(config) }: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
+  const httpMetrics = metrics ?? createHttpMetrics();
+  if (config.METRICS_ENABLED) app.use(httpMetrics.measure);
 
   app.use(
     pinoHttp({
@@ -62,13 +86,17 @@ export function createApp({ config, db, temporal, logger, vault, securityEvents 
       },
       // One short line per request: no headers (tokens), no bodies (personal data).
       serializers: {
-        req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }),
+        req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, url: loggableUrl(req.url) }),
         res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
       },
       customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
     }),
   );
+  // After pino-http, so the request's logger carries the span to its last line.
+  app.use(traceRequests());
   app.use(helmet());
+  // Unauthenticated, as Prometheus scrapes are; API_METRICS_PORT moves it off this port.
+  if (config.METRICS_ENABLED && config.API_METRICS_PORT === undefined) app.get('/metrics', httpMetrics.serve);
   // Cheapest first: count refusals, limit by address, check the token (headers only), write
   // the audit attempt, and only then read a body. An anonymous flood is refused before any
   // body is parsed or any row written, and counted, not audited.
@@ -89,6 +117,8 @@ export function createApp({ config, db, temporal, logger, vault, securityEvents 
       audit,
     }),
   );
+  // Youzan's OAuth redirect: a browser without our token, proven by its single-use state.
+  app.use(createBindingCallbackRouter({ service: bindingServiceFor({ config, db, temporal, vault, partners }), registry, db }));
   app.use('/v1', authenticate(authSettingsFrom(config)));
   // Before the body parser, so a body it refuses (invalid JSON, too large) is audited too.
   app.use('/v1', audit);
@@ -110,36 +140,12 @@ export function createApp({ config, db, temporal, logger, vault, securityEvents 
   const v1 = express.Router();
   // After authentication (a stranger learns nothing), before any route: one check for all.
   v1.use(refuseUnstorableText);
-  v1.use(
-    createVerificationRouter({
-      service: createVerificationService({ db, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE, vault, updateWaitMs: config.API_UPDATE_WAIT_MS }),
-      registry,
-      limitMutations,
-    }),
-  );
-  v1.use(
-    createShopRouter({
-      service: createShopService({ db, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE, updateWaitMs: config.API_UPDATE_WAIT_MS }),
-      registry,
-      limitMutations,
-    }),
-  );
-  v1.use(createOfflineTopUpRouter({ service: payments, registry, limitMutations }));
-  v1.use(
-    createSettlementRouter({
-      service: createSettlementService({ db, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE }),
-      registry,
-      limitMutations,
-    }),
-  );
-  v1.use(
-    createViolationRouter({
-      service: createViolationService({ db, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE, updateWaitMs: config.API_UPDATE_WAIT_MS }),
-      registry,
-      limitMutations,
-    }),
-  );
-  v1.use(createCalendarRouter({ service: createCalendarService({ db, temporal, calendar }), registry, limitMutations }));
+  // Each process's routes, as the registry declares them.
+  // A request is answered within API_UPDATE_WAIT_MS plus a start; a claim minutes old belonged to a process that died.
+  const idempotency = idempotent({ keys: createIdempotencyKeyRepository(db), logger, abandonedAfterMs: Math.max(300_000, 2 * config.API_UPDATE_WAIT_MS) });
+  const context: RouteContext = { config, db, temporal, vault, openapi: registry, limitMutations, idempotent: idempotency, payments, partners };
+  for (const routes of routeFactories()) v1.use(routes(context));
+  v1.use(createCalendarRouter({ service: createCalendarService({ db, temporal, calendar }), registry, limitMutations, idempotent: idempotency }));
   app.use('/v1', v1);
 
   const openapi = generateOpenApiDocument(registry);
@@ -148,6 +154,7 @@ export function createApp({ config, db, temporal, logger, vault, securityEvents 
   });
   app.use('/docs', swaggerUi.serve, swaggerUi.setup(openapi));
 
+  app.use(problemTypesRouter());
   app.use(notFoundRoute);
   app.use(errorMapper(logger));
   return app;

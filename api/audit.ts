@@ -2,10 +2,12 @@ import type { RequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
 import type { AuditLog, AuditOutcome } from '../db/repositories/audit-log';
 import { unavailable } from './errors';
+import { unreachableDependency } from './outages';
 
 const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
-const outcomeOf = (status: number): AuditOutcome => (status < 400 ? 'succeeded' : status < 500 ? 'refused' : 'failed');
+/** What an answer's status means for its audit row (one rule for the middleware and the routes that audit themselves). */
+export const outcomeOf = (status: number): AuditOutcome => (status < 400 ? 'succeeded' : status < 500 ? 'refused' : 'failed');
 
 /**
  * Every authenticated mutating request leaves rows whatever happens to its connection:
@@ -14,7 +16,8 @@ const outcomeOf = (status: number): AuditOutcome => (status < 400 ? 'succeeded' 
  * - `aborted`, when the connection closes before any answer (the client hung up);
  * - the outcome with its status, when the answer is ready, even if no client is left to
  *   receive it (the work completed after the hang-up).
- * Handlers name the action and target in `res.locals.audit`; no request body is copied (it
+ * Handlers name the action and target in `res.locals.audit` (and may add details, such as an
+ * Idempotency-Key replay); no request body is copied (it
  * may hold personal data). Mounted after authentication: anonymous refusals are security
  * events (api/security.ts), so a flood cannot grow this append-only table.
  */
@@ -24,7 +27,7 @@ export function auditMutations(audit: AuditLog, logger: Logger): RequestHandler 
     // Taken now: later the routers may have rewritten baseUrl and url.
     const path = `${req.baseUrl}${req.path}`;
     const row = (statusCode: number | null, outcome: AuditOutcome, extra: Record<string, unknown> = {}) => {
-      const named = res.locals.audit as { action?: string; target?: string } | undefined;
+      const named = res.locals.audit as { action?: string; target?: string; details?: Record<string, unknown> } | undefined;
       const actor = res.locals.auditActor as { sub: string; role: string } | undefined;
       return {
         requestId: String(req.id),
@@ -35,7 +38,7 @@ export function auditMutations(audit: AuditLog, logger: Logger): RequestHandler 
         target: named?.target,
         statusCode,
         outcome,
-        details: { method: req.method, path, ...extra },
+        details: { method: req.method, path, ...named?.details, ...extra },
       };
     };
     const write = (entry: ReturnType<typeof row>) =>
@@ -46,7 +49,7 @@ export function auditMutations(audit: AuditLog, logger: Logger): RequestHandler 
     } catch (err) {
       // No trail, no change: refuse before anything is done.
       logger.error({ err, requestId: req.id }, 'audit log write failed; request refused');
-      return next(unavailable('the audit log cannot be written; nothing was done, retry shortly'));
+      return next(unavailable('the audit log cannot be written; nothing was done, retry shortly', { dependency: unreachableDependency(err) ?? 'audit_log' }));
     }
 
     let answered = false;

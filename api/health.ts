@@ -1,7 +1,23 @@
 import { Router } from 'express';
 import type { Client } from '@temporalio/client';
 import type { Db } from '../db/connection';
+import { RETRY_AFTER_SECONDS } from './outages';
 import { calendarCoverage, type CalendarSource } from '../domain/calendar';
+
+/** How long readiness waits for each dependency: below a load balancer's usual probe timeout. */
+const READY_CHECK_MS = 2_000;
+
+async function answersWithin(check: () => Promise<unknown>): Promise<'ok' | 'unavailable'> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'unavailable'>((resolve) => {
+    timer = setTimeout(() => resolve('unavailable'), READY_CHECK_MS);
+  });
+  try {
+    return await Promise.race([Promise.resolve().then(check).then(() => 'ok' as const, () => 'unavailable' as const), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 export interface HealthDeps {
   db: Db;
@@ -23,9 +39,10 @@ export function createHealthRouter({ db, temporal, calendar, now = () => new Dat
     res.json({ status: 'ok' });
   });
   router.get('/health/ready', async (_req, res) => {
+    // Each check is bounded: a probe that hangs on a dead dependency is no answer at all.
     const [database, workflows] = await Promise.all([
-      db.raw('select 1').then(() => 'ok', () => 'unavailable'),
-      temporal.workflowService.getSystemInfo({}).then(() => 'ok', () => 'unavailable'),
+      answersWithin(() => db.raw('select 1')),
+      answersWithin(() => temporal.workflowService.getSystemInfo({})),
     ]);
     const coverage = database === 'ok' ? await calendar.current().then((c) => calendarCoverage(c, now()), () => null) : null;
     const ready = database === 'ok' && workflows === 'ok';
@@ -36,6 +53,7 @@ export function createHealthRouter({ db, temporal, calendar, now = () => new Dat
         ...(coverage.warning ? { message: `official working-day data ends ${coverage.officialThrough}: load next year (PUT /v1/admin/calendar/:year)` } : {}),
       };
     }
+    if (!ready) res.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
     res.status(ready ? 200 : 503).json(body);
   });
   return router;

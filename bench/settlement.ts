@@ -1,13 +1,11 @@
-import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { knex, type Knex } from 'knex';
+import type { Knex } from 'knex';
 import { Client } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { loadConfig } from '../config/config';
-import { createDb } from '../db/connection';
-import { migrateToLatest } from '../db/migrations';
-import { createSettlementRepository } from '../db/repositories/settlement';
+import { withBenchDatabase } from './database';
+import { createStatementRepository } from '../db/repositories/settlement/statements';
 import { DEFAULT_SETTLEMENT_THRESHOLDS } from '../domain/settlement';
 import { startSandboxPlatform } from '../platform/sandbox';
 import { seedOrders } from '../scripts/seed-orders';
@@ -39,16 +37,7 @@ async function main(): Promise<void> {
   const orders = Number(values.orders);
   const merchants = Number(values.merchants);
   const period = values.period!;
-  const serverUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-
-  const name = `merchant_ops_bench_${randomBytes(4).toString('hex')}`;
-  const admin = knex({ client: 'pg', connection: serverUrl, pool: { min: 0, max: 1 } });
-  await admin.raw(`CREATE DATABASE ${name}`);
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  const db = createDb({ databaseUrl: url.toString() });
-  try {
-    await migrateToLatest(db);
+  await withBenchDatabase(async (db, databaseUrl) => {
     const seeded = await seedOrders(db, { orders, merchants, period });
     await db.raw('ANALYZE orders');
     console.log(`seeded ${seeded.inserted} orders over ${merchants} merchants in ${(seeded.ms / 1000).toFixed(1)} s`);
@@ -56,21 +45,17 @@ async function main(): Promise<void> {
     const floorMs = await sqlFloor(db, period);
     console.log(`(a) SQL floor: statements insert + orders marked, all merchants at once: ${(floorMs / 1000).toFixed(2)} s`);
 
-    const { ms: fullMs, result } = await fullSettlement(db, url.toString(), period);
+    const { ms: fullMs, result } = await fullSettlement(db, databaseUrl, period);
     console.log(`(b) full settlement through Temporal: ${(fullMs / 1000).toFixed(2)} s (${result.statements} statements, ${result.payouts} payouts)`);
     console.log(`ratio b/a = ${(fullMs / floorMs).toFixed(2)} (goal ≤ 1.5)`);
-  } finally {
-    await db.destroy();
-    await admin.raw(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin.destroy();
-  }
+  });
 }
 
 async function sqlFloor(db: Knex, period: string): Promise<number> {
   const started = performance.now();
   await db
     .transaction(async (trx) => {
-      await createSettlementRepository(trx).settleMerchantRange(period, '', null, DEFAULT_SETTLEMENT_THRESHOLDS);
+      await createStatementRepository(trx).settleMerchantRange(period, '', null, DEFAULT_SETTLEMENT_THRESHOLDS);
       throw new RolledBack();
     })
     .catch((err: unknown) => {

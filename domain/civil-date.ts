@@ -19,9 +19,13 @@ function isLeapYear(year: number): boolean {
   return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
 }
 
-/** True when year-month-day names a day that exists in the (proleptic) Gregorian calendar. */
+/**
+ * True when year-month-day names a day that exists in the (proleptic) Gregorian calendar, from
+ * year 1: there is no year 0 (PostgreSQL refuses it, and no record of ours could carry it).
+ */
 export function isRealDate({ year, month, day }: DateParts): boolean {
   if (!Number.isInteger(year) || !Number.isInteger(month) || !Number.isInteger(day)) return false;
+  if (year < 1) return false;
   if (month < 1 || month > 12 || day < 1) return false;
   const daysInMonth = month === 2 && isLeapYear(year) ? 29 : DAYS_IN_MONTH[month - 1];
   return day <= daysInMonth;

@@ -45,6 +45,28 @@ export const ErrorType = {
   ShopAlreadyClosed: 'ShopAlreadyClosed',
   /** A closure was asked for a shop that already has one in progress (one active per shop). */
   ClosureAlreadyActive: 'ClosureAlreadyActive',
+  /** A process was asked to start under an id whose run is still going (and the start may not join it). */
+  ProcessAlreadyRunning: 'ProcessAlreadyRunning',
+  /** A process's rows could not be written, so it was not started. */
+  ProcessNotRecorded: 'ProcessNotRecorded',
+  /** The actor may not do this to the process (e.g. decide an appeal of a case they opened). */
+  Forbidden: 'Forbidden',
+  /**
+   * A partner refused a token or refresh token for good (revoked, expired): the merchant must
+   * authorise the store again; retrying would not help.
+   */
+  PartnerAuthorisationRevoked: 'PartnerAuthorisationRevoked',
+  /** A binding's precondition or partner check failed; the refusal names it (domain/partner-binding.ts). */
+  BindingRefused: 'BindingRefused',
+  /** A violation case was not opened: its shop, or its reference, refused it (ViolationNotOpened). */
+  ViolationNotOpened: 'ViolationNotOpened',
+  /** A link window's dates break a rule (domain/link-windows.ts): the refusal names it. */
+  LinkWindowRefused: 'LinkWindowRefused',
+  /**
+   * The platform refused a call ops must look at: a take-down of live links (they must come
+   * down, so never abandoned) or the caller's access (401/403) for a whole pass.
+   */
+  PlatformRefusalNeedsOps: 'PlatformRefusalNeedsOps',
 } as const;
 
 export type ErrorType = (typeof ErrorType)[keyof typeof ErrorType];
@@ -68,5 +90,50 @@ export class ClosureAlreadyActive extends Error {
     readonly activeClosureId?: string,
   ) {
     super(message);
+  }
+}
+
+/**
+ * Why a violation case was not opened (activities/violation-open.ts): the shop does not exist,
+ * is another merchant's or is closed, or the reference opened another case with a different
+ * request. The API answers 404 or 409; a check that finds violations by itself records it.
+ */
+export class ViolationNotOpened extends Error {
+  readonly type = ErrorType.ViolationNotOpened;
+  override readonly name = 'ViolationNotOpened';
+  constructor(
+    message: string,
+    readonly reason: 'shop_not_found' | 'shop_of_another_merchant' | 'shop_closed' | 'reference_taken',
+    /** The case the reference opened, when it is what refused. */
+    readonly caseId?: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * A start refused because a run under the same workflow id is still going: the id is the
+ * lock (one open review per merchant, one closure per shop). Thrown by startProcess
+ * (activities/process-start.ts) after it has taken back the rows it wrote; the caller says
+ * what is already open.
+ */
+export class ProcessAlreadyRunning extends Error {
+  readonly type = ErrorType.ProcessAlreadyRunning;
+  override readonly name = 'ProcessAlreadyRunning';
+  constructor(readonly workflowId: string, options?: { cause?: unknown }) {
+    super(`process ${workflowId} is already running`, options);
+  }
+}
+
+/**
+ * The rows a process starts from could not be written, so it was not started. The cause (the
+ * database's error, with its SQL and values) is for the log, never for the caller.
+ */
+export class ProcessNotRecorded extends Error {
+  readonly type = ErrorType.ProcessNotRecorded;
+  override readonly name = 'ProcessNotRecorded';
+  /** `what` names the rows as the caller does: "the case", "the closure". */
+  constructor(readonly what: string, options?: { cause?: unknown }) {
+    super(`${what} could not be recorded`, options);
   }
 }

@@ -270,26 +270,46 @@ export function periodOf(instant: Date): string {
 
 // ---------------------------------------------------------------------------------------
 // Statement
+//
+// This section is THE specification of a statement's arithmetic. Production computes the
+// same figures in SQL, set-based (db/repositories/settlement/statements.ts); every figure
+// has one name in both: the camelCase here is the `statements` column in snake_case
+// (carriedOutFen is carried_out_fen). test/db/settlement-rule.property.test.ts checks the
+// SQL against computeStatement on random orders.
+
+/** 'final': a closing shop's statement; it pays any positive net and carries nothing. */
+export type StatementKind = 'monthly' | 'final';
+
+/**
+ * The commission of one line less both its fees: what a statement pays for it, and what a
+ * refund of it takes back once it was settled. [default] The merchant's commission on a line
+ * is the line's amount; the union fee and the channel share are deducted from it.
+ */
+export function lineNetFen(line: SettlementLine, rates: FeeRate[]): number {
+  const fees = lineFees(line, rates);
+  return sumFen('lineNetFen', line.amountFen, -fees.unionFeeFen, -fees.channelFeeFen);
+}
 
 export interface StatementInput {
-  /** Sum of the period's line amounts. Shown on the statement; no figure depends on it. */
+  /** ≥ 0: sum of the amounts of the period's lines (orders confirmed, not refunded, not yet settled). */
   gmvFen: number;
-  /** ≥ 0: commission the merchant earned on the period's lines (the caller sums per line). */
-  commissionFen: number;
   /** ≥ 0: sum of the lines' union fees (lineFees, rounded per line). */
   unionFeeFen: number;
   /** ≥ 0: sum of the lines' channel fees (lineFees, rounded per line). */
   channelFeeFen: number;
   /**
-   * ≥ 0: what is taken back for lines settled in an earlier statement and refunded since:
-   * [default] a negative line in the next statement. A line whose statement forfeited its
-   * commission (and no upheld appeal paid it back) was never paid: its refund takes nothing.
+   * ≥ 0: what is taken back for lines settled in an earlier statement and refunded since
+   * (the sum of their lineNetFen): [default] a negative line in the next statement. A line
+   * whose statement forfeited its commission (and no upheld appeal paid it back) was never
+   * paid: its refund takes nothing.
    */
-  refundsOfSettledFen: number;
-  /** The previous statement's carryForwardFen (0 for the first); negative when owed back. */
-  carriedForwardFen: number;
-  /** [src] False advertising (虚假宣传) forfeits all unsettled commission. */
-  forfeited: boolean;
+  refundsFen: number;
+  /** The previous statement's carriedOutFen (0 for the first); negative when owed back. */
+  carriedInFen: number;
+  /** [src] A false-advertising flag (虚假宣传) is in force: the period's unsettled commission is forfeited. */
+  flagged: boolean;
+  /** 'monthly' unless a closing shop's final statement. */
+  kind?: StatementKind;
 }
 
 /**
@@ -304,78 +324,102 @@ export interface SettlementThresholds {
 export const DEFAULT_SETTLEMENT_THRESHOLDS: SettlementThresholds = { unionFen: 100 * CNY, shopFen: 100 * CNY };
 
 /**
- * Every figure is integer fen. The inputs are echoed; the rest is derived:
+ * The figures a statement stores, each under its column's name. Every figure is integer fen;
+ * the inputs are echoed, the rest is derived:
  *
- *   periodNetFen    = commissionFen − unionFeeFen − channelFeeFen   (may be negative)
- *   forfeitedFen    = forfeited ? max(0, periodNetFen) : 0
- *   netPayableFen   = periodNetFen − forfeitedFen − refundsOfSettledFen + carriedForwardFen
- *   thresholdFen    = max(thresholds.unionFen, thresholds.shopFen)
- *   payoutFen       = netPayableFen > 0 and ≥ thresholdFen ? netPayableFen : 0
- *   carryForwardFen = netPayableFen − payoutFen
+ *   periodNetFen  = gmvFen − unionFeeFen − channelFeeFen              (may be negative)
+ *   forfeitedFen  = flagged ? max(0, periodNetFen) : 0
+ *   netFen        = periodNetFen − forfeitedFen − refundsFen + carriedInFen
+ *   monthly:  thresholdFen  = max(thresholds.unionFen, thresholds.shopFen)
+ *             payoutFen     = netFen > 0 and ≥ thresholdFen ? netFen : 0
+ *             carriedOutFen = netFen − payoutFen,  owedFen = 0
+ *   final:    thresholdFen  = 0
+ *             payoutFen     = max(0, netFen),  carriedOutFen = 0,  owedFen = max(0, −netFen)
  *
- * so payoutFen + carryForwardFen === netPayableFen, and exactly one of them is non-zero
- * unless both are 0.
+ * so payoutFen + carriedOutFen − owedFen === netFen.
  */
-export interface Statement {
+export interface StatementFigures {
   gmvFen: number;
-  commissionFen: number;
   unionFeeFen: number;
   channelFeeFen: number;
-  /** This period's own result: commission less both fees. */
-  periodNetFen: number;
+  refundsFen: number;
+  carriedInFen: number;
   /**
    * What false advertising cost: this period's net, when positive. [default] "Unsettled"
-   * means not yet stated: an amount carried forward was settled in an earlier statement
-   * (only its payout waited for the threshold) and stays. A negative period net is not
-   * forfeited (the fees stay owed), nor are refunds of settled lines (they are owed back).
+   * means not yet stated: an amount carried in was settled in an earlier statement (only its
+   * payout waited for the threshold) and stays. A negative period net is not forfeited (the
+   * fees stay owed), nor are refunds of settled lines (they are owed back).
    */
   forfeitedFen: number;
-  refundsOfSettledFen: number;
-  carriedForwardFen: number;
   /** What the merchant is owed after everything; negative when the merchant owes. */
-  netPayableFen: number;
-  /** The threshold applied: the higher of the union's and the shop's. */
-  thresholdFen: number;
-  /** Paid out now: the whole net payable once it reaches the threshold, else 0. */
+  netFen: number;
+  /** Paid out now: the whole net once it reaches the threshold (any positive net on a final statement), else 0. */
   payoutFen: number;
-  /** Carried into the next statement's carriedForwardFen: below threshold or negative. */
-  carryForwardFen: number;
+  /** Carried into the next statement's carriedInFen: below threshold or negative (0 on a final statement). */
+  carriedOutFen: number;
+  /** What a final statement's negative net leaves the merchant owing (0 on a monthly one). */
+  owedFen: number;
 }
 
-/** A merchant's statement for one period; see Statement for how each figure is defined. */
+/** The stored figures' names: what the SQL and computeStatement must agree on. */
+export const STATEMENT_FIGURES = [
+  'gmvFen',
+  'unionFeeFen',
+  'channelFeeFen',
+  'refundsFen',
+  'carriedInFen',
+  'forfeitedFen',
+  'netFen',
+  'payoutFen',
+  'carriedOutFen',
+  'owedFen',
+] as const satisfies ReadonlyArray<keyof StatementFigures>;
+
+/** computeStatement's answer: the stored figures, and the two it derives them through. */
+export interface ComputedStatement extends StatementFigures {
+  kind: StatementKind;
+  /** This period's own result: gmv less both fees. */
+  periodNetFen: number;
+  /** The threshold applied: the higher of the union's and the shop's (0 on a final statement). */
+  thresholdFen: number;
+}
+
+/** A merchant's statement for one period; see StatementFigures for how each figure is defined. */
 export function computeStatement(
   input: StatementInput,
   thresholds: SettlementThresholds = DEFAULT_SETTLEMENT_THRESHOLDS,
-): Statement {
-  const { gmvFen, commissionFen, unionFeeFen, channelFeeFen, refundsOfSettledFen, carriedForwardFen } = input;
+): ComputedStatement {
+  const { gmvFen, unionFeeFen, channelFeeFen, refundsFen, carriedInFen, kind = 'monthly' } = input;
   requireFen('gmvFen', gmvFen);
-  requireFen('commissionFen', commissionFen);
   requireFen('unionFeeFen', unionFeeFen);
   requireFen('channelFeeFen', channelFeeFen);
-  requireFen('refundsOfSettledFen', refundsOfSettledFen);
-  requireFen('carriedForwardFen', carriedForwardFen, { allowNegative: true });
+  requireFen('refundsFen', refundsFen);
+  requireFen('carriedInFen', carriedInFen, { allowNegative: true });
   requireFen('thresholds.unionFen', thresholds.unionFen);
   requireFen('thresholds.shopFen', thresholds.shopFen);
-  if (typeof input.forfeited !== 'boolean') throw new Error(`forfeited must be a boolean, got ${input.forfeited}`);
+  if (typeof input.flagged !== 'boolean') throw new Error(`flagged must be a boolean, got ${input.flagged}`);
+  if (kind !== 'monthly' && kind !== 'final') throw new Error(`kind must be 'monthly' or 'final', got ${JSON.stringify(kind)}`);
 
-  const periodNetFen = sumFen('periodNetFen', commissionFen, -unionFeeFen, -channelFeeFen);
-  const forfeitedFen = input.forfeited ? Math.max(0, periodNetFen) : 0;
-  const netPayableFen = sumFen('netPayableFen', periodNetFen, -forfeitedFen, -refundsOfSettledFen, carriedForwardFen);
+  const periodNetFen = sumFen('periodNetFen', gmvFen, -unionFeeFen, -channelFeeFen);
+  const forfeitedFen = input.flagged ? Math.max(0, periodNetFen) : 0;
+  const netFen = sumFen('netFen', periodNetFen, -forfeitedFen, -refundsFen, carriedInFen);
 
+  const echoed = { gmvFen, unionFeeFen, channelFeeFen, refundsFen, carriedInFen, forfeitedFen, netFen, kind, periodNetFen };
+  if (kind === 'final') {
+    return { ...echoed, thresholdFen: 0, payoutFen: Math.max(0, netFen), carriedOutFen: 0, owedFen: Math.max(0, -netFen) };
+  }
   const thresholdFen = Math.max(thresholds.unionFen, thresholds.shopFen);
-  const payoutFen = netPayableFen > 0 && netPayableFen >= thresholdFen ? netPayableFen : 0;
-  return {
-    gmvFen,
-    commissionFen,
-    unionFeeFen,
-    channelFeeFen,
-    periodNetFen,
-    forfeitedFen,
-    refundsOfSettledFen,
-    carriedForwardFen,
-    netPayableFen,
-    thresholdFen,
-    payoutFen,
-    carryForwardFen: netPayableFen - payoutFen,
-  };
+  const payoutFen = netFen > 0 && netFen >= thresholdFen ? netFen : 0;
+  return { ...echoed, thresholdFen, payoutFen, carriedOutFen: netFen - payoutFen, owedFen: 0 };
+}
+
+/**
+ * What an upheld appeal pays back of a statement's forfeiture, once the last flag the
+ * statement used is upheld: the forfeiture less the lineNetFen of its forfeited lines
+ * refunded meanwhile (never paid, so never taken back), never below 0.
+ */
+export function forfeitureRepaidFen(forfeitedFen: number, forfeitedLinesRefundedFen: number): number {
+  requireFen('forfeitedFen', forfeitedFen);
+  requireFen('forfeitedLinesRefundedFen', forfeitedLinesRefundedFen, { allowNegative: true });
+  return Math.max(0, sumFen('forfeitureRepaidFen', forfeitedFen, -forfeitedLinesRefundedFen));
 }

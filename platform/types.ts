@@ -3,6 +3,7 @@
  * activities (and workflow `.defs.ts` files) can `import type` them.
  */
 import type { FeedOrder } from '../domain/order-feed';
+import type { PartnerPlatform } from './partners/types';
 
 export type NotificationRecipient = 'supervisor' | 'merchant' | 'ops';
 
@@ -196,6 +197,71 @@ export interface PlatformClient {
   shopOrders(shopId: string): Promise<ShopOrders>;
   /** Up to `limit` events of the order feed with a seq above `after`, oldest first. */
   orderFeed(after: number, limit: number): Promise<OrderFeedPage>;
+  /**
+   * Puts a bound store's outside product links live on the Kuaishou shop, or takes them down
+   * (link windows, docs/rules.md §5.2). Either way the live links form a set: publishing a
+   * live link or taking down one that is down changes nothing.
+   */
+  setPartnerLinks(shopId: string, change: PartnerLinksChange, idempotencyKey: string): Promise<PartnerLinksLive>;
+  /**
+   * Lists or updates products of a bound store on the Kuaishou shop (catalogue sync), 1 to 200 per
+   * call; a listing keeps the link back to the partner's detail page. Upserting the same listing
+   * again changes nothing.
+   */
+  upsertListings(shopId: string, batch: ListingsUpsert, idempotencyKey: string): Promise<ListingsAnswer>;
+  /** Holds listings off sale (a risk flag) or releases them; held ids form a set. */
+  holdListings(shopId: string, change: ListingsHold, idempotencyKey: string): Promise<ListingsAnswer>;
+}
+
+/** A product as the Kuaishou shop lists it. */
+export interface KuaishouListing {
+  productId: string;
+  title: string;
+  /** The Kuaishou category the partner's category maps to. */
+  category: string;
+  priceFen: number;
+  inventory: number;
+  mainImageUrl: string;
+  /** The partner's detail page: the listing links back to it. */
+  detailUrl: string;
+  presaleLabel: string | null;
+  promoTags: string[];
+}
+
+export interface ListingsUpsert {
+  partner: PartnerPlatform;
+  storeId: string;
+  listings: KuaishouListing[];
+}
+
+export interface ListingsHold {
+  action: 'hold' | 'release';
+  partner: PartnerPlatform;
+  storeId: string;
+  productIds: string[];
+  reason: string;
+}
+
+export interface ListingsAnswer {
+  /** How many listings the call changed (0 for a replay of the same content). */
+  changed: number;
+}
+
+/** 1 to 200 links per call, like products. */
+export interface PartnerLinksChange {
+  action: 'publish' | 'take_down';
+  /** The partner platform and the bound store the links point into. */
+  partner: PartnerPlatform;
+  storeId: string;
+  /** What kind of link (docs/rules.md §5.2), e.g. `union_product` or `self_operated`. */
+  linkKind: string;
+  linkIds: string[];
+  reason: string;
+}
+
+export interface PartnerLinksLive {
+  /** Every link of the shop live after the call, sorted. */
+  live: string[];
 }
 
 export interface PlatformClientOptions {

@@ -13,11 +13,10 @@
 import { parseArgs } from 'node:util';
 import type { Knex } from 'knex';
 import { loadConfig } from '../config/config';
-import { createDb, describeDbTarget } from '../db/connection';
-import { migrateToLatest } from '../db/migrations';
 import { createIdentityKeyRepository, IdentityTakenError } from '../db/repositories/identity-keys';
 import { entityIdentity, type EntityType } from '../domain/verification';
 import { piiVaultFrom, type PiiVault } from '../security/pii';
+import { runWhenMain, withMigratedDb } from './support/main';
 
 const PAGE = 500;
 
@@ -106,22 +105,12 @@ export async function backfillIdentityKeys(db: Knex, vault: PiiVault, options: {
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { rekey: { type: 'boolean', default: false } } });
   const config = loadConfig();
-  const target = { databaseUrl: config.DATABASE_URL, pgliteDir: config.PGLITE_DIR };
-  const db = createDb(target);
-  try {
-    await migrateToLatest(db);
+  await withMigratedDb({ databaseUrl: config.DATABASE_URL, pgliteDir: config.PGLITE_DIR }, async (db, described) => {
     const report = await backfillIdentityKeys(db, piiVaultFrom(config), { rekey: values.rekey });
-    console.log(`${describeDbTarget(target)}: ${report.submissionsKeyed} submissions keyed, ${report.merchantsClaimed} merchants hold their number`);
+    console.log(`${described}: ${report.submissionsKeyed} submissions keyed, ${report.merchantsClaimed} merchants hold their number`);
     for (const c of report.conflicts) console.log(`  merchant ${c.merchantId}: its number is held by merchant ${c.heldBy}; settle it in review`);
     if (report.conflicts.length > 0) process.exitCode = 2;
-  } finally {
-    await db.destroy();
-  }
-}
-
-if (require.main === module) {
-  main().catch((err: unknown) => {
-    console.error(err instanceof Error ? err.message : err);
-    process.exitCode = 1;
   });
 }
+
+runWhenMain(module, main);

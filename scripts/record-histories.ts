@@ -31,12 +31,23 @@ import { closureStateQuery, closureWorkflowId } from '../workflows/shop-closure.
 import { createShopService } from '../api/shops/service';
 import { depositState, finance, merchantOf, openShop, ops, platformShop, reviewer } from '../test/support/shops';
 import { seedOrders } from './seed-orders';
-import { settlementWorkflowId, SETTLEMENT_WORKFLOW_TYPE } from '../workflows/settlement.defs';
+import { SETTLEMENT_PROCESS, settlementWorkflowId, SETTLEMENT_WORKFLOW_TYPE } from '../workflows/settlement.defs';
+import { BUSINESS_STATUS, PROCESS_TYPE } from '../workflows/search-attributes';
+import { CATALOGUE_SYNC_WORKFLOW_TYPE, catalogueSyncWorkflowId } from '../workflows/catalogue-sync.defs';
+import { product as catalogueProduct } from '../test/support/catalogue';
 import { ORDER_IMPORT_WORKFLOW_TYPE, orderImportWorkflowId } from '../workflows/order-import.defs';
 import type { FeedOrder } from '../platform/types';
 import { appealUpdate, decideAppealUpdate } from '../workflows/violation-case.defs';
 import { caseState, openViolation } from '../test/support/violations';
 import { appendToFeed } from '../test/support/feed';
+import { createFakePartnerGateway, storeKey } from '../test/support/partner-gateway-fake';
+import { bindingApi, bindingState, bindYouzan, merchantClaims, seedPartnerStores } from '../test/support/bindings';
+import { createLinkWindowService } from '../api/link-windows/service';
+import { shanghaiDate } from '../domain/calendar';
+import { closingInstant, openingInstant } from '../domain/link-windows';
+import { bindStore, linksTakenDownEarlier } from '../test/support/link-windows';
+import { createQualificationRepository } from '../db/repositories/qualifications';
+import { QUALIFICATION_CHECK_PROCESS, QUALIFICATION_CHECK_WORKFLOW_TYPE, qualificationCheckWorkflowId } from '../workflows/qualification-check.defs';
 
 const HISTORIES_DIR = path.resolve(__dirname, '../test/replay/histories');
 const MINUTE = 60_000;
@@ -141,6 +152,22 @@ const scenarios: Record<string, Scenario> = {
     return { 'deposit-account-paused-by-closure-resumed': depositWorkflowId(shopId) };
   },
 
+  /**
+   * Recorded after a process began to end showing its final status: the deposit of a closed
+   * shop ends `closed` (a patch marker and an upsert right before it completes) where runs
+   * from before it ended showing `closing`.
+   */
+  async 'deposit-closed-final-status'(stack, merchantId) {
+    const { shopId } = await openShop(stack, merchantId);
+    const shops = createShopService({ db: stack.db, temporal: stack.env.client, taskQueue: stack.config.TEMPORAL_TASK_QUEUE });
+    const me = merchantOf(merchantId);
+    await shops.topUp(shopId, { paymentId: await paymentIdOf(stack, { shopId, account: 'deposit', amountFen: 50_000 }) }, me);
+    await depositState(stack, shopId, (s) => s.funded);
+    await shops.requestClosure(shopId, me);
+    await closedHandle(stack, closureWorkflowId(shopId));
+    return { 'deposit-account-closed-final-status': depositWorkflowId(shopId) };
+  },
+
   /** A closure waiting on an open order, cancelled by the merchant. */
   async 'closure-cancelled'(stack, merchantId) {
     const { shopId } = await openShop(stack, merchantId);
@@ -201,6 +228,37 @@ const settlementScenarios: Record<string, Scenario> = {
     const rerun = `${settlementWorkflowId(period)}:rerun`;
     await client.workflow.execute(SETTLEMENT_WORKFLOW_TYPE, { workflowId: rerun, taskQueue: stack.config.TEMPORAL_TASK_QUEUE, args: [{ period }] });
     return { 'order-import-drained': orderImportWorkflowId(), 'monthly-settlement-paid': first, 'monthly-settlement-rerun': rerun };
+  },
+
+  /** Recorded after a run began to end showing `completed`: started as the API starts it, showing `running`. */
+  async 'settlement-final-status'(stack) {
+    const period = '2026-09';
+    await seedOrders(stack.db, { orders: 60, merchants: 3, period, seed: 5 });
+    const workflowId = `${settlementWorkflowId(period)}:final-status`;
+    await new Client({ connection: stack.env.connection }).workflow.execute(SETTLEMENT_WORKFLOW_TYPE, {
+      workflowId,
+      taskQueue: stack.config.TEMPORAL_TASK_QUEUE,
+      args: [{ period }],
+      typedSearchAttributes: [
+        { key: PROCESS_TYPE, value: SETTLEMENT_PROCESS },
+        { key: BUSINESS_STATUS, value: 'running' },
+      ],
+    });
+    return { 'monthly-settlement-completed-final-status': workflowId };
+  },
+
+  /** A scheduled run (Temporal's own id) hands its period to settlement:<period> and ends. */
+  async 'settlement-scheduled'(stack) {
+    const client = new Client({ connection: stack.env.connection });
+    const workflowId = 'settlement-scheduled-2026-11-20T02:00:00Z';
+    const handOver = (await client.workflow.execute(SETTLEMENT_WORKFLOW_TYPE, {
+      workflowId,
+      taskQueue: stack.config.TEMPORAL_TASK_QUEUE,
+      args: [{ scheduled: true }],
+      typedSearchAttributes: [{ key: PROCESS_TYPE, value: SETTLEMENT_PROCESS }],
+    })) as { workflowId: string };
+    await client.workflow.getHandle(handOver.workflowId).result();
+    return { 'monthly-settlement-scheduled-hand-over': workflowId };
   },
 };
 Object.assign(scenarios, settlementScenarios);
@@ -276,6 +334,128 @@ const promotionClosureScenarios: Record<string, Scenario> = {
 };
 Object.assign(scenarios, promotionClosureScenarios);
 
+/** The partner platforms of every scenario: in memory, as the tests use them. */
+const partners = createFakePartnerGateway();
+
+const storeBindingScenarios: Record<string, Scenario> = {
+  /**
+   * Youzan: bound through OAuth, refreshed twice on its timer, revoked (needs_reauth),
+   * authorised again, unbound by the merchant. Taobao: a sub-account's authorisation refused,
+   * the main account's bound, unbound by the merchant.
+   */
+  async 'store-bindings'(stack, merchantId) {
+    await openShop(stack, merchantId);
+    const stores = seedPartnerStores(partners, merchantId);
+    const api = bindingApi(stack);
+    const me = merchantClaims(merchantId);
+
+    const youzanId = await bindYouzan(stack, partners, merchantId, stores.youzan);
+    const youzan = (await stack.db('store_bindings').where({ id: youzanId }).first()).workflow_id as string;
+    await stack.env.sleep('13 days');
+    await bindingState(stack, youzan, (s) => (s.grant?.refreshedTimes ?? 0) >= 2);
+    partners.revoke(stores.youzan);
+    await stack.env.sleep('6 days');
+    await bindingState(stack, youzan, (s) => s.status === 'needs_reauth');
+    const again = await api.post(`/v1/bindings/${youzanId}/reauthorisation`, me);
+    await api.callback({ code: partners.consent(stores.youzan, 'basic'), state: api.stateOf(again.body.authorizeUrl) });
+    await bindingState(stack, youzan, (s) => s.status === 'bound');
+    await api.post(`/v1/bindings/${youzanId}/unbind`, me, { reason: 'moving on' });
+
+    const started = await api.post('/v1/bindings', me, { platform: 'taobao', storeId: stores.taobao, pid: 'mm_1_2_3' });
+    const taobaoId = started.body.bindingId as string;
+    partners.unionAnswers.set(storeKey('taobao', stores.taobao), { pid: 'mm_1_2_3', status: 'authorised', account: 'sub', positionType: 'content_scene' });
+    await api.post(`/v1/bindings/${taobaoId}/union-authorisation`, me);
+    partners.unionAnswers.set(storeKey('taobao', stores.taobao), { pid: 'mm_1_2_3', status: 'authorised', account: 'main', positionType: 'content_scene' });
+    await api.post(`/v1/bindings/${taobaoId}/union-authorisation`, me);
+    await api.post(`/v1/bindings/${taobaoId}/unbind`, me, { reason: 'moving on' });
+    return {
+      'store-binding-youzan-refreshed-revoked-reauthorised-unbound': youzan,
+      'store-binding-taobao-sub-account-refused-bound-unbound': started.body.workflowId as string,
+    };
+  },
+};
+Object.assign(scenarios, storeBindingScenarios);
+const linkWindowScenarios: Record<string, Scenario> = {
+  /**
+   * A JD window: restored links go live at the opening, a link listed while open follows, a
+   * new version moves the end two days later, and every link comes down at the end. A second
+   * window is cancelled before it opens.
+   */
+  async 'link-windows'(stack, merchantId) {
+    const windows = createLinkWindowService({ db: stack.db, temporal: stack.env.client, taskQueue: stack.config.TEMPORAL_TASK_QUEUE });
+    const binding = { ...(await bindStore(stack.db, merchantId, 'jd', `jd-${merchantId}`)), merchantId, platform: 'jd' as const, storeId: `jd-${merchantId}` };
+    await linksTakenDownEarlier(stack.db, binding, 'self_operated', 250);
+    const now = new Date(await stack.env.currentTimeMs());
+    const dayIn = (days: number) => shanghaiDate(new Date(now.getTime() + days * 86_400_000));
+    const ops = { sub: 'olga', role: 'ops' as const };
+    const cancelled = await windows.create({ partner: 'tmall', linkKind: 'short_video_live', opensOn: dayIn(10), closesOn: dayIn(12), phases: [], source: 'recorded scenario' }, ops, now);
+    await windows.cancel(cancelled.windowId, ops);
+
+    const plan = { opensOn: dayIn(1), closesOn: dayIn(2), phases: [] };
+    const opened = await windows.create({ partner: 'jd', linkKind: 'self_operated', ...plan, source: 'recorded scenario' }, ops, now);
+    await stack.env.sleep(openingInstant(plan).getTime() - now.getTime() + MINUTE);
+    await eventually(() => windows.view(opened.windowId), (w) => w.progress.live === 250, 30_000);
+    const at = new Date(await stack.env.currentTimeMs());
+    await windows.listLink({ bindingId: binding.bindingId, linkKind: 'self_operated', productId: 'p-listed', url: 'https://item.jd.com/1.html' }, merchantOf(merchantId), at);
+    await eventually(() => windows.view(opened.windowId), (w) => w.progress.live === 251, 30_000);
+    const later = { ...plan, closesOn: dayIn(4) };
+    await windows.change(opened.windowId, { ...later, source: 'a later notice' }, ops, at);
+    // To just past the new end: the window's timer skips there; what remains passes in real time.
+    await stack.env.sleep(closingInstant(later)!.getTime() - (await stack.env.currentTimeMs()) + 2_000);
+    return { 'link-window-opened-changed-closed': opened.workflowId, 'link-window-cancelled-before-opening': cancelled.workflowId };
+  },
+};
+Object.assign(scenarios, linkWindowScenarios);
+const catalogueSyncScenarios: Record<string, Scenario> = {
+  /**
+   * A base sync over three stores, one a batch: a store waiting for re-authorisation skipped,
+   * a store whose products fail their checks (category unmapped, a small main image), and an
+   * empty store; the risk scan after each synced store. No product passes, so no listing is sent.
+   */
+  async 'catalogue-sync'(stack, merchantId) {
+    const faulty = `tb-${merchantId}`;
+    await bindStore(stack.db, merchantId, 'taobao', faulty);
+    await bindStore(stack.db, merchantId, 'jd', `jd-${merchantId}`);
+    const reauth = await bindStore(stack.db, merchantId, 'pinduoduo', `pdd-${merchantId}`);
+    await stack.db('store_bindings').where({ id: reauth.bindingId }).update({ status: 'needs_reauth', sync_enabled: false });
+    partners.products.set(storeKey('taobao', faulty), [
+      catalogueProduct('p-1', { category: 'cat-unmapped' }),
+      catalogueProduct('p-2', { category: 'cat-unmapped', images: [{ url: 'https://img.example.com/p-2.jpg', width: 400, height: 400, watermark: false, text: false }] }),
+    ]);
+    const workflowId = catalogueSyncWorkflowId(`base:${merchantId}`);
+    await stack.env.client.workflow.execute(CATALOGUE_SYNC_WORKFLOW_TYPE, { workflowId, taskQueue: stack.config.TEMPORAL_TASK_QUEUE, args: [{ kind: 'base', startedBy: 'olga', storesPerBatch: 1 }] });
+    return { 'catalogue-sync-base-skipped-failed-checks': workflowId };
+  },
+};
+Object.assign(scenarios, catalogueSyncScenarios);
+
+const qualificationScenarios: Record<string, Scenario> = {
+  /**
+   * The schedule's run hands its month to qualification-check:<month>, which tells the merchant
+   * of a business licence expiring in 10 days and opens a case for a food licence expired yesterday.
+   */
+  async 'qualification-check'(stack, merchantId) {
+    const { shopId } = await openShop(stack, merchantId);
+    const now = new Date(await stack.env.currentTimeMs());
+    const dayIn = (days: number) => shanghaiDate(new Date(now.getTime() + days * 86_400_000));
+    const qualifications = createQualificationRepository(stack.db);
+    const licence = { merchantId, shopId, numberMasked: '****0Y43', validFrom: dayIn(-700), recordedBy: 'ops:olga', verification: 'verified' as const };
+    await qualifications.record({ id: `qual_${merchantId}_bl`, kind: 'business_licence', expiresOn: dayIn(10), ...licence });
+    await qualifications.record({ id: `qual_${merchantId}_food`, kind: 'food_licence', expiresOn: dayIn(-1), ...licence });
+    const scheduledId = `qualification-check-scheduled-${now.toISOString()}`;
+    await stack.env.client.workflow.start(QUALIFICATION_CHECK_WORKFLOW_TYPE, {
+      workflowId: scheduledId,
+      taskQueue: stack.config.TEMPORAL_TASK_QUEUE,
+      args: [{ scheduled: true }],
+      typedSearchAttributes: [{ key: PROCESS_TYPE, value: QUALIFICATION_CHECK_PROCESS }],
+    });
+    const month = shanghaiDate(now).slice(0, 7);
+    await closedHandle(stack, scheduledId);
+    return { 'qualification-check-scheduled-hand-over': scheduledId, 'qualification-check-notified-case-opened': qualificationCheckWorkflowId(month) };
+  },
+};
+Object.assign(scenarios, qualificationScenarios);
+
 async function bundleWorkflows(): Promise<string> {
   const quiet = () => undefined;
   const { code } = await bundleWorkflowCode({
@@ -292,11 +472,18 @@ const FILES_OF: Record<string, string[]> = {
   'shop-lifecycle': ['verification-approved-opens-deposit', 'deposit-account-ladder-restored-closed', 'shop-closure-refunded'],
   'closure-cancelled': ['shop-closure-cancelled'],
   'ladder-paused-by-closure': ['deposit-account-paused-by-closure-resumed'],
+  'deposit-closed-final-status': ['deposit-account-closed-final-status'],
   'closure-cancelled-after-record': ['shop-closure-cancelled-after-record'],
   'settlement-and-import': ['order-import-drained', 'monthly-settlement-paid', 'monthly-settlement-rerun'],
+  'settlement-final-status': ['monthly-settlement-completed-final-status'],
+  'settlement-scheduled': ['monthly-settlement-scheduled-hand-over'],
   'violation-cases': ['violation-case-appeal-upheld', 'violation-case-appeal-rejected-expired', 'violation-case-ban'],
   'entity-changes': ['entity-change-approved', 'entity-change-rejected'],
   'promotion-closure': ['promotion-closure-owed-refunded'],
+  'store-bindings': ['store-binding-youzan-refreshed-revoked-reauthorised-unbound', 'store-binding-taobao-sub-account-refused-bound-unbound'],
+  'link-windows': ['link-window-opened-changed-closed', 'link-window-cancelled-before-opening'],
+  'qualification-check': ['qualification-check-scheduled-hand-over', 'qualification-check-notified-case-opened'],
+  'catalogue-sync': ['catalogue-sync-base-skipped-failed-checks'],
 };
 
 const force = process.argv.includes('--force');
@@ -304,7 +491,7 @@ const force = process.argv.includes('--force');
 async function main(): Promise<void> {
   process.env.MERCHANT_OPS_WORKFLOW_BUNDLE = await bundleWorkflows();
   fs.mkdirSync(HISTORIES_DIR, { recursive: true });
-  const stack = await startStack();
+  const stack = await startStack({}, { partners });
   try {
     for (const [name, run] of Object.entries(scenarios)) {
       const target = (file: string) => path.join(HISTORIES_DIR, `${file}.json`);

@@ -1,8 +1,7 @@
 import { parseArgs } from 'node:util';
 import type { Knex } from 'knex';
 import { loadConfig } from '../config/config';
-import { createDb, describeDbTarget } from '../db/connection';
-import { migrateToLatest } from '../db/migrations';
+import { runWhenMain, withMigratedDb } from './support/main';
 
 /**
  * Seeds a month of platform orders for settlement tests and benchmarks, inside the
@@ -141,9 +140,7 @@ async function main(): Promise<void> {
   });
   const config = loadConfig();
   const target = { databaseUrl: values['database-url'] ?? config.DATABASE_URL, pgliteDir: config.PGLITE_DIR };
-  const db = createDb(target);
-  try {
-    await migrateToLatest(db);
+  await withMigratedDb(target, async (db, described) => {
     const options: SeedOptions = {
       orders: Number(values.orders),
       merchants: Number(values.merchants),
@@ -153,17 +150,10 @@ async function main(): Promise<void> {
       chunkSize: Number(values['chunk-size']),
       onProgress: (done, total) => process.stdout.write(`  ${done.toLocaleString('en')} / ${total.toLocaleString('en')}\n`),
     };
-    console.log(`seeding ${options.orders} orders over ${options.merchants} merchants for ${options.period} into ${describeDbTarget(target)}`);
+    console.log(`seeding ${options.orders} orders over ${options.merchants} merchants for ${options.period} into ${described}`);
     const { inserted, ms } = await seedOrders(db, options);
     console.log(`inserted ${inserted} orders in ${(ms / 1000).toFixed(1)} s${inserted < options.orders ? ' (the rest existed already)' : ''}`);
-  } finally {
-    await db.destroy();
-  }
-}
-
-if (require.main === module) {
-  main().catch((err: unknown) => {
-    console.error(err instanceof Error ? err.message : err);
-    process.exitCode = 1;
   });
 }
+
+runWhenMain(module, main);

@@ -18,11 +18,15 @@ export interface PiiVault {
   identityKey(identity: EntityIdentity): string;
 }
 
-export function createPiiVault(base64Key: string, base64IdentityHashKey: string): PiiVault {
+/** AES-256-GCM under one key, in the `v1.<iv>.<tag>.<ciphertext>` form: PII and partner secrets alike. */
+export interface Sealer {
+  seal(clear: string): string;
+  open(sealed: string): string;
+}
+
+export function createSealer(base64Key: string, name = 'PII key'): Sealer {
   const key = Buffer.from(base64Key, 'base64');
-  if (key.length !== 32) throw new Error('PII key must be 32 bytes');
-  const hashKey = Buffer.from(base64IdentityHashKey, 'base64');
-  if (hashKey.length < 32) throw new Error('identity hash key must be at least 32 bytes');
+  if (key.length !== 32) throw new Error(`${name} must be 32 bytes`);
   return {
     seal(clear) {
       const iv = randomBytes(12);
@@ -37,6 +41,16 @@ export function createPiiVault(base64Key: string, base64IdentityHashKey: string)
       decipher.setAuthTag(Buffer.from(tag, 'base64url'));
       return Buffer.concat([decipher.update(Buffer.from(body, 'base64url')), decipher.final()]).toString('utf8');
     },
+  };
+}
+
+export function createPiiVault(base64Key: string, base64IdentityHashKey: string): PiiVault {
+  const sealer = createSealer(base64Key);
+  const hashKey = Buffer.from(base64IdentityHashKey, 'base64');
+  if (hashKey.length < 32) throw new Error('identity hash key must be at least 32 bytes');
+  return {
+    seal: sealer.seal,
+    open: sealer.open,
     identityKey({ kind, number }) {
       // The kind is part of the message: a resident ID and a USCC never share a key.
       return createHmac('sha256', hashKey).update(`${kind}:${number}`, 'utf8').digest('hex');

@@ -1,19 +1,8 @@
 import type { AppConfig } from '../config/config';
 import type { Db } from '../db/connection';
-import { createMerchantRepository } from '../db/repositories/merchants';
-import { createVerificationCaseRepository } from '../db/repositories/verification-cases';
-import { createIdentityKeyRepository } from '../db/repositories/identity-keys';
 import type { Client } from '@temporalio/client';
-import { createVerificationActivities } from '../activities/verification';
-import { createDepositActivities } from '../activities/deposits';
-import { createClosureActivities } from '../activities/closure';
-import { createPromotionClosureActivities } from '../activities/promotion-closure';
-import { createFinalSettlement, createSettlementActivities } from '../activities/settlement';
-import { createOrderImportActivities } from '../activities/order-import';
-import { createViolationActivities } from '../activities/violations';
-import { createEntityChangeActivities } from '../activities/entity-change';
 import { withPermanentDatabaseFailures } from '../activities/database-failures';
-import { DEFAULT_VIOLATION_POLICY } from '../domain/violations';
+import { PROCESSES, type RegisteredProcess } from './registry';
 import type { SettlementThresholds } from '../domain/settlement';
 import { DEFAULT_DEPOSIT_POLICY, parseDepositPolicy, type DepositPolicy } from '../domain/deposit-policy';
 import { calendarCoverage, createWorkingDayCalendar, shanghaiDate, type CalendarCoverage, type CalendarData, type CalendarSource, type WorkingDayCalendar } from '../domain/calendar';
@@ -23,6 +12,8 @@ import { festivalsOffOnWorkingDays } from '../domain/provisional-calendar';
 import type { ReviewPolicy } from '../domain/verification';
 import { createPlatformClient } from '../platform/client';
 import type { PlatformClient } from '../platform/types';
+import { createPartnerGateway } from '../platform/partners/client';
+import type { PartnerGateway } from '../platform/partners/types';
 
 export function reviewPolicyFrom(config: AppConfig): ReviewPolicy {
   return {
@@ -75,6 +66,25 @@ export function platformClientFrom(config: AppConfig): PlatformClient {
   });
 }
 
+export function partnerGatewayFrom(config: AppConfig): PartnerGateway {
+  return createPartnerGateway({
+    baseUrl: config.PARTNER_BASE_URL,
+    timeoutMs: config.PARTNER_TIMEOUT_MS,
+    youzan: { appId: config.YOUZAN_APP_ID, appSecret: config.YOUZAN_APP_SECRET },
+  });
+}
+
+export interface PartnerSettings {
+  youzanRedirectUri: string;
+  /** base64 of 32 bytes (AES-256-GCM). */
+  secretsKey: string;
+  refreshLeadSeconds: number;
+}
+
+export function partnerSettingsFrom(config: AppConfig): PartnerSettings {
+  return { youzanRedirectUri: config.YOUZAN_REDIRECT_URI, secretsKey: config.PARTNER_SECRETS_KEY, refreshLeadSeconds: config.PARTNER_TOKEN_REFRESH_LEAD_SECONDS };
+}
+
 export function depositPolicyFrom(config: AppConfig): DepositPolicy {
   return config.DEPOSIT_POLICY_JSON ? parseDepositPolicy(config.DEPOSIT_POLICY_JSON) : DEFAULT_DEPOSIT_POLICY;
 }
@@ -87,6 +97,10 @@ export interface ActivityDeps {
   policy: ReviewPolicy;
   depositPolicy: DepositPolicy;
   settlementThresholds: SettlementThresholds;
+  /** Taobao Union, Youzan, JD Union, Pinduoduo (platform/partners/). */
+  partners: PartnerGateway;
+  /** Youzan's OAuth settings and the key partner secrets are sealed with. */
+  partnerSettings: PartnerSettings;
   /** For activities that signal other processes (the monthly re-assessment). */
   temporal?: Client;
 }
@@ -96,6 +110,8 @@ export function activityDepsFrom(config: AppConfig, db: Db, temporal?: Client): 
   return {
     db,
     platform: platformClientFrom(config),
+    partners: partnerGatewayFrom(config),
+    partnerSettings: partnerSettingsFrom(config),
     calendar: createCalendarSource(db, calendarFileData(config)),
     policy: reviewPolicyFrom(config),
     depositPolicy: depositPolicyFrom(config),
@@ -117,28 +133,8 @@ export function mergeActivityGroups<T extends Array<Record<string, unknown>>>(..
   return Object.assign({}, ...groups) as T[number];
 }
 
-/** Every activity the worker registers, built over injected clients. */
-export function createActivities(deps: ActivityDeps) {
-  const verification = createVerificationActivities({
-    cases: createVerificationCaseRepository(deps.db),
-    merchants: createMerchantRepository(deps.db),
-    identityKeys: createIdentityKeyRepository(deps.db),
-    platform: deps.platform,
-    calendar: deps.calendar,
-    policy: deps.policy,
-  });
-  const deposits = createDepositActivities({ db: deps.db, platform: deps.platform, policy: deps.depositPolicy, temporal: deps.temporal });
-  const closure = createClosureActivities({
-    db: deps.db,
-    platform: deps.platform,
-    policy: deps.depositPolicy,
-    finalSettlement: createFinalSettlement({ db: deps.db, platform: deps.platform }),
-  });
-  const settlement = createSettlementActivities({ db: deps.db, platform: deps.platform, thresholds: deps.settlementThresholds });
-  const orderImport = createOrderImportActivities({ db: deps.db, platform: deps.platform });
-  const violations = createViolationActivities({ db: deps.db, platform: deps.platform, calendar: deps.calendar, policy: DEFAULT_VIOLATION_POLICY, temporal: deps.temporal });
-  const entityChange = createEntityChangeActivities({ db: deps.db, platform: deps.platform, policy: deps.depositPolicy });
-  const promotionClosure = createPromotionClosureActivities({ db: deps.db, platform: deps.platform, policy: deps.depositPolicy });
-  mergeActivityGroups(verification, deposits, closure, settlement, orderImport, violations, entityChange, promotionClosure);
-  return withPermanentDatabaseFailures({ ...verification, ...deposits, ...closure, ...settlement, ...orderImport, ...violations, ...entityChange, ...promotionClosure });
+/** Every activity the worker registers: each registered process's group, built over injected clients. */
+export function createActivities(deps: ActivityDeps, processes: readonly RegisteredProcess[] = PROCESSES) {
+  const groups = processes.flatMap((p) => (p.activities ? [p.activities(deps)] : []));
+  return withPermanentDatabaseFailures(mergeActivityGroups(...groups));
 }

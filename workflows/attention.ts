@@ -1,6 +1,7 @@
 import { ActivityFailure, ApplicationFailure, condition, patched, setHandler } from '@temporalio/workflow';
 import { ErrorType } from '../domain/errors';
 import { resolveAttentionUpdate, type Attention, type AttentionOutcome, type AttentionResolution } from './attention.defs';
+import type { BusinessStatus } from './business-status';
 
 /** Added with issue 9: histories from before it never waited for ops (their steps never failed this way). */
 export const ATTENTION_PATCH = 'steps-failing-for-good-need-attention';
@@ -19,7 +20,7 @@ export class StepAbandoned extends Error {
 /** The step failures a retry cannot cure and that no caller expects as a business refusal. */
 function permanentFailureOf(err: unknown): ApplicationFailure | undefined {
   if (!(err instanceof ActivityFailure) || !(err.cause instanceof ApplicationFailure)) return undefined;
-  return err.cause.type === ErrorType.DataRejected ? err.cause : undefined;
+  return err.cause.type === ErrorType.DataRejected || err.cause.type === ErrorType.PlatformRefusalNeedsOps ? err.cause : undefined;
 }
 
 export interface AttentionHooks {
@@ -27,6 +28,23 @@ export interface AttentionHooks {
   enter(attention: Attention): Promise<void>;
   /** Show it as it was before, once ops have answered. */
   leave(attention: Attention, resolution: AttentionResolution): Promise<void>;
+}
+
+/**
+ * The hooks of a process whose read model is its state: the attention shows on the state and
+ * in `BusinessStatus`, and the process's own status shows again once ops have answered.
+ */
+export function attentionOnState(state: { attention?: Attention | null }, status: Pick<BusinessStatus<string>, 'needsAttention' | 'resume'>): AttentionHooks {
+  return {
+    async enter(attention) {
+      state.attention = attention;
+      status.needsAttention();
+    },
+    async leave() {
+      state.attention = null;
+      status.resume();
+    },
+  };
 }
 
 export interface AttentionGate {

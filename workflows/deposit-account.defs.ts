@@ -2,6 +2,7 @@ import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { EntityType } from '../domain/verification';
 import type { LadderStep, Restriction } from '../domain/deposit-policy';
 import type { Attention } from './attention.defs';
+import type { ProcessIdentity } from './process';
 
 /** Shop deposit (保证金, docs/rules.md §2): one long-lived process per shop. */
 export const DEPOSIT_PROCESS = 'deposit';
@@ -129,3 +130,11 @@ export const closureSignal = defineSignal<[{ event: 'started' | 'cancelled' | 'c
 /** The promotion-closure process refunded the promotion deposit: the balances after it. */
 export const promotionClosedSignal = defineSignal<[{ balanceFen: number; promotionBalanceFen: number; owedFen: number }]>('promotionClosed');
 export const depositStateQuery = defineQuery<DepositState>('state');
+
+/** The process as the registry, the API seam and the replay test know it. */
+export const depositAccountProcess: ProcessIdentity = {
+  workflowType: DEPOSIT_WORKFLOW_TYPE,
+  processType: DEPOSIT_PROCESS,
+  workflowId: depositWorkflowId,
+  replayPrefix: 'deposit-account-',
+};

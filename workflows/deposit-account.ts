@@ -5,7 +5,6 @@ import {
   patched,
   proxyActivities,
   setHandler,
-  upsertSearchAttributes,
   uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -13,8 +12,8 @@ import type { DepositActivities } from '../activities/deposits';
 import { restrictionsAfter } from '../domain/deposit';
 import { ErrorType } from '../domain/errors';
 import { attentionGate } from './attention';
-import { NEEDS_ATTENTION, type Attention } from './attention.defs';
-import { STATUS } from './search-attributes';
+import type { Attention } from './attention.defs';
+import { businessStatus } from './business-status';
 import {
   closePromotionUpdate,
   closureSignal,
@@ -92,7 +91,7 @@ export async function depositAccount(input: DepositAccountInput): Promise<{ stat
   let dirty = false;
   // Counts the movements the handlers applied: a step that saw it change read older balances.
   let movements = 0;
-  let lastShownStatus = '';
+  const status = businessStatus(state);
   const wake = () => {
     dirty = true;
   };
@@ -117,11 +116,10 @@ export async function depositAccount(input: DepositAccountInput): Promise<{ stat
   // retry it (after fixing the data); there is nothing to abandon in a shop's deposit. The
   // updates' own steps need no gate: a refused movement fails its update and changes nothing.
   let attention: Attention | null = null;
-  const gate = attentionGate(() => lastShownStatus, {
+  const gate = attentionGate(() => status.shown(), {
     async enter(waiting) {
       attention = waiting;
-      upsertSearchAttributes([{ key: STATUS, value: NEEDS_ATTENTION }]);
-      lastShownStatus = NEEDS_ATTENTION;
+      status.needsAttention();
     },
     async leave() {
       attention = null;
@@ -285,11 +283,7 @@ export async function depositAccount(input: DepositAccountInput): Promise<{ stat
       else apply(result);
       continue;
     }
-    const shownStatus = state.status !== 'open' ? state.status : state.episode ? 'shortfall' : state.funded ? 'open' : 'awaiting_deposit';
-    if (shownStatus !== lastShownStatus) {
-      upsertSearchAttributes([{ key: STATUS, value: shownStatus }]);
-      lastShownStatus = shownStatus;
-    }
+    status.showDerived(state.status !== 'open' ? state.status : state.episode ? 'shortfall' : state.funded ? 'open' : 'awaiting_deposit');
 
     const limit = input.continueAsNewAfterEvents ?? CONTINUE_AS_NEW_AFTER_EVENTS;
     if (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > limit) {
@@ -301,6 +295,7 @@ export async function depositAccount(input: DepositAccountInput): Promise<{ stat
   }
 
   await condition(allHandlersFinished);
+  status.final('closed');
   return { status: 'closed' };
 }
 

@@ -1,12 +1,13 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { DepositActivities } from '../activities/deposits';
 import { lastNaturalMonth } from '../domain/deposit';
+import { HEARTBEAT_TIMEOUT } from './activity-heartbeat';
 
 // One long activity walks every shop with a heartbeat cursor: a retry resumes where the
 // last attempt stopped instead of starting over.
 const { reassessShops } = proxyActivities<DepositActivities>({
   startToCloseTimeout: '2 hours',
-  heartbeatTimeout: '1 minute',
+  heartbeatTimeout: HEARTBEAT_TIMEOUT,
   retry: { initialInterval: '5 seconds', maximumInterval: '5 minutes' },
 });
 

@@ -1,4 +1,5 @@
 import type { EntityType } from '../domain/verification';
+import type { ProcessIdentity } from './process';
 
 /**
  * A verified merchant's change of entity (e.g. an individual that incorporated): its own
@@ -34,3 +35,11 @@ export interface EntityChangeResult {
   /** The shop's deposit requirement under its new type, in fen. */
   requiredFen?: number;
 }
+
+/** The process as the registry, the API seam and the replay test know it. */
+export const entityChangeProcess: ProcessIdentity = {
+  workflowType: ENTITY_CHANGE_WORKFLOW_TYPE,
+  processType: ENTITY_CHANGE_PROCESS,
+  workflowId: entityChangeWorkflowId,
+  replayPrefix: 'entity-change-',
+};

@@ -8,3 +8,7 @@ export { orderImport } from './order-import';
 export { violationCase } from './violation-case';
 export { entityChange } from './entity-change';
 export { promotionClosure } from './promotion-closure';
+export { storeBinding } from './store-binding';
+export { linkWindow } from './link-window';
+export { qualificationCheck } from './qualification-check';
+export { catalogueSync } from './catalogue-sync';

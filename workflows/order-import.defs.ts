@@ -1,3 +1,4 @@
+import type { ProcessIdentity } from './process';
 /** The order import from the platform's order feed: names, types and ids. */
 export const ORDER_IMPORT_PROCESS = 'order-import';
 export const ORDER_IMPORT_WORKFLOW_TYPE = 'orderImport';
@@ -23,3 +24,21 @@ export interface OrderImportResult {
   /** The feed's cursor when the import finished. */
   lastSeq: number;
 }
+
+/** The process as the registry, the API seam and the replay test know it. */
+export const orderImportProcess: ProcessIdentity = {
+  workflowType: ORDER_IMPORT_WORKFLOW_TYPE,
+  processType: ORDER_IMPORT_PROCESS,
+  workflowId: orderImportWorkflowId,
+  replayPrefix: 'order-import-',
+  schedules: [
+    {
+      scheduleId: ORDER_IMPORT_SCHEDULE_ID,
+      // Every 5 minutes, so settlement reads orders a few minutes old at most.
+      spec: { intervals: [{ every: '5 minutes' }] },
+      workflowId: orderImportWorkflowId(),
+      // Each run drains the whole feed: after an outage one run catches up, not one per missed slot.
+      catchupWindow: '5 minutes',
+    },
+  ],
+};

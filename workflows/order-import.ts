@@ -2,6 +2,7 @@ import { proxyActivities } from '@temporalio/workflow';
 import type { OrderImportActivities } from '../activities/order-import';
 import { ErrorType } from '../domain/errors';
 import type { OrderImportInput, OrderImportResult } from './order-import.defs';
+import { HEARTBEAT_TIMEOUT } from './activity-heartbeat';
 
 // One activity drains the feed, a page per transaction, heartbeating its counts. Each page
 // commits with the cursor, so a timed-out or crashed attempt loses at most one page of work
@@ -9,7 +10,7 @@ import type { OrderImportInput, OrderImportResult } from './order-import.defs';
 // events; the schedule's next run (overlap SKIP) simply waits for this one.
 const feed = proxyActivities<OrderImportActivities>({
   startToCloseTimeout: '1 hour',
-  heartbeatTimeout: '1 minute',
+  heartbeatTimeout: HEARTBEAT_TIMEOUT,
   retry: {
     initialInterval: '2 seconds',
     maximumInterval: '1 minute',

@@ -1,6 +1,7 @@
 import { defineQuery } from '@temporalio/workflow';
 import type { Attention } from './attention.defs';
 import type { ClosureBlockers } from './shop-closure.defs';
+import type { ProcessIdentity } from './process';
 
 /** Closing third-party promotion (关闭第三方推广, docs/rules.md §2): messages, types and ids. */
 export const PROMOTION_CLOSURE_PROCESS = 'promotion-closure';
@@ -36,3 +37,11 @@ export interface PromotionClosureState {
 }
 
 export const promotionClosureStateQuery = defineQuery<PromotionClosureState>('state');
+
+/** The process as the registry, the API seam and the replay test know it. */
+export const promotionClosureProcess: ProcessIdentity = {
+  workflowType: PROMOTION_CLOSURE_WORKFLOW_TYPE,
+  processType: PROMOTION_CLOSURE_PROCESS,
+  workflowId: promotionClosureWorkflowId,
+  replayPrefix: 'promotion-closure-',
+};

@@ -1,11 +1,10 @@
-import { getExternalWorkflowHandle, proxyActivities, setHandler, sleep, upsertSearchAttributes } from '@temporalio/workflow';
+import { getExternalWorkflowHandle, proxyActivities, setHandler, sleep } from '@temporalio/workflow';
 import type { PromotionClosureActivities } from '../activities/promotion-closure';
 import { ErrorType } from '../domain/errors';
-import { attentionGate, gated } from './attention';
-import { NEEDS_ATTENTION } from './attention.defs';
+import { attentionGate, attentionOnState, gated } from './attention';
+import { businessStatus } from './business-status';
 import { depositWorkflowId, promotionClosedSignal } from './deposit-account.defs';
-import { promotionClosureStateQuery, type PromotionClosureInput, type PromotionClosureState, type PromotionClosureStatus } from './promotion-closure.defs';
-import { STATUS } from './search-attributes';
+import { promotionClosureStateQuery, type PromotionClosureInput, type PromotionClosureState } from './promotion-closure.defs';
 
 const activities = proxyActivities<PromotionClosureActivities>({
   startToCloseTimeout: '1 minute',
@@ -35,26 +34,14 @@ export async function promotionClosure(input: PromotionClosureInput): Promise<Pr
     stillOwedFen: null,
     attention: null,
   };
+  const status = businessStatus(state);
   // Money may already have moved when a step fails for good: ops fix the data and retry.
-  const gate = attentionGate(() => state.status, {
-    async enter(attention) {
-      state.attention = attention;
-      upsertSearchAttributes([{ key: STATUS, value: NEEDS_ATTENTION }]);
-    },
-    async leave() {
-      state.attention = null;
-      upsertSearchAttributes([{ key: STATUS, value: state.status }]);
-    },
-  });
+  const gate = attentionGate(() => state.status, attentionOnState(state, status));
   const act = gated(activities, gate);
-  const setStatus = (status: PromotionClosureStatus) => {
-    state.status = status;
-    upsertSearchAttributes([{ key: STATUS, value: status }]);
-  };
   setHandler(promotionClosureStateQuery, () => state);
 
   await act.switchOffThirdPartyPromotion({ requestId, shopId });
-  setStatus('waiting');
+  status.set('waiting');
   for (;;) {
     state.blockers = await act.promotionClosureBlockers({ shopId, asOf: new Date().toISOString() });
     const { openOrders, openViolations, afterSalesUntil } = state.blockers;
@@ -63,17 +50,18 @@ export async function promotionClosure(input: PromotionClosureInput): Promise<Pr
     await sleep(Math.min(until, RECHECK_MS));
   }
 
-  setStatus('settling');
+  status.set('settling');
   const collected = await act.collectOwedFromPromotion({ requestId, shopId });
   state.deductedFen = collected.deductedFen;
   state.stillOwedFen = collected.stillOwedFen;
-  setStatus('refunding');
+  status.set('refunding');
   const refunded = await act.refundPromotionDeposit({ requestId, shopId, actor: requestedBy });
   state.refundedFen = refunded.refundedFen;
   // The deposit process keeps the balances it shows and its shortfall; it may be gone (shop closed).
   await getExternalWorkflowHandle(depositWorkflowId(shopId))
     .signal(promotionClosedSignal, refunded.balances)
     .catch(() => undefined);
-  setStatus('closed');
+  status.set('closed');
+  status.final('closed');
   return state;
 }

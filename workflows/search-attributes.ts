@@ -8,9 +8,18 @@ import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/commo
  */
 export const MERCHANT_ID = defineSearchAttributeKey('MerchantId', SearchAttributeType.KEYWORD);
 export const PROCESS_TYPE = defineSearchAttributeKey('ProcessType', SearchAttributeType.KEYWORD);
-export const STATUS = defineSearchAttributeKey('Status', SearchAttributeType.KEYWORD);
+/**
+ * Where the process stands in business terms (`shortfall`, `in_review`, `closed`), set through
+ * workflows/business-status.ts only. Not `Status`: the Web UI lists a custom attribute of that
+ * name in place of Temporal's own execution status, so neither could be read beside the
+ * other. `ExecutionStatus` (Running, Completed, Failed…) stays Temporal's.
+ *
+ * Runs recorded while the key was `Status` replay under this one: the SDK's replay compares an
+ * upsert's command type, not the attributes it sets (test/replay/histories hold such runs).
+ */
+export const BUSINESS_STATUS = defineSearchAttributeKey('BusinessStatus', SearchAttributeType.KEYWORD);
 export const OVERDUE = defineSearchAttributeKey('Overdue', SearchAttributeType.BOOL);
 /** The pending deadline was counted on the provisional calendar (a year without official data). */
 export const PROVISIONAL_DEADLINE = defineSearchAttributeKey('ProvisionalDeadline', SearchAttributeType.BOOL);
 
-export const CUSTOM_SEARCH_ATTRIBUTES = [MERCHANT_ID, PROCESS_TYPE, STATUS, OVERDUE, PROVISIONAL_DEADLINE] as const;
+export const CUSTOM_SEARCH_ATTRIBUTES = [MERCHANT_ID, PROCESS_TYPE, BUSINESS_STATUS, OVERDUE, PROVISIONAL_DEADLINE] as const;

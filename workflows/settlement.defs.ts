@@ -1,4 +1,5 @@
 import { defineQuery } from '@temporalio/workflow';
+import { monthlyHandOverSchedule, type HandOver, type ProcessIdentity } from './process';
 
 /** Monthly commission settlement (docs/rules.md §3): messages, types and ids. */
 export const SETTLEMENT_PROCESS = 'settlement';
@@ -13,6 +14,17 @@ export interface SettlementInput {
   /** Where a continued run picks up: the last merchant id already settled. */
   after?: string;
   progress?: SettlementProgress;
+  /**
+   * Set by the schedule only. Temporal gives a scheduled run an id of its own
+   * (`settlement-scheduled-<time>`); such a run settles nothing itself but hands its period to
+   * the process under `settlement:<period>`, the id a run started by hand has.
+   */
+  scheduled?: boolean;
+}
+
+/** What a scheduled run answers: which process settles its period, and whether it started it. */
+export interface SettlementHandOver extends HandOver {
+  period: string;
 }
 
 export interface SettlementProgress {
@@ -31,3 +43,22 @@ export interface SettlementResult extends SettlementProgress {
 }
 
 export const settlementProgressQuery = defineQuery<SettlementProgress & { period: string; after: string }>('progress');
+
+/** The process as the registry, the API seam and the replay test know it. */
+export const monthlySettlementProcess: ProcessIdentity = {
+  workflowType: SETTLEMENT_WORKFLOW_TYPE,
+  processType: SETTLEMENT_PROCESS,
+  workflowId: settlementWorkflowId,
+  replayPrefix: 'monthly-settlement-',
+  schedules: [
+    // 02:00 on the 20th, Shanghai time (docs/rules.md §3: settled on the 20th). The run works
+    // out its period from its start time and hands it to settlement:<period>.
+    monthlyHandOverSchedule({
+      scheduleId: SETTLEMENT_SCHEDULE_ID,
+      dayOfMonth: 20,
+      hour: 2,
+      workflowId: 'settlement-scheduled',
+      summary: 'settlement · scheduled: starts settlement:<the month before> and ends',
+    }),
+  ],
+};

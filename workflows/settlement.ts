@@ -3,13 +3,16 @@ import type { SettlementActivities } from '../activities/settlement';
 import type { OrderImportActivities } from '../activities/order-import';
 import { settlementPeriod } from '../domain/settlement';
 import { ErrorType } from '../domain/errors';
-import { settlementProgressQuery, type SettlementInput, type SettlementProgress, type SettlementResult } from './settlement.defs';
+import { businessStatus } from './business-status';
+import { handOverScheduledRun } from './hand-over';
+import { monthlySettlementProcess, settlementProgressQuery, type SettlementHandOver, type SettlementInput, type SettlementProgress, type SettlementResult } from './settlement.defs';
+import { HEARTBEAT_TIMEOUT } from './activity-heartbeat';
 
 // Each batch settles up to a few thousand merchants with set-based SQL, heartbeating its
 // cursor; a retry after a crash resumes from the last range it finished.
 const batches = proxyActivities<SettlementActivities>({
   startToCloseTimeout: '30 minutes',
-  heartbeatTimeout: '2 minutes',
+  heartbeatTimeout: HEARTBEAT_TIMEOUT,
   retry: { initialInterval: '2 seconds', maximumInterval: '1 minute', nonRetryableErrorTypes: [ErrorType.PlatformRejected] },
 });
 
@@ -22,7 +25,7 @@ const bookkeeping = proxyActivities<SettlementActivities>({
 // feed's cursor is locked per page, so each event is applied once).
 const feed = proxyActivities<OrderImportActivities>({
   startToCloseTimeout: '1 hour',
-  heartbeatTimeout: '1 minute',
+  heartbeatTimeout: HEARTBEAT_TIMEOUT,
   retry: { initialInterval: '2 seconds', maximumInterval: '1 minute', nonRetryableErrorTypes: [ErrorType.PlatformRejected, ErrorType.OrderFeedInvalid] },
 });
 
@@ -36,8 +39,10 @@ const CONTINUE_AS_NEW_AFTER_EVENTS = 5_000;
  * keyed `settle:<merchant>:<period>`. A statement and a payout exist at most once per
  * merchant and period whatever crashes, retries or re-runs happen: the database keys them.
  */
-export async function monthlySettlement(input: SettlementInput = {}): Promise<SettlementResult> {
+export async function monthlySettlement(input: SettlementInput = {}): Promise<SettlementResult | SettlementHandOver> {
   const period = input.period ?? settlementPeriod(new Date()).period;
+  // Only runs the schedule starts carry `scheduled`; none recorded before it did (replay-safe).
+  if (input.scheduled) return { period, ...(await handOverScheduledRun(monthlySettlementProcess, period, { period })) };
   const progress: SettlementProgress = input.progress ?? { statements: 0, payouts: 0, missingRate: [] };
   let after = input.after ?? '';
   setHandler(settlementProgressQuery, () => ({ ...progress, period, after }));
@@ -66,5 +71,7 @@ export async function monthlySettlement(input: SettlementInput = {}): Promise<Se
   const paid = await batches.payOutStatements({ period });
   progress.payouts += paid.payouts;
   await bookkeeping.completeRun({ period, missingRate: progress.missingRate });
+  // A run the API started shows `running` from its start; it ends as its run row does.
+  businessStatus().final('completed');
   return { period, ...progress, alreadySettled: (run?.alreadySettled ?? false) && progress.statements === 0 };
 }

@@ -1,5 +1,6 @@
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import type { Attention } from './attention.defs';
+import type { ProcessIdentity } from './process';
 
 /** Shop closure (退店, docs/rules.md §2): messages, types and ids. */
 export const CLOSURE_PROCESS = 'shop-closure';
@@ -62,3 +63,11 @@ export interface ClosureState {
 
 export const cancelClosureUpdate = defineUpdate<ClosureState, [CancelClosureRequest]>('cancel');
 export const closureStateQuery = defineQuery<ClosureState>('state');
+
+/** The process as the registry, the API seam and the replay test know it. */
+export const shopClosureProcess: ProcessIdentity = {
+  workflowType: CLOSURE_WORKFLOW_TYPE,
+  processType: CLOSURE_PROCESS,
+  workflowId: closureWorkflowId,
+  replayPrefix: 'shop-closure-',
+};

@@ -5,14 +5,12 @@ import {
   patched,
   proxyActivities,
   setHandler,
-  upsertSearchAttributes,
 } from '@temporalio/workflow';
 import type { ClosureActivities } from '../activities/closure';
 import { ErrorType } from '../domain/errors';
 import { closureSignal, depositWorkflowId } from './deposit-account.defs';
-import { attentionGate, gated } from './attention';
-import { NEEDS_ATTENTION } from './attention.defs';
-import { STATUS } from './search-attributes';
+import { attentionGate, attentionOnState, gated } from './attention';
+import { businessStatus } from './business-status';
 import {
   cancelClosureUpdate,
   closureStateQuery,
@@ -48,18 +46,10 @@ export async function shopClosure(input: ClosureInput): Promise<ClosureState> {
   // A closure a penalty started is the penalty: only the reversal of that case may cancel it.
   const penaltyCaseId = penaltyCaseOf(input);
   const state: ClosureState = { closureId, shopId, status: 'waiting', blockers: null, owedFen: null, refundedFen: null, attention: null };
+  const status = businessStatus(state);
   // A step the database refuses for good waits for ops to fix the data and retry it: money
   // may already have moved, so there is nothing to abandon.
-  const gate = attentionGate(() => state.status, {
-    async enter(attention) {
-      state.attention = attention;
-      upsertSearchAttributes([{ key: STATUS, value: NEEDS_ATTENTION }]);
-    },
-    async leave() {
-      state.attention = null;
-      upsertSearchAttributes([{ key: STATUS, value: state.status }]);
-    },
-  });
+  const gate = attentionGate(() => state.status, attentionOnState(state, status));
   const act = gated(activities, gate);
   let cancelledBy: string | undefined;
   let cancellationRecorded = false;
@@ -68,11 +58,11 @@ export async function shopClosure(input: ClosureInput): Promise<ClosureState> {
     // The deposit process may be gone (already closed); the closure does not depend on it.
     await deposit.signal(closureSignal, { event, ...balances }).catch(() => undefined);
   };
-  const setStatus = async (status: ClosureStatus) => {
-    state.status = status;
-    await act.recordClosureStatus({ closureId, status, details: { blockers: state.blockers, owedFen: state.owedFen, refundedFen: state.refundedFen } });
-    upsertSearchAttributes([{ key: STATUS, value: status }]);
-  };
+  // The status changes at once (a cancellation is refused from `settling` on) and shows once recorded.
+  const moveTo = (next: ClosureStatus) =>
+    status.setRecorded(next, () =>
+      act.recordClosureStatus({ closureId, status: next, details: { blockers: state.blockers, owedFen: state.owedFen, refundedFen: state.refundedFen } }),
+    );
 
   setHandler(closureStateQuery, () => state);
   setHandler(
@@ -118,13 +108,14 @@ export async function shopClosure(input: ClosureInput): Promise<ClosureState> {
   if (cancelledBy) {
     await act.cancelClosure({ closureId, shopId, merchantId, actor: cancelledBy });
     await tellDeposit('cancelled');
-    await setStatus('cancelled');
+    await moveTo('cancelled');
     cancellationRecorded = true;
     await condition(allHandlersFinished);
+    status.final('cancelled');
     return state;
   }
 
-  await setStatus('settling');
+  await moveTo('settling');
   // As of the workflow's time: the statement's period must not depend on when the activity runs.
   const { owedFen } = await act.finalSettlement({ closureId, shopId, merchantId, asOf: new Date().toISOString() });
   state.owedFen = owedFen;
@@ -135,14 +126,15 @@ export async function shopClosure(input: ClosureInput): Promise<ClosureState> {
   }
 
   // From here on the money leaves: no cancellation, and each refund carries its own key.
-  await setStatus('refunding');
+  await moveTo('refunding');
   state.refundedFen = await act.refundDeposits({ closureId, shopId });
   await act.completeClosure({ closureId, shopId, merchantId });
   // The deposit process shows what the ledger still holds (money with no payment to refund it to).
   const held = state.refundedFen.heldFen;
   const left = held && (held.deposit > 0 || held.promotionDeposit > 0) && patched(CLOSURE_REPORTS_HELD) ? held : { deposit: 0, promotionDeposit: 0 };
   await tellDeposit('closed', { balanceFen: left.deposit, promotionBalanceFen: left.promotionDeposit });
-  await setStatus('closed');
+  await moveTo('closed');
   await condition(allHandlersFinished);
+  status.final('closed');
   return state;
 }

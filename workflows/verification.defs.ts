@@ -1,6 +1,7 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { EntityType } from '../domain/verification';
 import type { Attention } from './attention.defs';
+import type { ProcessIdentity } from './process';
 
 /** Entity verification review (docs/rules.md §1): messages, types and ids. */
 export const VERIFICATION_PROCESS = 'verification';
@@ -79,3 +80,11 @@ export const reviewCalendarUpdatedSignal = defineSignal('calendarUpdated');
 
 /** The workflow's registered name; the API starts it by name, never importing its code. */
 export const VERIFICATION_WORKFLOW_TYPE = 'verificationReview';
+
+/** The process as the registry, the API seam and the replay test know it. */
+export const verificationProcess: ProcessIdentity = {
+  workflowType: VERIFICATION_WORKFLOW_TYPE,
+  processType: VERIFICATION_PROCESS,
+  workflowId: verificationWorkflowId,
+  replayPrefix: 'verification-',
+};

@@ -1,29 +1,25 @@
 import {
-  ActivityFailure,
   allHandlersFinished,
-  ApplicationFailure,
   condition,
   ParentClosePolicy,
   patched,
   proxyActivities,
   startChild,
   setHandler,
-  upsertSearchAttributes,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { CasePatchInput, VerificationActivities } from '../activities/verification';
-import { ErrorType } from '../domain/errors';
 import { depositAccount } from './deposit-account';
 import { DEPOSIT_PROCESS, depositWorkflowId } from './deposit-account.defs';
 import { attentionGate, StepAbandoned } from './attention';
 import { NEEDS_ATTENTION } from './attention.defs';
-import { MERCHANT_ID, OVERDUE, PROCESS_TYPE, PROVISIONAL_DEADLINE, STATUS } from './search-attributes';
+import { businessStatus } from './business-status';
+import { BUSINESS_STATUS, MERCHANT_ID, PROCESS_TYPE } from './search-attributes';
+import { processSummary } from './process';
+import { awaitReviewDecision, calendarUpdates, caseEventWriter, closed, isIdentityTaken, notifyMerchant, openCase, planResubmissionDeadline, takeDecisions, waitUntil } from './review-case';
 import {
-  decideUpdate,
   resubmitUpdate,
-  reviewCalendarUpdatedSignal,
   verificationStateQuery,
-  type CaseHistoryEntry,
   type Resubmission,
   type ReviewDecision,
   type VerificationInput,
@@ -33,32 +29,9 @@ import {
 } from './verification.defs';
 
 // Database writes: quick, retried until the database is back.
-const { recordCaseEvent, activateMerchant } = proxyActivities<VerificationActivities>({
+const { activateMerchant } = proxyActivities<VerificationActivities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
-});
-
-// The API writes the case rows right after starting us; give it a couple of minutes.
-const { openCase } = proxyActivities<VerificationActivities>({
-  startToCloseTimeout: '10 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 8 },
-});
-
-// Calendar maths: retried slowly so ops can load a missing year and the case goes on.
-const { planReviewDeadline, planResubmissionDeadline } = proxyActivities<VerificationActivities>({
-  startToCloseTimeout: '10 seconds',
-  retry: { initialInterval: '10 seconds', backoffCoefficient: 2, maximumInterval: '10 minutes' },
-});
-
-// Platform calls: the client times out at PLATFORM_TIMEOUT_MS; 4xx are not retried.
-const { escalateOverdueCase, notifyMerchant } = proxyActivities<VerificationActivities>({
-  startToCloseTimeout: '30 seconds',
-  retry: {
-    initialInterval: '2 seconds',
-    backoffCoefficient: 2,
-    maximumInterval: '5 minutes',
-    nonRetryableErrorTypes: [ErrorType.PlatformRejected],
-  },
 });
 
 /**
@@ -83,35 +56,16 @@ export async function verificationReview(input: VerificationInput): Promise<Veri
     history: [],
     attention: null,
   };
-  let pendingDecision: ReviewDecision | undefined;
+  const status = businessStatus(state);
   let pendingResubmission: Resubmission | undefined;
 
   setHandler(verificationStateQuery, () => state);
-  // Official calendar data loaded by ops: a provisional deadline is counted again (below).
-  let calendarUpdated = false;
-  setHandler(reviewCalendarUpdatedSignal, () => {
-    calendarUpdated = true;
+  const calendar = calendarUpdates();
+  const pending = takeDecisions(state, (decision) => {
+    if (decision.decision !== 'approve' && decision.reasons.length === 0) {
+      throw new Error(`to ${decision.decision.replace('_', ' ')} a reviewer must give reasons`);
+    }
   });
-
-  setHandler(
-    decideUpdate,
-    async (decision) => {
-      pendingDecision = decision;
-      // Answer once the main loop has acted on it, so the caller sees the outcome.
-      await condition(() => pendingDecision === undefined);
-      return state;
-    },
-    {
-      validator: (decision) => {
-        if (state.status !== 'in_review' || pendingDecision) {
-          throw new Error(`case ${caseId} is ${state.status}: only a case in review takes a decision`);
-        }
-        if (decision.decision !== 'approve' && decision.reasons.length === 0) {
-          throw new Error(`to ${decision.decision.replace('_', ' ')} a reviewer must give reasons`);
-        }
-      },
-    },
-  );
 
   setHandler(
     resubmitUpdate,
@@ -129,19 +83,7 @@ export async function verificationReview(input: VerificationInput): Promise<Veri
     },
   );
 
-  const write = async (type: string, actor: string, details: Record<string, unknown>, patch: CasePatchInput) => {
-    const entry: CaseHistoryEntry = { seq: state.history.length + 1, type, actor, at: new Date().toISOString(), details };
-    await recordCaseEvent({ caseId, merchantId, event: entry, patch });
-    state.history.push(entry);
-    if (patch.status) state.status = patch.status;
-    if (patch.deadline !== undefined) state.deadline = patch.deadline;
-    if (patch.overdue !== undefined) state.overdue = patch.overdue;
-    if (patch.resubmitBy !== undefined) state.resubmitBy = patch.resubmitBy;
-    upsertSearchAttributes([
-      { key: STATUS, value: state.status },
-      { key: OVERDUE, value: state.overdue },
-    ]);
-  };
+  const write = caseEventWriter(state, status);
 
   // A step the database refuses for good (a reason it cannot store) waits for ops: retry, or
   // abandon, which closes the case so the merchant can file again.
@@ -161,10 +103,11 @@ export async function verificationReview(input: VerificationInput): Promise<Veri
   const record = (type: string, actor: string, details: Record<string, unknown>, patch: CasePatchInput, abandonable = true) =>
     gate.run(`record ${type}`, () => write(type, actor, details, patch), { abandonable });
 
-  const finish = async (status: VerificationResult['status'], shopId?: string): Promise<VerificationResult> => {
-    await notifyMerchant({ caseId, merchantId, seq: state.history.length, template: `verification_${status}` });
+  const finish = async (outcome: VerificationResult['status'], shopId?: string): Promise<VerificationResult> => {
+    await notifyMerchant({ caseId, merchantId, seq: state.history.length, template: `verification_${outcome}` });
     await condition(allHandlersFinished);
-    return shopId ? { status, shopId } : { status };
+    status.final(outcome);
+    return shopId ? { status: outcome, shopId } : { status: outcome };
   };
 
   await openCase({ caseId, merchantId });
@@ -175,7 +118,7 @@ export async function verificationReview(input: VerificationInput): Promise<Veri
     const { actor, note } = err.resolution;
     await record('closed_by_ops', actor, { step: err.step, note: note ?? null }, closed('closed_by_ops'), false);
     // Whatever the abandoned step was answering is over: its caller gets the closed case.
-    pendingDecision = undefined;
+    pending.current = undefined;
     pendingResubmission = undefined;
     return finish('closed_by_ops');
   }
@@ -186,32 +129,9 @@ export async function verificationReview(input: VerificationInput): Promise<Veri
     let submittedAt = input.submittedAt;
 
     for (;;) {
-      let plan = await planReviewDeadline({ entityType: input.entityType, submittedAt });
-      calendarUpdated = false; // counted on the calendar as it stands now
-      // Runs recorded before provisional deadlines have no such field: no patch, no attribute.
-      const setPatch = plan.provisional ? { deadlineProvisional: true } : {};
-      if (plan.provisional) upsertSearchAttributes([{ key: PROVISIONAL_DEADLINE, value: true }]);
-      await record('deadline_set', 'system', plan, { deadline: plan.deadline, overdue: false, ...setPatch });
+      await awaitReviewDecision({ caseId, merchantId, entityType: input.entityType, submittedAt, record, decided: () => pending.current !== undefined, calendar });
 
-      const replanWanted = () => calendarUpdated && plan.provisional === true;
-      let onTime = await waitUntil(() => pendingDecision !== undefined || replanWanted(), plan.deadline);
-      // Runs recorded before re-planning never woke without a decision before their deadline.
-      while (onTime && pendingDecision === undefined && patched('replan-provisional-review-deadline')) {
-        calendarUpdated = false;
-        const from = plan.deadline;
-        plan = await planReviewDeadline({ entityType: input.entityType, submittedAt });
-        upsertSearchAttributes([{ key: PROVISIONAL_DEADLINE, value: plan.provisional === true }]);
-        const patch = { deadline: plan.deadline, deadlineProvisional: plan.provisional === true };
-        await record('deadline_replanned', 'system', { ...plan, from }, patch);
-        onTime = await waitUntil(() => pendingDecision !== undefined || replanWanted(), plan.deadline);
-      }
-      if (!onTime) {
-        await escalateOverdueCase({ caseId, merchantId, deadline: plan.deadline });
-        await record('escalated', 'system', { deadline: plan.deadline, notified: 'supervisor' }, { overdue: true });
-        await condition(() => pendingDecision !== undefined);
-      }
-
-      const decision = pendingDecision as ReviewDecision;
+      const decision = pending.current as ReviewDecision;
       const details = { reasons: decision.reasons };
       if (decision.decision === 'approve') {
         const activated = await gate.run(
@@ -224,19 +144,19 @@ export async function verificationReview(input: VerificationInput): Promise<Veri
           // refuses such an approval up front; this is the race it cannot see).
           const reasons = ['the identity number belongs to another merchant'];
           await record('rejected', 'system', { reasons, approvedBy: decision.reviewer }, closed('rejected'));
-          pendingDecision = undefined;
+          pending.current = undefined;
           return finish('rejected');
         }
         const { shopId } = activated;
         // Added with deposits: histories recorded before it replay without the child.
         if (patched('open-deposit-account')) await openDepositAccount(shopId, merchantId, input.entityType);
         await record('approved', decision.reviewer, { ...details, shopId }, closed('approved'));
-        pendingDecision = undefined;
+        pending.current = undefined;
         return finish('approved', shopId);
       }
       if (decision.decision === 'reject') {
         await record('rejected', decision.reviewer, details, closed('rejected'));
-        pendingDecision = undefined;
+        pending.current = undefined;
         return finish('rejected');
       }
 
@@ -246,7 +166,7 @@ export async function verificationReview(input: VerificationInput): Promise<Veri
         resubmitBy,
         overdue: false,
       });
-      pendingDecision = undefined;
+      pending.current = undefined;
       await notifyMerchant({ caseId, merchantId, seq: state.history.length, template: 'verification_info_requested' });
 
       if (!(await waitUntil(() => pendingResubmission !== undefined, resubmitBy))) {
@@ -275,8 +195,10 @@ async function openDepositAccount(shopId: string, merchantId: string, shopType: 
       typedSearchAttributes: [
         { key: MERCHANT_ID, value: merchantId },
         { key: PROCESS_TYPE, value: DEPOSIT_PROCESS },
-        { key: STATUS, value: 'awaiting_deposit' },
+        { key: BUSINESS_STATUS, value: 'awaiting_deposit' },
       ],
+      // The Web UI's one line, as startProcess gives every other process.
+      staticSummary: processSummary(DEPOSIT_PROCESS, { merchant: merchantId, shop: shopId }),
     });
   } catch (err) {
     // A merchant verified again keeps the deposit account it already has.
@@ -286,17 +208,6 @@ async function openDepositAccount(shopId: string, merchantId: string, shopType: 
 
 /** Undefined for an identity number another merchant holds; any other failure goes on. */
 function identityTaken(err: unknown): undefined {
-  if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === ErrorType.IdentityTaken) return undefined;
+  if (isIdentityTaken(err)) return undefined;
   throw err;
-}
-
-function closed(status: VerificationStatus): CasePatchInput {
-  return { status, closedAt: new Date().toISOString() };
-}
-
-/** Waits for `done` until an absolute instant; true if it happened in time. */
-async function waitUntil(done: () => boolean, deadline: string): Promise<boolean> {
-  const msLeft = Date.parse(deadline) - Date.now();
-  if (msLeft <= 0) return done();
-  return condition(done, msLeft);
 }

@@ -1,6 +1,7 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { PenaltyPlan, ViolationLevel, ViolationType } from '../domain/violations';
 import type { Attention } from './attention.defs';
+import type { ProcessIdentity } from './process';
 
 /** Violation case (docs/rules.md §4): one process per case, from penalty to expiry. */
 export const VIOLATION_PROCESS = 'violation';
@@ -82,3 +83,11 @@ export const decideAppealUpdate = defineUpdate<ViolationCaseState, [AppealDecisi
 export const violationStateQuery = defineQuery<ViolationCaseState>('state');
 /** Official calendar data was loaded: a provisional appeal window is counted again. */
 export const calendarUpdatedSignal = defineSignal('calendarUpdated');
+
+/** The process as the registry, the API seam and the replay test know it. */
+export const violationCaseProcess: ProcessIdentity = {
+  workflowType: VIOLATION_WORKFLOW_TYPE,
+  processType: VIOLATION_PROCESS,
+  workflowId: violationWorkflowId,
+  replayPrefix: 'violation-case-',
+};

@@ -1,10 +1,11 @@
-import { allHandlersFinished, condition, patched, proxyActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import { allHandlersFinished, ApplicationFailure, condition, patched, proxyActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
 import type { ViolationActivities } from '../activities/violations';
 import { ErrorType } from '../domain/errors';
 import { checkAppealReviewer, checkAppealTime } from '../domain/violations';
 import { attentionGate, gated, StepAbandoned } from './attention';
 import { NEEDS_ATTENTION } from './attention.defs';
-import { PROVISIONAL_DEADLINE, STATUS } from './search-attributes';
+import { businessStatus } from './business-status';
+import { PROVISIONAL_DEADLINE } from './search-attributes';
 import {
   appealUpdate,
   calendarUpdatedSignal,
@@ -47,25 +48,22 @@ export async function violationCase(input: ViolationCaseInput): Promise<Violatio
     suspensionLifted: false,
     attention: null,
   };
-  const setStatus = (status: ViolationStatus) => {
-    state.status = status;
-    upsertSearchAttributes([{ key: STATUS, value: status }]);
-  };
+  const status = businessStatus(state);
 
   // A step the database refuses for good (an appeal statement or reasons it cannot store)
   // waits for ops. The case's own status is left as it stands (it counts towards the shop's
-  // record); the Web UI's Status and the case's events show the wait.
+  // record); the Web UI's BusinessStatus and the case's events show the wait.
   const gate = attentionGate(() => state.status, {
     async enter(attention) {
       state.attention = attention;
-      upsertSearchAttributes([{ key: STATUS, value: NEEDS_ATTENTION }]);
+      status.needsAttention();
       const { step, error, errorType, statusBefore } = attention;
       const details = { step, error, errorType };
       await act.recordViolationStatus({ caseId, status: statusBefore as ViolationStatus, event: `${NEEDS_ATTENTION}:${attention.since}`, asOf: now(), details });
     },
     async leave(attention, resolution) {
       state.attention = null;
-      upsertSearchAttributes([{ key: STATUS, value: state.status }]);
+      status.resume();
       const details = { step: attention.step, action: resolution.action, note: resolution.note ?? null };
       const event = `attention_resolved:${attention.since}`;
       await act.recordViolationStatus({ caseId, status: attention.statusBefore as ViolationStatus, event, actor: resolution.actor, asOf: now(), details });
@@ -83,7 +81,7 @@ export async function violationCase(input: ViolationCaseInput): Promise<Violatio
       const before = state.status;
       const appeal: AppealState = { filedAt: now(), statement: req.statement, filedBy: req.actor, decision: null, decidedBy: null, decidedAt: null, reasons: [] };
       state.appeal = appeal;
-      setStatus('appealed');
+      status.set('appealed');
       try {
         await gate.run(
           'record appeal_filed',
@@ -94,7 +92,7 @@ export async function violationCase(input: ViolationCaseInput): Promise<Violatio
         if (!(err instanceof StepAbandoned)) throw err;
         // Abandoned by ops: as if it was never filed, so the merchant may appeal again in time.
         state.appeal = null;
-        setStatus(before);
+        status.set(before);
       }
       return state;
     },
@@ -116,7 +114,7 @@ export async function violationCase(input: ViolationCaseInput): Promise<Violatio
       const pending = state.appeal!;
       state.appeal = { ...pending, decision: req.decision, decidedBy: req.reviewer, decidedAt: asOf, reasons: req.reasons };
       if (req.decision === 'rejected') {
-        setStatus('in_effect');
+        status.set('in_effect');
         const decided = state.appeal;
         try {
           await gate.run(
@@ -128,11 +126,11 @@ export async function violationCase(input: ViolationCaseInput): Promise<Violatio
           if (!(err instanceof StepAbandoned)) throw err;
           // Abandoned by ops: the appeal waits for a decision again.
           state.appeal = pending;
-          setStatus('appealed');
+          status.set('appealed');
         }
         return state;
       }
-      setStatus('reversed');
+      status.set('reversed');
       const reversed = await loop.reverseViolationPenalty({ caseId, asOf, reviewer: req.reviewer });
       const upheld = state.appeal;
       // The penalty is already reversed: only a retry can finish recording it.
@@ -145,7 +143,8 @@ export async function violationCase(input: ViolationCaseInput): Promise<Violatio
       validator: (req) => {
         if (state.status !== 'appealed' || state.appeal?.decision) throw new Error(`case ${caseId} has no appeal waiting for a decision`);
         const reviewer = checkAppealReviewer(input.openedBy, req.reviewer);
-        if (!reviewer.accepted) throw new Error(reviewer.reason);
+        // Who may decide, not where the case stands: the seam answers it 403 (api/process-seam.ts).
+        if (!reviewer.accepted) throw ApplicationFailure.create({ message: reviewer.reason, type: ErrorType.Forbidden, nonRetryable: true });
         if (req.decision === 'rejected' && req.reasons.length === 0) throw new Error('a rejected appeal needs its reasons');
       },
     },
@@ -162,7 +161,7 @@ export async function violationCase(input: ViolationCaseInput): Promise<Violatio
   state.decision = decision;
   // Only a run whose window crossed into a year without official data ever sets it.
   if (decision.appealDeadlineProvisional) upsertSearchAttributes([{ key: PROVISIONAL_DEADLINE, value: true }]);
-  setStatus(decision.appealDeadline === null ? 'permanent' : 'appealable');
+  status.set(decision.appealDeadline === null ? 'permanent' : 'appealable');
   await loop.applyViolationPenalty({ caseId, asOf: now() });
   const suspensionEnds = decision.penalty.suspendSalesUntil ? Date.parse(decision.penalty.suspendSalesUntil) : null;
   state.suspensionLifted = suspensionEnds === null;
@@ -203,15 +202,16 @@ export async function violationCase(input: ViolationCaseInput): Promise<Violatio
       state.suspensionLifted = true;
     }
     if (state.status === 'appealable' && t >= appealCloses!) {
-      setStatus('in_effect');
+      status.set('in_effect');
       await loop.recordViolationStatus({ caseId, status: 'in_effect', event: 'appeal_window_closed', asOf: now() });
     }
     if (effectEnds !== null && t >= effectEnds && (state.status === 'in_effect' || state.status === 'appealable')) {
       await loop.liftViolationRestrictions({ caseId, part: 'effect', reason: `effect period of violation ${caseId} ended`, asOf: now() });
-      setStatus('expired');
+      status.set('expired');
       await loop.recordViolationStatus({ caseId, status: 'expired', event: 'expired', asOf: now() });
     }
   }
   await condition(allHandlersFinished);
+  status.final(state.status);
   return state;
 }

@@ -1,22 +1,17 @@
-import { Router, type RequestHandler } from 'express';
-import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
+import { Router } from 'express';
 import { requireRole } from '../auth';
 import { badRequest } from '../errors';
-import { describeRoute, errorResponses, json } from '../openapi';
+import { describeRoute, json } from '../openapi';
 import { parse } from '../validate';
+import type { RouterDeps } from '../routes';
 import type { CalendarService } from './service';
 import { calendarYearBody, calendarYearLoaded, calendarYearParams, yearIssues } from './schemas';
 
-export interface CalendarRouterDeps {
-  service: CalendarService;
-  registry: OpenAPIRegistry;
-  limitMutations: RequestHandler;
-}
+export type CalendarRouterDeps = RouterDeps<CalendarService>;
 
 /** Loading a year of official working-day data (admin). */
 export function createCalendarRouter({ service, registry, limitMutations }: CalendarRouterDeps): Router {
   const router = Router();
-  const { 400: bad, 401: unauth, 403: denied, 429: limited } = errorResponses;
 
   router.param('year', (_req, res, next, year: string) => {
     if (calendarYearParams.safeParse({ year }).success) res.locals.audit = { action: 'calendar.load', target: `calendar:${Number(year)}` };
@@ -28,7 +23,7 @@ export function createCalendarRouter({ service, registry, limitMutations }: Cale
     path: '/v1/admin/calendar/{year}',
     summary: "Load a year's official working days (the State Council's notice); re-plans every open provisional deadline (admin)",
     request: { params: calendarYearParams, body: { required: true, ...json(calendarYearBody) } },
-    responses: { 200: { description: 'stored; processes signalled', ...json(calendarYearLoaded) }, 400: bad, 401: unauth, 403: denied, 429: limited },
+    responses: { 200: { description: 'stored; processes signalled', ...json(calendarYearLoaded) } },
   });
   router.put('/admin/calendar/:year', requireRole('admin'), limitMutations, async (req, res) => {
     const { year } = parse(calendarYearParams, req.params, 'year');

@@ -4,8 +4,12 @@ import { z } from 'zod';
 import { verifyPlatformCallback, SIGNATURE_HEADER, TIMESTAMP_HEADER } from '../../security/platform-signature';
 import { requireRole } from '../auth';
 import { HttpError } from '../errors';
-import { describeRoute, errorBody, errorResponses, json, updateResponses } from '../openapi';
+import { idempotencyHeaders } from '../idempotency';
+import { describeRoute, errorResponses, json, problemContent, updateResponses } from '../openapi';
+import { exampleProblem } from '../problems';
+import { readRoute } from '../read-route';
 import { parse } from '../validate';
+import type { RouterDeps } from '../routes';
 import type { PaymentService } from './service';
 import {
   approvalResponse,
@@ -17,28 +21,24 @@ import {
   paymentCallbackResponse,
 } from './schemas';
 
-export interface OfflineTopUpRouterDeps {
-  service: PaymentService;
-  registry: OpenAPIRegistry;
-  limitMutations: RequestHandler;
-}
+export type OfflineTopUpRouterDeps = RouterDeps<PaymentService>;
 
 const shopParams = offlineTopUpParams.pick({ shopId: true });
 const OFFLINE_PATH = '/deposit/offline-top-ups';
 
 /** Offline transfers: finance records one, a second finance or admin person approves it. */
-export function createOfflineTopUpRouter({ service, registry, limitMutations }: OfflineTopUpRouterDeps): Router {
+export function createOfflineTopUpRouter({ service, registry, limitMutations, idempotent }: OfflineTopUpRouterDeps): Router {
   const router = Router();
-  const { 400: bad, 401: unauth, 403: denied, 404: missing, 409: clash, 429: limited } = errorResponses;
+  const { 403: denied, 409: clash } = errorResponses;
 
   describeRoute(registry, {
     method: 'post',
     path: `/v1/shops/{shopId}${OFFLINE_PATH}`,
     summary: 'Record an offline transfer into a deposit; nothing is credited until a second person approves it (finance, admin)',
-    request: { params: shopParams, body: { required: true, ...json(offlineTopUpBody) } },
-    responses: { 201: { description: 'recorded, pending approval', ...json(offlineTopUpView) }, 400: bad, 401: unauth, 403: denied, 404: missing, 409: { ...clash, description: 'this transfer reference is already recorded for the shop' }, 429: limited },
+    request: { params: shopParams, headers: idempotencyHeaders, body: { required: true, ...json(offlineTopUpBody) } },
+    responses: { 201: { description: 'recorded, pending approval', ...json(offlineTopUpView) }, 409: { ...clash, description: 'this transfer reference is already recorded for the shop' } },
   });
-  router.post(`/shops/:shopId${OFFLINE_PATH}`, requireRole('finance', 'admin'), limitMutations, async (req, res) => {
+  router.post(`/shops/:shopId${OFFLINE_PATH}`, requireRole('finance', 'admin'), limitMutations, idempotent, async (req, res) => {
     const { shopId } = parse(shopParams, req.params, 'shop id');
     const body = parse(offlineTopUpBody, req.body ?? {}, 'request body');
     res.locals.audit = { action: 'deposit.offline_top_up.record', target: `shop:${shopId}` };
@@ -47,35 +47,28 @@ export function createOfflineTopUpRouter({ service, registry, limitMutations }: 
     res.status(201).json(recorded);
   });
 
-  describeRoute(registry, {
-    method: 'get',
+  readRoute(router, registry, {
     path: `/v1/shops/{shopId}${OFFLINE_PATH}`,
     summary: "The shop's offline transfers, newest first (finance, ops, admin)",
-    request: { params: shopParams },
-    responses: { 200: { description: 'ok', ...json(offlineTopUpList) }, 400: bad, 401: unauth, 403: denied, 404: missing },
-  });
-  router.get(`/shops/:shopId${OFFLINE_PATH}`, requireRole('finance', 'ops', 'admin'), async (req, res) => {
-    const { shopId } = parse(shopParams, req.params, 'shop id');
-    res.json(await service.listOffline(shopId, req.principal!));
+    roles: ['finance', 'ops', 'admin'],
+    params: { schema: shopParams, name: 'shop id' },
+    response: { description: 'ok', schema: offlineTopUpList },
+    read: ({ shopId }, principal) => service.listOffline(shopId, principal),
   });
 
   describeRoute(registry, {
     method: 'post',
     path: `/v1/shops/{shopId}${OFFLINE_PATH}/{offlineTopUpId}/approval`,
     summary: 'Approve an offline transfer and credit it, once; never by whoever recorded it (finance, admin)',
-    request: { params: offlineTopUpParams, body: { required: false, ...json(z.object({}).strict()) } },
+    request: { params: offlineTopUpParams, headers: idempotencyHeaders, body: { required: false, ...json(z.object({}).strict()) } },
     responses: {
       200: { description: 'approved and credited (a repeat replays the credit)', ...json(approvalResponse) },
-      400: bad,
-      401: unauth,
       403: { ...denied, description: 'wrong role, or the person who recorded the transfer' },
-      404: missing,
       409: { ...clash, description: 'the deposit process refused the credit (shop closed, or the record changed meanwhile)' },
-      429: limited,
       ...updateResponses,
     },
   });
-  router.post(`/shops/:shopId${OFFLINE_PATH}/:offlineTopUpId/approval`, requireRole('finance', 'admin'), limitMutations, async (req, res) => {
+  router.post(`/shops/:shopId${OFFLINE_PATH}/:offlineTopUpId/approval`, requireRole('finance', 'admin'), limitMutations, idempotent, async (req, res) => {
     const { shopId, offlineTopUpId } = parse(offlineTopUpParams, req.params, 'path');
     parse(z.object({}).strict(), req.body ?? {}, 'request body');
     res.locals.audit = { action: 'deposit.offline_top_up.approve', target: `shop:${shopId}:offline:${offlineTopUpId}` };
@@ -116,10 +109,10 @@ export function createPaymentCallbackRouter({ service, registry, secret, toleran
     },
     responses: {
       200: { description: 'acknowledged; a confirmed payment is credited once (a repeat replays)', ...json(paymentCallbackResponse) },
-      400: { description: 'a body that is not a payment', ...json(errorBody) },
-      401: { description: 'missing, stale or wrong signature', ...json(errorBody) },
-      404: { description: 'unknown shop or payment', ...json(errorBody) },
-      409: { description: 'the payment disagrees with what the platform reports, or the shop is closed', ...json(errorBody) },
+      400: { description: 'a body that is not a payment', ...problemContent(exampleProblem('invalid_request', 'payment callback is invalid', { issues: [{ path: 'paymentId', message: 'Invalid input: expected string, received undefined' }] })) },
+      401: { description: 'missing, stale or wrong signature', ...problemContent(exampleProblem('invalid_signature', 'payment callback refused: stale signature')) },
+      404: { description: 'unknown shop or payment', ...problemContent(exampleProblem('payment_not_found', 'payment pay-1 is not known to the payment platform')) },
+      409: { description: 'the payment disagrees with what the platform reports, or the shop is closed', ...problemContent(exampleProblem('payment_mismatch', 'payment pay-1 is for another shop', { retryable: false })) },
       ...updateResponses,
       413: errorResponses[413],
       429: errorResponses[429],

@@ -1,33 +1,17 @@
 import { z } from 'zod';
-import { MAX_MOVEMENT_FEN } from '../../domain/payments';
+import { movementAccount, movementFen, referenceText, shopIdParams } from '../shops/schemas';
 
-// An offline transfer is a movement like any other: at most 100 million CNY.
-const fen = z
-  .number()
-  .int()
-  .positive()
-  .max(MAX_MOVEMENT_FEN, 'at most 10,000,000,000 fen (100,000,000 CNY) per movement')
-  .describe('integer fen (1 CNY = 100 fen)');
-
-export const offlineTopUpParams = z
-  .object({
-    shopId: z.string().regex(/^[A-Za-z0-9_-]{1,80}$/, 'not a shop id'),
-    offlineTopUpId: z.string().regex(/^off_[a-f0-9]{24}$/, 'not an offline top-up id'),
-  })
+export const offlineTopUpParams = shopIdParams
+  .extend({ offlineTopUpId: z.string().regex(/^off_[a-f0-9]{24}$/, 'not an offline top-up id') })
   .strict();
 
+// An offline transfer is a movement like any other: the same accounts, at most 100 million CNY.
 export const offlineTopUpBody = z
   .object({
-    account: z.enum(['deposit', 'promotion_deposit']).default('deposit'),
-    amountFen: fen,
-    payerAccount: z
-      .string()
-      .regex(/^[A-Za-z0-9._:-]{1,100}$/, 'letters, digits and . _ : - only (1–100)')
-      .describe('the account the transfer came from: refunds of it go back there'),
-    transferReference: z
-      .string()
-      .regex(/^[A-Za-z0-9._:-]{1,100}$/, 'letters, digits and . _ : - only (1–100)')
-      .describe("the bank's reference of the transfer: one record per shop and reference"),
+    account: movementAccount,
+    amountFen: movementFen,
+    payerAccount: referenceText.describe('the account the transfer came from: refunds of it go back there'),
+    transferReference: referenceText.describe("the bank's reference of the transfer: one record per shop and reference"),
   })
   .strict();
 export type OfflineTopUpBody = z.infer<typeof offlineTopUpBody>;

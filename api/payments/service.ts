@@ -2,12 +2,12 @@ import { randomBytes } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import type { Knex } from 'knex';
 import { createPaymentRepository, OfflineTopUpExistsError, type OfflineTopUp } from '../../db/repositories/payments';
+import { createShopRepository } from '../../db/repositories/shops';
 import { samePerson } from '../../domain/payments';
 import { depositStateQuery, depositWorkflowId, offlinePaymentId, topUpUpdate } from '../../workflows/deposit-account.defs';
 import { assertMayActFor, type Principal } from '../auth';
 import { conflict, forbidden, notFound } from '../errors';
-import { paymentRefusalsMapped } from '../payment-refusals';
-import { DEFAULT_UPDATE_WAIT_MS, runUpdate } from '../workflow-updates';
+import { DEFAULT_UPDATE_WAIT_MS, runUpdate } from '../process-seam';
 import type { OfflineTopUpBody } from './schemas';
 
 export interface PaymentServiceDeps {
@@ -43,9 +43,10 @@ function offlineView(t: OfflineTopUp) {
  */
 export function createPaymentService({ db, temporal, updateWaitMs = DEFAULT_UPDATE_WAIT_MS }: PaymentServiceDeps) {
   const payments = createPaymentRepository(db);
+  const shops = createShopRepository(db);
 
   async function loadShop(shopId: string, principal?: Principal) {
-    const shop = await db('shops').where({ id: shopId }).first<{ id: string; merchant_id: string } | undefined>();
+    const shop = await shops.find(shopId);
     if (!shop) throw notFound(`shop ${shopId} does not exist`);
     if (principal) assertMayActFor(principal, shop.merchant_id);
     return shop;
@@ -54,15 +55,14 @@ export function createPaymentService({ db, temporal, updateWaitMs = DEFAULT_UPDA
   // Bounded like every update: a credit whose step keeps retrying (the platform down) answers
   // 202 with the deposit's state instead of holding the platform's callback or the approver.
   const credit = (shopId: string, paymentId: string, actor: string) =>
-    paymentRefusalsMapped(`shop ${shopId}`, () =>
-      runUpdate(temporal.workflow.getHandle(depositWorkflowId(shopId)), {
-        update: topUpUpdate,
-        args: [{ paymentId, actor }],
-        stateQuery: depositStateQuery,
-        waitMs: updateWaitMs,
-        what: `the credit of payment ${paymentId} to shop ${shopId}`,
-      }),
-    );
+    runUpdate(temporal.workflow.getHandle(depositWorkflowId(shopId)), {
+      update: topUpUpdate,
+      args: [{ paymentId, actor }],
+      stateQuery: depositStateQuery,
+      waitMs: updateWaitMs,
+      what: `the credit of payment ${paymentId} to shop ${shopId}`,
+      whenEnded: `shop ${shopId} has no running process`,
+    });
 
   return {
     /** A confirmed payment the platform told us about is credited as a top-up of it would be. */

@@ -39,6 +39,9 @@ export const settlementProgress = z.object({
   merchantsDone: z.number().int(),
   totals: z.record(z.string(), z.number()),
   failures: z.array(z.unknown()),
+  missingRates: z
+    .array(z.object({ category: z.string(), merchantIds: z.array(z.string()) }))
+    .describe('merchants the run left without a statement, by the category that has no rate on their lines; adding the rate (POST /v1/fee-rates) re-runs the period'),
   startedAt: z.string().nullable(),
   completedAt: z.string().nullable(),
 });
@@ -64,7 +67,7 @@ export const statementSchema = z.object({
 
 /** 409 of a run asked for before its period ended: the earliest day it may run, Shanghai time. */
 export const periodNotEndedBody = errorBody.extend({
-  error: z.literal('period_not_ended'),
+  code: z.literal('period_not_ended'),
   earliestRunDate: z.string().regex(/^\d{4,5}-\d{2}-01$/),
   timeZone: z.literal('Asia/Shanghai'),
 });

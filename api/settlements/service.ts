@@ -1,11 +1,15 @@
-import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import type { Knex } from 'knex';
-import { createSettlementRepository, type Statement } from '../../db/repositories/settlement';
-import { PROCESS_TYPE, STATUS } from '../../workflows/search-attributes';
-import { SETTLEMENT_PROCESS, SETTLEMENT_WORKFLOW_TYPE, settlementWorkflowId } from '../../workflows/settlement.defs';
+import { createSettlementQueries } from '../../db/repositories/settlement/queries';
+import type { Statement } from '../../db/repositories/settlement/records';
+import { createSettlementRunRepository } from '../../db/repositories/settlement/runs';
+import { ProcessAlreadyRunning } from '../../domain/errors';
+import { monthlySettlementProcess, settlementWorkflowId } from '../../workflows/settlement.defs';
 import { mayActFor, merchantNotFound, type Principal } from '../auth';
 import { HttpError, notFound } from '../errors';
+import { startProcess } from '../process-seam';
 import { periodNotEndedUntil } from '../../domain/settlement';
+import { createSettlementListing } from './list';
 
 export interface SettlementServiceDeps {
   db: Knex;
@@ -20,11 +24,29 @@ function statementView(s: Statement) {
   return figures;
 }
 
+/** The run's failures for want of a rate, grouped by category. */
+function missingRatesOf(failures: unknown[]): Array<{ category: string; merchantIds: string[] }> {
+  const byCategory = new Map<string, Set<string>>();
+  for (const f of failures as Array<{ merchantId?: unknown; category?: unknown }>) {
+    if (typeof f.category !== 'string' || typeof f.merchantId !== 'string') continue;
+    byCategory.set(f.category, (byCategory.get(f.category) ?? new Set()).add(f.merchantId));
+  }
+  return [...byCategory].sort(([a], [b]) => (a < b ? -1 : 1)).map(([category, ids]) => ({ category, merchantIds: [...ids].sort() }));
+}
+
 /** Runs and reads settlements; the work itself is the monthlySettlement workflow's. */
 export function createSettlementService({ db, temporal, taskQueue }: SettlementServiceDeps) {
-  const settlement = createSettlementRepository(db);
+  const runs = createSettlementRunRepository(db);
+  const queries = createSettlementQueries(db);
+
+  const listing = createSettlementListing(db);
 
   return {
+    /** One page of the runs, the latest period first. */
+    listRuns: listing.runs,
+    /** One page of the statements the caller may see, the latest period first. */
+    listStatements: listing.statements,
+
     /**
      * Starts (or re-runs) an ended period; while one runs for it, says so instead of starting
      * another. A period not yet ended is a 409 naming the earliest day it may run.
@@ -39,26 +61,26 @@ export function createSettlementService({ db, temporal, taskQueue }: SettlementS
       }
       const workflowId = settlementWorkflowId(period);
       try {
-        await temporal.workflow.start(SETTLEMENT_WORKFLOW_TYPE, {
+        // No record first: the run writes its own row (settlement_runs) from its first step.
+        await startProcess(temporal, {
+          process: monthlySettlementProcess,
           workflowId,
           taskQueue,
-          args: [{ period }],
-          workflowIdConflictPolicy: 'FAIL',
-          workflowIdReusePolicy: 'ALLOW_DUPLICATE',
-          typedSearchAttributes: [
-            { key: PROCESS_TYPE, value: SETTLEMENT_PROCESS },
-            { key: STATUS, value: 'running' },
-          ],
+          input: { period },
+          conflictPolicy: 'FAIL',
+          reusePolicy: 'ALLOW_DUPLICATE',
+          searchAttributes: { status: 'running' },
+          about: { period },
         });
         return { period, workflowId, status: 'started' as const };
       } catch (err) {
-        if (err instanceof WorkflowExecutionAlreadyStartedError) return { period, workflowId, status: 'running' as const };
+        if (err instanceof ProcessAlreadyRunning) return { period, workflowId, status: 'running' as const };
         throw err;
       }
     },
 
     async progress(period: string) {
-      const run = await settlement.run(period);
+      const run = await runs.run(period);
       if (!run) throw notFound(`period ${period} has not been settled`);
       return {
         period,
@@ -66,8 +88,9 @@ export function createSettlementService({ db, temporal, taskQueue }: SettlementS
         merchantsTotal: run.merchantsTotal,
         merchantsDone: run.merchantsDone,
         // Summed from the stored statements: true whatever the run's history (re-runs, retries).
-        totals: await settlement.periodTotals(period),
+        totals: await queries.periodTotals(period),
         failures: run.failures,
+        missingRates: missingRatesOf(run.failures),
         startedAt: iso(run.startedAt),
         completedAt: iso(run.completedAt),
       };
@@ -75,7 +98,7 @@ export function createSettlementService({ db, temporal, taskQueue }: SettlementS
 
     async statementsOf(merchantId: string, principal: Principal) {
       if (!mayActFor(principal, merchantId)) throw merchantNotFound(merchantId);
-      return { merchantId, statements: (await settlement.statementsOf(merchantId)).map(statementView) };
+      return { merchantId, statements: (await queries.statementsOf(merchantId)).map(statementView) };
     },
   };
 }

@@ -1,10 +1,12 @@
-import { Router, type RequestHandler } from 'express';
-import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
+import { Router } from 'express';
 import { z } from 'zod';
-import { requireRole, type Principal } from '../auth';
+import { requireRole, type Principal, type Role } from '../auth';
 import { describeRoute, errorResponses, json, updateResponses } from '../openapi';
+import { listRoute } from '../list-route';
+import { readRoute } from '../read-route';
 import { parse } from '../validate';
 import type { ShopService } from './service';
+import { shopListItem, shopListQuery } from './list';
 import {
   closureResponse,
   deductionBody,
@@ -18,21 +20,20 @@ import {
   topUpBody,
   topUpResponse,
 } from './schemas';
+import type { RouteFactory, RouterDeps } from '../routes';
+import { createShopService } from './service';
+import { createOfflineTopUpRouter } from '../payments/router';
+import { idempotencyHeaders } from '../idempotency';
 
-export interface ShopRouterDeps {
-  service: ShopService;
-  registry: OpenAPIRegistry;
-  limitMutations: RequestHandler;
-}
+export type ShopRouterDeps = RouterDeps<ShopService>;
 
 const closureStarted = z.object({ closureId: z.string(), workflowId: z.string(), status: z.literal('requested') });
 const closureState = z.object({ closureId: z.string(), shopId: z.string(), status: z.string() }).passthrough();
 
 /** Deposits, promotion deposits and shop closure (docs/rules.md §2). */
-export function createShopRouter({ service, registry, limitMutations }: ShopRouterDeps): Router {
+export function createShopRouter({ service, registry, limitMutations, idempotent }: ShopRouterDeps): Router {
   const router = Router();
-  const { 400: bad, 401: unauth, 403: denied, 404: missing, 409: clash, 429: limited } = errorResponses;
-  const mutationErrors = { 400: bad, 401: unauth, 403: denied, 404: missing, 409: clash, 429: limited };
+  const { 409: clash } = errorResponses;
 
   // Every refusal on a shop is audited under that shop. Only a well-formed id is copied:
   // anything else (a NUL byte, say) could make the audit insert itself fail.
@@ -55,11 +56,11 @@ export function createShopRouter({ service, registry, limitMutations }: ShopRout
       method: 'post',
       path: `/v1/shops/{shopId}${path}`,
       summary,
-      request: { params: shopIdParams, body: { required: false, ...json(body) } },
+      request: { params: shopIdParams, headers: idempotencyHeaders, body: { required: false, ...json(body) } },
       // A 200 here is the end of an update on the shop's process, which may outlast the wait.
-      responses: { [status]: { description: 'done', ...json(response) }, ...mutationErrors, ...(status === 200 ? updateResponses : {}) },
+      responses: { [status]: { description: 'done', ...json(response) }, 409: clash, ...(status === 200 ? updateResponses : {}) },
     });
-    router.post(`/shops/:shopId${path}`, requireRole(...roles), limitMutations, async (req, res) => {
+    router.post(`/shops/:shopId${path}`, requireRole(...roles), limitMutations, idempotent, async (req, res) => {
       const { shopId } = parse(shopIdParams, req.params, 'shop id');
       const parsed = parse(body, req.body ?? {}, 'request body');
       res.locals.audit = { action, target: `shop:${shopId}` };
@@ -67,19 +68,25 @@ export function createShopRouter({ service, registry, limitMutations }: ShopRout
     });
   };
 
-  const get = (path: string, summary: string, roles: Parameters<typeof requireRole>, response: z.ZodType, handle: (shopId: string, principal: Principal) => Promise<unknown>) => {
-    describeRoute(registry, {
-      method: 'get',
+  const get = (path: string, summary: string, roles: Role[], response: z.ZodType, handle: (shopId: string, principal: Principal) => Promise<unknown>) =>
+    readRoute(router, registry, {
       path: `/v1/shops/{shopId}${path}`,
       summary,
-      request: { params: shopIdParams },
-      responses: { 200: { description: 'ok', ...json(response) }, 401: unauth, 403: denied, 404: missing },
+      roles,
+      params: { schema: shopIdParams, name: 'shop id' },
+      response: { description: 'ok', schema: response },
+      read: ({ shopId }, principal) => handle(shopId, principal),
     });
-    router.get(`/shops/:shopId${path}`, requireRole(...roles), async (req, res) => {
-      const { shopId } = parse(shopIdParams, req.params, 'shop id');
-      res.json(await handle(shopId, req.principal!));
-    });
-  };
+
+  listRoute(router, registry, {
+    path: '/v1/shops',
+    summary:
+      'Shops by id, with where each deposit stands (requirement, balance, owed, shortfall, the open episode and its last ladder step, restrictions); filters depositState, merchantId (merchant for itself, ops, finance, admin)',
+    roles: ['merchant', 'ops', 'finance', 'admin'],
+    query: shopListQuery,
+    item: shopListItem,
+    list: (query, principal) => service.list(query, principal),
+  });
 
   get('/deposit', 'Balance, requirement and its parts, restrictions in force, open shortfall episode, recent ledger lines (merchant for itself, ops, finance, admin)',
     ['merchant', 'ops', 'finance', 'admin'], depositResponse, (shopId, p) => service.deposit(shopId, p));
@@ -102,3 +109,16 @@ export function createShopRouter({ service, registry, limitMutations }: ShopRout
 
   return router;
 }
+
+/** Deposits, top-ups, closures and promotion closures of a shop, as the process registry mounts them. */
+export const shopRoutes: RouteFactory = ({ config, db, temporal, openapi, limitMutations, idempotent, payments }) =>
+  Router()
+    .use(
+      createShopRouter({
+        service: createShopService({ db, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE, updateWaitMs: config.API_UPDATE_WAIT_MS }),
+        registry: openapi,
+        limitMutations,
+        idempotent,
+      }),
+    )
+    .use(createOfflineTopUpRouter({ service: payments, registry: openapi, limitMutations, idempotent }));

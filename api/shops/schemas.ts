@@ -3,34 +3,37 @@ import { MAX_MOVEMENT_FEN } from '../../domain/payments';
 
 export { MAX_MOVEMENT_FEN };
 
-const fen = z
+/** The amount of one movement of money into or out of a deposit (offline transfers included). */
+export const movementFen = z
   .number()
   .int()
   .positive()
   .max(MAX_MOVEMENT_FEN, 'at most 10,000,000,000 fen (100,000,000 CNY) per movement')
   .describe('integer fen (1 CNY = 100 fen)');
-const account = z.enum(['deposit', 'promotion_deposit']).default('deposit');
-const reference = z.string().regex(/^[A-Za-z0-9._:-]{1,100}$/, 'letters, digits and . _ : - only (1–100)');
+/** The deposit a movement goes to: the main one unless the caller names the promotion deposit. */
+export const movementAccount = z.enum(['deposit', 'promotion_deposit']).default('deposit');
+/** A reference or account name from outside (a payment id, a bank reference, the caller's own key). */
+export const referenceText = z.string().regex(/^[A-Za-z0-9._:-]{1,100}$/, 'letters, digits and . _ : - only (1–100)');
 
 export const shopIdParams = z.object({ shopId: z.string().regex(/^[A-Za-z0-9_-]{1,80}$/, 'not a shop id') }).strict();
 
-export const paymentIdSchema = z.string().regex(/^[A-Za-z0-9._:-]{1,100}$/, 'letters, digits and . _ : - only (1–100)');
+export const paymentIdSchema = referenceText;
 
 export const topUpBody = z
   .object({
     paymentId: paymentIdSchema.describe("the platform's payment id: credited once, when the platform has confirmed it, for the confirmed amount"),
     account: z.enum(['deposit', 'promotion_deposit']).optional().describe('a check: the account the payment was made to'),
-    amountFen: fen.optional().describe('a check: the amount paid; a different one is refused'),
+    amountFen: movementFen.optional().describe('a check: the amount paid; a different one is refused'),
   })
   .strict();
 export type TopUpBody = z.infer<typeof topUpBody>;
 
 export const deductionBody = z
   .object({
-    account,
-    amountFen: fen,
+    account: movementAccount,
+    amountFen: movementFen,
     reason: z.string().trim().min(1).max(500),
-    reference: reference.describe("the caller's reference for this deduction: a repeat with it is recorded once"),
+    reference: referenceText.describe("the caller's reference for this deduction: a repeat with it is recorded once"),
   })
   .strict();
 export type DeductionBody = z.infer<typeof deductionBody>;

@@ -1,12 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
-import { rootCause, type UpdateDefinition } from '@temporalio/common';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { UpdateDefinition } from '@temporalio/common';
 import type { Knex } from 'knex';
 import { createLedger } from '../../db/repositories/ledger';
-import { createDepositRepository, type ShopClosure } from '../../db/repositories/deposits';
+import { createDepositAccountRepository } from '../../db/repositories/deposit-accounts';
+import { createShopRepository, type ShopClosure } from '../../db/repositories/shops';
 import { requestShopClosure } from '../../activities/shop-closure-start';
 import { shortfallFen } from '../../domain/deposit';
-import { ClosureAlreadyActive, ShopAlreadyClosed } from '../../domain/errors';
+import { ProcessAlreadyRunning } from '../../domain/errors';
 import {
   deductUpdate,
   depositStateQuery,
@@ -16,18 +17,16 @@ import {
   type PromotionOutcome,
 } from '../../workflows/deposit-account.defs';
 import {
-  PROMOTION_CLOSURE_PROCESS,
-  PROMOTION_CLOSURE_WORKFLOW_TYPE,
+  promotionClosureProcess,
   promotionClosureStateQuery,
   promotionClosureWorkflowId,
 } from '../../workflows/promotion-closure.defs';
 import { cancelClosureUpdate, closureStateQuery, closureWorkflowId } from '../../workflows/shop-closure.defs';
-import { MERCHANT_ID, PROCESS_TYPE, STATUS } from '../../workflows/search-attributes';
 import { mayActFor, type Principal } from '../auth';
-import { conflict, notFound } from '../errors';
-import { paymentRefusalsMapped } from '../payment-refusals';
-import { DEFAULT_UPDATE_WAIT_MS, runUpdate } from '../workflow-updates';
+import { conflict, domainErrorAsHttp, notFound } from '../errors';
+import { DEFAULT_UPDATE_WAIT_MS, runUpdate, startProcess } from '../process-seam';
 import type { DeductionBody, TopUpBody } from './schemas';
+import { createShopListing } from './list';
 
 export interface ShopServiceDeps {
   db: Knex;
@@ -40,40 +39,27 @@ export interface ShopServiceDeps {
 const actorOf = (p: Principal) => `${p.role}:${p.sub}`;
 const iso = (d: Date | null | undefined) => (d ? new Date(d).toISOString() : null);
 
-/** An update the workflow refused (its validator, or a business refusal of its activity) is a 409. */
-async function refusalsAreConflicts<T>(what: string, run: () => Promise<T>): Promise<T> {
-  try {
-    return await run();
-  } catch (err) {
-    // The client's error only says "Workflow Update failed"; the refusal is in its cause chain.
-    if (err instanceof WorkflowUpdateFailedError) throw conflict(rootCause(err.cause) ?? err.message);
-    if (err instanceof WorkflowNotFoundError) throw conflict(`${what} has no running process`);
-    throw err;
-  }
-}
-
-function closureView(c: ShopClosure) {
-  return {
-    closureId: c.id,
-    shopId: c.shopId,
-    status: c.status,
-    requestedBy: c.requestedBy,
-    requestedAt: new Date(c.requestedAt).toISOString(),
-    closedAt: iso(c.closedAt),
-    cancelledAt: iso(c.cancelledAt),
-    details: c.details,
-  };
+function closureView({ id, shopId, status, requestedBy, requestedAt, closedAt, cancelledAt, details }: ShopClosure) {
+  return { closureId: id, shopId, status, requestedBy, requestedAt: new Date(requestedAt).toISOString(), closedAt: iso(closedAt), cancelledAt: iso(cancelledAt), details };
 }
 
 /** Deposits, promotion deposits and shop closure, between HTTP and the shop's processes. */
 export function createShopService({ db, temporal, taskQueue, updateWaitMs = DEFAULT_UPDATE_WAIT_MS }: ShopServiceDeps) {
   const onDeposit = <R, A extends [unknown]>(shopId: string, update: UpdateDefinition<R, A>, args: A, what: string) =>
-    runUpdate(depositHandle(shopId), { update, args, stateQuery: depositStateQuery, waitMs: updateWaitMs, what: `${what} of shop ${shopId}` });
+    runUpdate(depositHandle(shopId), {
+      update,
+      args,
+      stateQuery: depositStateQuery,
+      waitMs: updateWaitMs,
+      what: `${what} of shop ${shopId}`,
+      whenEnded: `shop ${shopId} has no running process`,
+    });
   const ledger = createLedger(db);
-  const deposits = createDepositRepository(db);
+  const shops = createShopRepository(db);
+  const accounts = createDepositAccountRepository(db);
 
   async function loadShop(shopId: string, principal: Principal) {
-    const shop = await db('shops').where({ id: shopId }).first<{ id: string; merchant_id: string; status: string } | undefined>();
+    const shop = await shops.find(shopId);
     // Another merchant's shop is answered as a missing one: shop ids cannot be enumerated.
     if (!shop || !mayActFor(principal, shop.merchant_id)) throw notFound(`shop ${shopId} does not exist`);
     return shop;
@@ -81,19 +67,22 @@ export function createShopService({ db, temporal, taskQueue, updateWaitMs = DEFA
   const depositHandle = (shopId: string) => temporal.workflow.getHandle(depositWorkflowId(shopId));
   const promotion = async (shopId: string, principal: Principal, run: () => Promise<PromotionOutcome>) => {
     await loadShop(shopId, principal);
-    const outcome = await refusalsAreConflicts(`shop ${shopId}`, run);
+    const outcome = await run();
     if (!outcome.done) throw conflict(`refused: ${outcome.reasons.join('; ')}`, { reasons: outcome.reasons });
     return outcome;
   };
 
   return {
+    /** One page of the shops the caller may see, with where each deposit stands. */
+    list: createShopListing(db),
+
     async deposit(shopId: string, principal: Principal) {
       const shop = await loadShop(shopId, principal);
       const [balances, account, restrictions, episodes, lines] = await Promise.all([
         ledger.balances(shopId),
-        deposits.find(shopId),
-        deposits.restrictionsOf(shopId),
-        deposits.episodes(shopId),
+        accounts.find(shopId),
+        shops.restrictionsOf(shopId),
+        accounts.episodes(shopId),
         ledger.recentLines(shopId, 20),
       ]);
       const open = episodes.find((e) => e.endedAt === null) ?? null;
@@ -127,16 +116,12 @@ export function createShopService({ db, temporal, taskQueue, updateWaitMs = DEFA
     /** Credits a payment the platform confirmed; the deposit process asks the platform itself. */
     async topUp(shopId: string, body: TopUpBody, principal: Principal) {
       await loadShop(shopId, principal);
-      return paymentRefusalsMapped(`shop ${shopId}`, () =>
-        onDeposit(shopId, topUpUpdate, [{ ...body, actor: actorOf(principal) }], 'the top-up'),
-      );
+      return onDeposit(shopId, topUpUpdate, [{ ...body, actor: actorOf(principal) }], 'the top-up');
     },
 
     async deduct(shopId: string, body: DeductionBody, principal: Principal) {
       await loadShop(shopId, principal);
-      return refusalsAreConflicts(`shop ${shopId}`, () =>
-        onDeposit(shopId, deductUpdate, [{ ...body, actor: actorOf(principal) }], 'the deduction'),
-      );
+      return onDeposit(shopId, deductUpdate, [{ ...body, actor: actorOf(principal) }], 'the deduction');
     },
 
     /**
@@ -152,21 +137,20 @@ export function createShopService({ db, temporal, taskQueue, updateWaitMs = DEFA
       const requestId = `pc_${randomBytes(12).toString('hex')}`;
       const workflowId = promotionClosureWorkflowId(shopId);
       try {
-        await temporal.workflow.start(PROMOTION_CLOSURE_WORKFLOW_TYPE, {
+        // No row of its own: the process records what it does through the ledger.
+        await startProcess(temporal, {
+          process: promotionClosureProcess,
           workflowId,
           taskQueue,
-          args: [{ requestId, shopId, merchantId: shop.merchant_id, requestedBy: actorOf(principal) }],
-          workflowIdConflictPolicy: 'FAIL',
+          input: { requestId, shopId, merchantId: shop.merchant_id, requestedBy: actorOf(principal) },
+          conflictPolicy: 'FAIL',
           // Closed stays closed; only a process that failed may be asked for again.
-          workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
-          typedSearchAttributes: [
-            { key: MERCHANT_ID, value: shop.merchant_id },
-            { key: PROCESS_TYPE, value: PROMOTION_CLOSURE_PROCESS },
-            { key: STATUS, value: 'switching_off' },
-          ],
+          reusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
+          searchAttributes: { merchantId: shop.merchant_id, status: 'switching_off' },
+          about: { merchant: shop.merchant_id, shop: shopId },
         });
       } catch (err) {
-        if (err instanceof WorkflowExecutionAlreadyStartedError) throw conflict(`third-party promotion of shop ${shopId} is already closing or closed`);
+        if (err instanceof ProcessAlreadyRunning) throw conflict(`third-party promotion of shop ${shopId} is already closing or closed`);
         throw err;
       }
       return { requestId, workflowId, status: 'requested' as const };
@@ -185,35 +169,32 @@ export function createShopService({ db, temporal, taskQueue, updateWaitMs = DEFA
     withdrawPromotionExcess: (shopId: string, principal: Principal) =>
       promotion(shopId, principal, () => onDeposit(shopId, withdrawPromotionExcessUpdate, [{ actor: actorOf(principal) }], 'the excess withdrawal')),
 
-    /** A merchant's or ops' request; a ban starts its closure below the API (activities/shop-closure-start.ts). */
+    /**
+     * A merchant's or ops' request; a ban starts its closure below the API
+     * (activities/shop-closure-start.ts). Its refusals are domain errors, answered as api/errors.ts maps them (409).
+     */
     async requestClosure(shopId: string, principal: Principal) {
       await loadShop(shopId, principal);
-      try {
-        return await requestShopClosure({ db, temporal, taskQueue }, { shopId, requestedBy: actorOf(principal) });
-      } catch (err) {
-        if (err instanceof ShopAlreadyClosed) throw conflict(err.message);
-        if (err instanceof ClosureAlreadyActive) throw conflict(err.message, err.activeClosureId ? { closureId: err.activeClosureId } : {});
-        throw err;
-      }
+      return requestShopClosure({ db, temporal, taskQueue }, { shopId, requestedBy: actorOf(principal) }).catch((err: unknown) => {
+        throw domainErrorAsHttp(err) ?? err;
+      });
     },
 
     async cancelClosure(shopId: string, principal: Principal) {
       await loadShop(shopId, principal);
-      const state = await refusalsAreConflicts(`shop ${shopId}'s closure`, () =>
-        runUpdate(temporal.workflow.getHandle(closureWorkflowId(shopId)), {
-          update: cancelClosureUpdate,
-          args: [{ actor: actorOf(principal) }],
-          stateQuery: closureStateQuery,
-          waitMs: updateWaitMs,
-          what: `the cancellation of shop ${shopId}'s closure`,
-        }),
-      );
-      return state;
+      return runUpdate(temporal.workflow.getHandle(closureWorkflowId(shopId)), {
+        update: cancelClosureUpdate,
+        args: [{ actor: actorOf(principal) }],
+        stateQuery: closureStateQuery,
+        waitMs: updateWaitMs,
+        what: `the cancellation of shop ${shopId}'s closure`,
+        whenEnded: `shop ${shopId}'s closure has no running process`,
+      });
     },
 
     async closure(shopId: string, principal: Principal) {
       await loadShop(shopId, principal);
-      const latest = await deposits.latestClosureOf(shopId);
+      const latest = await shops.latestClosureOf(shopId);
       if (!latest) throw notFound(`shop ${shopId} has never asked to close`);
       return closureView(latest);
     },

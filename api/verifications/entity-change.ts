@@ -5,7 +5,7 @@ import { createVerificationCaseRepository } from '../../db/repositories/verifica
 import { createVerificationSubmissionRepository } from '../../db/repositories/verification-submissions';
 import type { EntityType } from '../../domain/verification';
 import type { PiiVault } from '../../security/pii';
-import { ENTITY_CHANGE_PROCESS, ENTITY_CHANGE_WORKFLOW_TYPE, entityChangeWorkflowId, type EntityChangeInput } from '../../workflows/entity-change.defs';
+import { entityChangeProcess, entityChangeWorkflowId, type EntityChangeInput } from '../../workflows/entity-change.defs';
 import { assertMayActFor, type Principal } from '../auth';
 import { conflict, notFound } from '../errors';
 import { createIdentityGuard } from './identity-guard';
@@ -47,15 +47,15 @@ export function createEntityChangeService({ db, temporal, taskQueue, vault }: { 
         submittedBy: actorOf(principal),
       };
       await startReviewCase(db, temporal, taskQueue, {
-        workflowType: ENTITY_CHANGE_WORKFLOW_TYPE,
+        process: entityChangeProcess,
         workflowId,
-        processType: ENTITY_CHANGE_PROCESS,
         merchantId,
+        caseId,
         input,
         openCaseName: 'change of entity',
-        async record(trx, runId) {
+        async record(trx) {
           await cases.insertCase(
-            { id: caseId, merchantId, workflowId, runId, entityType: body.entityType, legalName: body.legalName, submittedAt: now, kind: 'entity_change' },
+            { id: caseId, merchantId, workflowId, entityType: body.entityType, legalName: body.legalName, submittedAt: now, kind: 'entity_change' },
             trx,
           );
           await submissions.insert(caseId, 1, body, now, trx);

@@ -1,59 +1,64 @@
-import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import type { Knex } from 'knex';
 import { createVerificationCaseRepository } from '../../db/repositories/verification-cases';
-import { MERCHANT_ID, OVERDUE, PROCESS_TYPE, STATUS } from '../../workflows/search-attributes';
-import { conflict, unavailable } from '../errors';
+import { ProcessAlreadyRunning } from '../../domain/errors';
+import { conflict, domainErrorAsHttp } from '../errors';
+import { startProcess } from '../process-seam';
+import type { ProcessIdentity } from '../../workflows/process';
 
 export interface ReviewStart<I> {
-  workflowType: string;
+  process: ProcessIdentity;
   workflowId: string;
-  processType: string;
   merchantId: string;
+  caseId: string;
   input: I;
   /** How the 409 names an open case of the same kind: "verification case", "change of entity". */
   openCaseName: string;
-  /** Writes the case's rows in the given transaction; the run id ties them to the process. */
-  record(trx: Knex.Transaction, runId: string): Promise<void>;
+  /** Writes the case's rows in the given transaction, before its process starts (no run id yet). */
+  record(trx: Knex.Transaction): Promise<void>;
+  /** Takes back what `record` wrote beyond the case itself (a merchant row this request created). */
+  undoMore?(db: Knex): Promise<void>;
 }
 
 /**
- * Starts a reviewed process (a verification, a change of entity) and records its case. One
- * open review per merchant and process: a second start is a 409 naming the open case. The
- * process starts first (its id is the lock), then the rows; a failed write stops the process,
- * so nothing is left half-done, and the database's message (SQL, values) goes to the log
- * through the cause, never to the caller.
+ * Starts a reviewed process (a verification, a change of entity) and records its case, in
+ * startProcess's order: the case's rows, the start, then the run id on the case. One open
+ * review per merchant and process, and the workflow id is the lock: a second start takes its
+ * rows back and is a 409 naming the open case. A start that fails takes them back too; rows
+ * that cannot be written are ProcessNotRecorded (a 503 whose database message goes to the log
+ * through the cause, never to the caller).
  */
 export async function startReviewCase<I>(db: Knex, temporal: Client, taskQueue: string, start: ReviewStart<I>): Promise<void> {
-  const { workflowId, merchantId } = start;
-  let handle;
+  const { workflowId, merchantId, caseId } = start;
+  const cases = createVerificationCaseRepository(db);
   try {
-    handle = await temporal.workflow.start(start.workflowType, {
+    await startProcess(temporal, {
+      process: start.process,
       workflowId,
       taskQueue,
-      args: [start.input],
+      input: start.input,
       // One open review per merchant; a closed one may be followed by a new one.
-      workflowIdConflictPolicy: 'FAIL',
-      workflowIdReusePolicy: 'ALLOW_DUPLICATE',
-      typedSearchAttributes: [
-        { key: MERCHANT_ID, value: merchantId },
-        { key: PROCESS_TYPE, value: start.processType },
-        { key: STATUS, value: 'in_review' },
-        { key: OVERDUE, value: false },
-      ],
+      conflictPolicy: 'FAIL',
+      reusePolicy: 'ALLOW_DUPLICATE',
+      searchAttributes: { merchantId, status: 'in_review', overdue: false },
+      about: { merchant: merchantId, case: caseId },
+      record: {
+        db,
+        what: 'the case',
+        write: (trx) => start.record(trx),
+        // The run id ties the case to this run: the workflow id alone reaches a later case's run.
+        started: (startedDb, runId) => createVerificationCaseRepository(startedDb).setRunId(caseId, runId),
+        async undo(undoDb) {
+          await createVerificationCaseRepository(undoDb).deleteUnstartedCase(caseId);
+          await start.undoMore?.(undoDb);
+        },
+      },
     });
   } catch (err) {
-    if (err instanceof WorkflowExecutionAlreadyStartedError) {
-      const open = await createVerificationCaseRepository(db).findOpenCaseOf(merchantId);
+    if (err instanceof ProcessAlreadyRunning) {
+      const open = await cases.findOpenCaseOf(merchantId);
       throw conflict(`merchant ${merchantId} already has an open ${start.openCaseName}`, { caseId: open?.id ?? null });
     }
-    throw err;
-  }
-  const runId = handle.firstExecutionRunId;
-  try {
-    await db.transaction((trx) => start.record(trx, runId));
-  } catch (err) {
-    await handle.terminate('the case could not be recorded').catch(() => undefined);
-    const failure = new Error('the case could not be recorded', { cause: err });
-    throw Object.assign(unavailable('the case could not be recorded; retry shortly'), { cause: failure });
+    throw domainErrorAsHttp(err) ?? err;
   }
 }

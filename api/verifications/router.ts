@@ -1,10 +1,12 @@
-import { Router, type RequestHandler } from 'express';
-import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
+import { Router } from 'express';
 import { attentionBody, attentionOutcome } from '../attention';
 import { requireRole } from '../auth';
 import { describeRoute, errorResponses, json, updateResponses } from '../openapi';
+import { listRoute } from '../list-route';
+import { readRoute } from '../read-route';
 import { parse } from '../validate';
 import type { VerificationService } from './service';
+import { verificationListItem, verificationListQuery } from './list';
 import {
   caseIdParams,
   decisionBody,
@@ -17,17 +19,15 @@ import {
   verificationCaseResponse,
   verificationStateResponse,
 } from './schemas';
+import type { RouteFactory, RouterDeps } from '../routes';
+import { createVerificationService } from './service';
 
-export interface VerificationRouterDeps {
-  service: VerificationService;
-  registry: OpenAPIRegistry;
-  limitMutations: RequestHandler;
-}
+export type VerificationRouterDeps = RouterDeps<VerificationService>;
 
 /** Entity verification reviews (docs/rules.md §1). */
 export function createVerificationRouter({ service, registry, limitMutations }: VerificationRouterDeps): Router {
   const router = Router();
-  const { 400: bad, 401: unauth, 403: denied, 404: missing, 409: clash, 429: limited } = errorResponses;
+  const { 409: clash } = errorResponses;
 
   // Runs before the role check, so a refused attempt on a case is audited under that case too.
   router.param('id', (_req, res, next, id: string) => {
@@ -40,7 +40,7 @@ export function createVerificationRouter({ service, registry, limitMutations }: 
     path: '/v1/verifications',
     summary: 'Start a verification review (roles: merchant for itself, ops, admin)',
     request: { body: { required: true, ...json(startVerificationBody) } },
-    responses: { 202: { description: 'review started', ...json(startVerificationResponse) }, 400: bad, 401: unauth, 403: denied, 409: clash, 429: limited },
+    responses: { 202: { description: 'review started', ...json(startVerificationResponse) }, 409: clash },
   });
   router.post('/verifications', requireRole('merchant', 'ops', 'admin'), limitMutations, async (req, res) => {
     const body = parse(startVerificationBody, req.body, 'verification request');
@@ -49,16 +49,23 @@ export function createVerificationRouter({ service, registry, limitMutations }: 
     res.status(202).location(`/v1/verifications/${started.caseId}`).json(started);
   });
 
-  describeRoute(registry, {
-    method: 'get',
+  listRoute(router, registry, {
+    path: '/v1/verifications',
+    summary:
+      'The review queue: cases by deadline, the earliest first (no deadline yet: last); filters status, overdue, entityType, kind, merchantId, submittedFrom/submittedTo. No personal data: read a case for that (merchant for itself, ops, reviewer, admin)',
+    roles: ['merchant', 'ops', 'reviewer', 'admin'],
+    query: verificationListQuery,
+    item: verificationListItem,
+    list: (query, principal) => service.list(query, principal),
+  });
+
+  readRoute(router, registry, {
     path: '/v1/verifications/{id}',
     summary: 'Status, deadline, overdue flag, history and submissions (personal data masked except for reviewer, admin)',
-    request: { params: caseIdParams },
-    responses: { 200: { description: 'the case', ...json(verificationCaseResponse) }, 401: unauth, 403: denied, 404: missing },
-  });
-  router.get('/verifications/:id', requireRole('merchant', 'ops', 'reviewer', 'admin'), async (req, res) => {
-    const { id } = parse(caseIdParams, req.params, 'case id');
-    res.json(await service.view(id, req.principal!, String(req.id)));
+    roles: ['merchant', 'ops', 'reviewer', 'admin'],
+    params: { schema: caseIdParams, name: 'case id' },
+    response: { description: 'the case', schema: verificationCaseResponse },
+    read: ({ id }, principal, req) => service.view(id, principal, String(req.id)),
   });
 
   describeRoute(registry, {
@@ -66,7 +73,7 @@ export function createVerificationRouter({ service, registry, limitMutations }: 
     path: '/v1/verifications/{id}/decision',
     summary: 'Approve, reject (with reasons) or request more information (roles: reviewer, admin)',
     request: { params: caseIdParams, body: { required: true, ...json(decisionBody) } },
-    responses: { 200: { description: 'decision applied', ...json(verificationStateResponse) }, 400: bad, 401: unauth, 403: denied, 404: missing, 409: clash, 429: limited, ...updateResponses },
+    responses: { 200: { description: 'decision applied', ...json(verificationStateResponse) }, 409: clash, ...updateResponses },
   });
   router.post('/verifications/:id/decision', requireRole('reviewer', 'admin'), limitMutations, async (req, res) => {
     const { id } = parse(caseIdParams, req.params, 'case id');
@@ -80,7 +87,7 @@ export function createVerificationRouter({ service, registry, limitMutations }: 
     path: '/v1/verifications/{id}/resubmission',
     summary: 'Answer a request for more information (roles: merchant for itself, ops, admin)',
     request: { params: caseIdParams, body: { required: true, ...json(resubmissionBody) } },
-    responses: { 200: { description: 'back in review', ...json(verificationStateResponse) }, 400: bad, 401: unauth, 403: denied, 404: missing, 409: clash, 429: limited, ...updateResponses },
+    responses: { 200: { description: 'back in review', ...json(verificationStateResponse) }, 409: clash, ...updateResponses },
   });
   router.post('/verifications/:id/resubmission', requireRole('merchant', 'ops', 'admin'), limitMutations, async (req, res) => {
     const { id } = parse(caseIdParams, req.params, 'case id');
@@ -95,7 +102,7 @@ export function createVerificationRouter({ service, registry, limitMutations }: 
     summary:
       "A verified merchant's change of entity, reviewed like a verification; approval changes the entity, the shop type and the deposit requirement (roles: merchant for itself, ops, admin)",
     request: { params: merchantIdParams, body: { required: true, ...json(entityChangeBody) } },
-    responses: { 202: { description: 'review started', ...json(entityChangeResponse) }, 400: bad, 401: unauth, 403: denied, 404: missing, 409: clash, 429: limited },
+    responses: { 202: { description: 'review started', ...json(entityChangeResponse) }, 409: clash },
   });
   router.post('/merchants/:merchantId/entity-change', requireRole('merchant', 'ops', 'admin'), limitMutations, async (req, res) => {
     const { merchantId } = parse(merchantIdParams, req.params, 'merchant id');
@@ -111,7 +118,7 @@ export function createVerificationRouter({ service, registry, limitMutations }: 
     path: '/v1/verifications/{id}/attention',
     summary: 'Answer a case in needs_attention: retry the failed step, or abandon it, which closes the case (roles: ops, admin)',
     request: { params: caseIdParams, body: { required: true, ...json(attentionBody) } },
-    responses: { 200: { description: 'answered', ...json(attentionOutcome) }, 400: bad, 401: unauth, 403: denied, 404: missing, 409: clash, 429: limited, ...updateResponses },
+    responses: { 200: { description: 'answered', ...json(attentionOutcome) }, 409: clash, ...updateResponses },
   });
   router.post('/verifications/:id/attention', requireRole('ops', 'admin'), limitMutations, async (req, res) => {
     const { id } = parse(caseIdParams, req.params, 'case id');
@@ -122,3 +129,12 @@ export function createVerificationRouter({ service, registry, limitMutations }: 
 
   return router;
 }
+
+/** Verification reviews and changes of entity, as the process registry mounts them. */
+export const verificationRoutes: RouteFactory = ({ config, db, temporal, vault, openapi, limitMutations, idempotent }) =>
+  createVerificationRouter({
+    service: createVerificationService({ db, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE, vault, updateWaitMs: config.API_UPDATE_WAIT_MS }),
+    registry: openapi,
+    limitMutations,
+    idempotent,
+  });

@@ -1,8 +1,4 @@
-import {
-  WorkflowNotFoundError,
-  WorkflowUpdateFailedError,
-  type Client,
-} from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import type { Knex } from 'knex';
 import type { PiiVault } from '../../security/pii';
 import { createAuditLog } from '../../db/repositories/audit-log';
@@ -15,19 +11,19 @@ import { createEntityChangeService } from './entity-change';
 import { createIdentityGuard } from './identity-guard';
 import { actorOf, newCaseId } from './case-ids';
 import { startReviewCase } from './review-start';
+import { createVerificationList } from './list';
 import {
   decideUpdate,
   resubmitUpdate,
-  VERIFICATION_PROCESS,
+  verificationProcess,
   verificationStateQuery,
-  VERIFICATION_WORKFLOW_TYPE,
   verificationWorkflowId,
   type VerificationInput,
   type VerificationState,
 } from '../../workflows/verification.defs';
 import { assertMayActFor, mayActFor, PII_READERS, type Principal } from '../auth';
 import { badRequest, conflict, notFound } from '../errors';
-import { DEFAULT_UPDATE_WAIT_MS, runUpdate, UpdateStillRunning } from '../workflow-updates';
+import { DEFAULT_UPDATE_WAIT_MS, runUpdate, UpdateStillRunning } from '../process-seam';
 import { openAttention, type AttentionBody } from '../attention';
 import { resolveAttentionUpdate } from '../../workflows/attention.defs';
 import { resubmissionIssues, type DecisionBody, type ResubmissionBody, type StartVerificationBody } from './schemas';
@@ -60,16 +56,8 @@ export function createVerificationService({ db, temporal, taskQueue, vault, upda
     return row;
   }
 
-  /** Runs an update; a refusal by the workflow (wrong state) is a 409 with its reason. */
-  async function update<A>(row: CaseRow, run: () => Promise<A>): Promise<A> {
-    try {
-      return await run();
-    } catch (err) {
-      if (err instanceof WorkflowUpdateFailedError) throw conflict(err.cause?.message ?? err.message, { status: row.status });
-      if (err instanceof WorkflowNotFoundError) throw conflict(`case ${row.id} is closed (${row.status})`, { status: row.status });
-      throw err;
-    }
-  }
+  /** How every update on a case answers a refusal: with the case's stored status; an ended process means a closed case. */
+  const refusalsOf = (row: CaseRow) => ({ whenEnded: `case ${row.id} is closed (${row.status})`, refusalExtra: { caseStatus: row.status } });
 
   return {
     async start(body: StartVerificationBody, principal: Principal, now = new Date()) {
@@ -92,20 +80,22 @@ export function createVerificationService({ db, temporal, taskQueue, vault, upda
         submittedBy: actorOf(principal),
       };
       await startReviewCase(db, temporal, taskQueue, {
-        workflowType: VERIFICATION_WORKFLOW_TYPE,
+        process: verificationProcess,
         workflowId,
-        processType: VERIFICATION_PROCESS,
         merchantId: body.merchantId,
+        caseId,
         input,
         openCaseName: 'verification case',
-        async record(trx, runId) {
+        async record(trx) {
           await merchants.ensureMerchant({ id: body.merchantId, entityType: body.entityType, legalName: body.legalName }, trx);
           await cases.insertCase(
-            { id: caseId, merchantId: body.merchantId, workflowId, runId, entityType: body.entityType, legalName: body.legalName, submittedAt: now },
+            { id: caseId, merchantId: body.merchantId, workflowId, entityType: body.entityType, legalName: body.legalName, submittedAt: now },
             trx,
           );
           await submissions.insert(caseId, 1, body, now, trx);
         },
+        // A merchant first known by this request goes with it, unless another case holds it meanwhile.
+        undoMore: existing ? undefined : () => merchants.forgetUnverifiedMerchant(body.merchantId),
       });
       return { caseId, workflowId, status: 'in_review' as const };
     },
@@ -170,30 +160,28 @@ export function createVerificationService({ db, temporal, taskQueue, vault, upda
         await identity.assertCaseFree(caseId, row.merchant_id);
       }
       const handle = temporal.workflow.getHandle(row.workflow_id, row.run_id ?? undefined);
-      return update(row, () =>
-        runUpdate(handle, {
-          update: decideUpdate,
-          args: [{ decision: body.decision, reasons: body.reasons, reviewer: actorOf(principal) }],
-          stateQuery: verificationStateQuery,
-          waitMs: updateWaitMs,
-          what: `the decision on case ${caseId}`,
-        }),
-      );
+      return runUpdate(handle, {
+        update: decideUpdate,
+        args: [{ decision: body.decision, reasons: body.reasons, reviewer: actorOf(principal) }],
+        stateQuery: verificationStateQuery,
+        waitMs: updateWaitMs,
+        what: `the decision on case ${caseId}`,
+        ...refusalsOf(row),
+      });
     },
 
     /** Ops answer a case waiting in needs_attention: retry the failed step, or abandon (closes the case). */
     async resolveAttention(caseId: string, body: AttentionBody, principal: Principal) {
       const row = await load(caseId, principal);
       const handle = temporal.workflow.getHandle(row.workflow_id, row.run_id ?? undefined);
-      const outcome = await update(row, () =>
-        runUpdate(handle, {
-          update: resolveAttentionUpdate,
-          args: [{ action: body.action, note: body.note, actor: actorOf(principal) }],
-          stateQuery: verificationStateQuery,
-          waitMs: updateWaitMs,
-          what: `ops' answer on case ${caseId}`,
-        }),
-      );
+      const outcome = await runUpdate(handle, {
+        update: resolveAttentionUpdate,
+        args: [{ action: body.action, note: body.note, actor: actorOf(principal) }],
+        stateQuery: verificationStateQuery,
+        waitMs: updateWaitMs,
+        what: `ops' answer on case ${caseId}`,
+        ...refusalsOf(row),
+      });
       const state = await handle.query(verificationStateQuery).catch(() => undefined);
       return { ...outcome, status: state?.status ?? null };
     },
@@ -210,15 +198,14 @@ export function createVerificationService({ db, temporal, taskQueue, vault, upda
       const record = () => submissions.insert(caseId, seq, { ...body, entityType: row.entity_type as EntityType, legalName: row.legal_name }, now);
       let state: VerificationState;
       try {
-        state = await update(row, () =>
-          runUpdate(handle, {
-            update: resubmitUpdate,
-            args: [{ submissionSeq: seq, submittedAt: now.toISOString(), by: actorOf(principal) }],
-            stateQuery: verificationStateQuery,
-            waitMs: updateWaitMs,
-            what: `the resubmission of case ${caseId}`,
-          }),
-        );
+        state = await runUpdate(handle, {
+          update: resubmitUpdate,
+          args: [{ submissionSeq: seq, submittedAt: now.toISOString(), by: actorOf(principal) }],
+          stateQuery: verificationStateQuery,
+          waitMs: updateWaitMs,
+          what: `the resubmission of case ${caseId}`,
+          ...refusalsOf(row),
+        });
       } catch (err) {
         // Accepted but not finished in time: the case has taken the resubmission, so keep it.
         if (err instanceof UpdateStillRunning && err.accepted) await record();
@@ -229,6 +216,9 @@ export function createVerificationService({ db, temporal, taskQueue, vault, upda
     },
 
     ...createEntityChangeService({ db, temporal, taskQueue, vault }),
+
+    /** One page of the reviewers' queue; no personal data in it. */
+    list: createVerificationList(db),
   };
 }
 

@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import { canonicalJson } from '../../domain/canonical-json';
 import { badRequest } from '../errors';
+import { IDEMPOTENCY_KEY_HEADER } from '../idempotency';
 import { referenceSchema, type OpenViolationBody } from './schemas';
 
-export const IDEMPOTENCY_KEY_HEADER = 'Idempotency-Key';
+export { IDEMPOTENCY_KEY_HEADER } from '../idempotency';
 
 /**
  * The business reference a case is opened under: the body's `reference`, or the

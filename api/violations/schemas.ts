@@ -50,7 +50,11 @@ export const appealDecisionBody = z
 export type AppealDecisionBody = z.infer<typeof appealDecisionBody>;
 
 export const openViolationHeaders = z.object({
-  'idempotency-key': referenceSchema.optional().describe('the reference, when the body has none; if both are sent they must be equal'),
+  'idempotency-key': referenceSchema
+    .optional()
+    .describe(
+      "the reference, when the body has none (if both are sent they must be equal); as the caller's Idempotency-Key, the same request again answers the first answer (Idempotent-Replayed: true)",
+    ),
 });
 
 export const violationOpened = z.object({

@@ -1,17 +1,30 @@
 import type { Knex } from 'knex';
 
-const ACCOUNT_KINDS = [
-  'deposit',
-  'promotion_deposit',
-  'sales_proceeds',
-  'merchant_payments',
-  'payouts',
-  'platform_income',
-] as const;
-
-const TRANSACTION_KINDS = ['top_up', 'deduction', 'proceeds_transfer', 'refund', 'forfeiture', 'reversal'] as const;
+/**
+ * The ledger's kinds as this migration created them. Frozen: a migration that has run must
+ * build the same schema on a new database, so a later kind is added by its own migration
+ * (013_receivables adds `receivable`), and db/repositories/ledger.ts builds the current
+ * lists from these plus what the later migrations added.
+ */
+export const ACCOUNT_KINDS_AT_002 = ['deposit', 'promotion_deposit', 'sales_proceeds', 'merchant_payments', 'payouts', 'platform_income'] as const;
+export const TRANSACTION_KINDS_AT_002 = ['top_up', 'deduction', 'proceeds_transfer', 'refund', 'forfeiture', 'reversal'] as const;
 
 const quoted = (values: readonly string[]) => values.map((v) => `'${v}'`).join(', ');
+
+/**
+ * A check PostgreSQL runs at commit, once every row the transaction inserts into `table` is
+ * in: a plpgsql function and the deferred constraint trigger that calls it for each inserted
+ * row. PostgreSQL keeps the body's text as written between `$$` and ` $$`, white space and
+ * all: databases migrated before this helper hold that text, so keep it unchanged.
+ */
+async function checkAtCommit(db: Knex, check: { trigger: string; table: string; fn: string; body: string }): Promise<void> {
+  await db.raw(`
+    CREATE FUNCTION ${check.fn}() RETURNS trigger LANGUAGE plpgsql AS $$${check.body} $$`);
+  await db.raw(`
+    CREATE CONSTRAINT TRIGGER ${check.trigger} AFTER INSERT ON ${check.table}
+    DEFERRABLE INITIALLY DEFERRED
+    FOR EACH ROW EXECUTE FUNCTION ${check.fn}()`);
+}
 
 /**
  * The double-entry ledger behind both deposits, and the read models of the deposit
@@ -27,7 +40,7 @@ export async function up(db: Knex): Promise<void> {
     t.text('kind').notNullable();
     t.timestamp('created_at', { useTz: true }).notNullable().defaultTo(db.fn.now());
     t.unique(['shop_id', 'kind']);
-    t.check(`kind IN (${quoted(ACCOUNT_KINDS)})`, [], 'ledger_accounts_kind_check');
+    t.check(`kind IN (${quoted(ACCOUNT_KINDS_AT_002)})`, [], 'ledger_accounts_kind_check');
     t.check(`id = shop_id || ':' || kind`, [], 'ledger_accounts_id_check');
   });
 
@@ -41,7 +54,7 @@ export async function up(db: Knex): Promise<void> {
     t.timestamp('created_at', { useTz: true }).notNullable().defaultTo(db.fn.now());
     t.jsonb('details').notNullable().defaultTo('{}');
     t.index(['shop_id', 'id']);
-    t.check(`kind IN (${quoted(TRANSACTION_KINDS)})`, [], 'ledger_transactions_kind_check');
+    t.check(`kind IN (${quoted(TRANSACTION_KINDS_AT_002)})`, [], 'ledger_transactions_kind_check');
   });
 
   await db.schema.createTable('ledger_entries', (t) => {
@@ -56,8 +69,11 @@ export async function up(db: Knex): Promise<void> {
 
   // Checked at commit, when every entry of the transaction is in: the entries sum to
   // zero (so there are at least two) and every account belongs to the transaction's shop.
-  await db.raw(`
-    CREATE FUNCTION ledger_transaction_is_balanced() RETURNS trigger LANGUAGE plpgsql AS $$
+  await checkAtCommit(db, {
+    trigger: 'ledger_entries_balanced',
+    table: 'ledger_entries',
+    fn: 'ledger_transaction_is_balanced',
+    body: `
     DECLARE
       total numeric;
       foreign_accounts integer;
@@ -78,26 +94,23 @@ export async function up(db: Knex): Promise<void> {
           USING ERRCODE = 'check_violation';
       END IF;
       RETURN NULL;
-    END $$`);
-  await db.raw(`
-    CREATE CONSTRAINT TRIGGER ledger_entries_balanced AFTER INSERT ON ledger_entries
-    DEFERRABLE INITIALLY DEFERRED
-    FOR EACH ROW EXECUTE FUNCTION ledger_transaction_is_balanced()`);
+    END`,
+  });
 
   // A transaction without entries moves nothing but would still claim its idempotency key.
-  await db.raw(`
-    CREATE FUNCTION ledger_transaction_has_entries() RETURNS trigger LANGUAGE plpgsql AS $$
+  await checkAtCommit(db, {
+    trigger: 'ledger_transactions_have_entries',
+    table: 'ledger_transactions',
+    fn: 'ledger_transaction_has_entries',
+    body: `
     BEGIN
       IF (SELECT COUNT(*) FROM ledger_entries e WHERE e.transaction_id = NEW.id) < 2 THEN
         RAISE EXCEPTION 'ledger transaction % has fewer than two entries', NEW.id
           USING ERRCODE = 'check_violation';
       END IF;
       RETURN NULL;
-    END $$`);
-  await db.raw(`
-    CREATE CONSTRAINT TRIGGER ledger_transactions_have_entries AFTER INSERT ON ledger_transactions
-    DEFERRABLE INITIALLY DEFERRED
-    FOR EACH ROW EXECUTE FUNCTION ledger_transaction_has_entries()`);
+    END`,
+  });
 
   // Append-only: a wrong movement is corrected by a reversal, never by editing history.
   await db.raw(`

@@ -12,6 +12,14 @@ import * as receivables from './013_receivables';
 import * as forfeitureRestore from './015_forfeiture_restore';
 import * as violationReferences from './016_violation_references';
 import * as calendarYears from './017_calendar_years';
+import * as listIndexes from './018_list_indexes';
+import * as feeRatesAndIdempotency from './019_fee_rates_and_idempotency';
+import * as storeBindings from './020_store_bindings';
+import * as linkWindows from './021_link_windows';
+import * as catalogue from './022_catalogue';
+import * as catalogueRisks from './023_catalogue_risks';
+import * as qualifications from './024_qualifications';
+import * as observedPrices from './025_observed_prices';
 
 interface Migration {
   up(db: Knex): Promise<void>;
@@ -34,6 +42,14 @@ const MIGRATIONS: Array<readonly [string, Migration]> = [
   ['015_forfeiture_restore', forfeitureRestore],
   ['016_violation_references', violationReferences],
   ['017_calendar_years', calendarYears],
+  ['018_list_indexes', listIndexes],
+  ['019_fee_rates_and_idempotency', feeRatesAndIdempotency],
+  ['020_store_bindings', storeBindings],
+  ['021_link_windows', linkWindows],
+  ['022_catalogue', catalogue],
+  ['023_catalogue_risks', catalogueRisks],
+  ['024_qualifications', qualifications],
+  ['025_observed_prices', observedPrices],
 ];
 
 export const migrationSource: Knex.MigrationSource<readonly [string, Migration]> = {

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { ACCOUNT_KINDS_AT_002, TRANSACTION_KINDS_AT_002 } from '../migrations/002_deposits';
 
 /**
  * The shop's double-entry ledger. Every movement is one transaction whose entries sum
@@ -12,23 +13,18 @@ import type { Knex } from 'knex';
  * `receivable` is what the merchant owes the platform beyond its deposits (a fine larger
  * than the deposit, a closure's debt): on the held side, so it is negative while owed
  * (never above zero), and deposit + receivable is what the merchant really has there.
+ *
+ * The kinds are the ones the database's checks allow: those 002_deposits created (kept there,
+ * frozen) and `receivable` (013_receivables). A new kind needs a migration and a line here.
  */
-export const ACCOUNT_KINDS = [
-  'deposit',
-  'promotion_deposit',
-  'sales_proceeds',
-  'merchant_payments',
-  'payouts',
-  'platform_income',
-  'receivable',
-] as const;
+export const ACCOUNT_KINDS = [...ACCOUNT_KINDS_AT_002, 'receivable'] as const;
 export type AccountKind = (typeof ACCOUNT_KINDS)[number];
 
 /** Accounts holding the merchant's money; only these are kept from going below zero. */
 export type HeldAccount = 'deposit' | 'promotion_deposit';
 const HELD_ACCOUNTS: readonly AccountKind[] = ['deposit', 'promotion_deposit'];
 
-export const TRANSACTION_KINDS = ['top_up', 'deduction', 'proceeds_transfer', 'refund', 'forfeiture', 'reversal'] as const;
+export const TRANSACTION_KINDS = TRANSACTION_KINDS_AT_002;
 export type TransactionKind = (typeof TRANSACTION_KINDS)[number];
 
 export interface Entry {

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import type { EntityIdentity } from '../../domain/verification';
 import { createIdentityKeyRepository } from './identity-keys';
+import type { ShopRow } from './shops';
 
 export interface MerchantRow {
   id: string;
@@ -8,14 +9,6 @@ export interface MerchantRow {
   legal_name: string;
   verification_status: string;
   verified_at: Date | null;
-}
-
-export interface ShopRow {
-  id: string;
-  merchant_id: string;
-  shop_type: string;
-  status: string;
-  opened_by_case_id: string;
 }
 
 /** The shop id is derived from the merchant: one Kuaishou shop per merchant entity. */
@@ -37,6 +30,21 @@ export function createMerchantRepository(db: Knex) {
         .insert({ id: m.id, entity_type: m.entityType, legal_name: m.legalName })
         .onConflict('id')
         .ignore();
+    },
+
+    /**
+     * Takes back a merchant row a first verification wrote whose process never started: only
+     * while nothing else holds it (no case, no shop, never verified). Best effort: a row another
+     * request is using meanwhile stays.
+     */
+    async forgetUnverifiedMerchant(id: string): Promise<void> {
+      await db('merchants')
+        .where({ id })
+        .whereNot({ verification_status: 'verified' })
+        .whereNotExists(db('verification_cases').where('merchant_id', id).select(db.raw('1')))
+        .whereNotExists(db('shops').where('merchant_id', id).select(db.raw('1')))
+        .delete()
+        .catch(() => undefined);
     },
 
     async findMerchant(id: string): Promise<MerchantRow | undefined> {

@@ -44,7 +44,8 @@ export interface NewCase {
   id: string;
   merchantId: string;
   workflowId: string;
-  runId: string;
+  /** Set once its process has started (setRunId): the case is recorded before its run exists. */
+  runId?: string;
   entityType: string;
   legalName: string;
   submittedAt: Date;
@@ -60,12 +61,39 @@ export function createVerificationCaseRepository(db: Knex) {
         id: c.id,
         merchant_id: c.merchantId,
         workflow_id: c.workflowId,
-        run_id: c.runId,
+        run_id: c.runId ?? null,
         kind: c.kind ?? 'verification',
         entity_type: c.entityType,
         legal_name: c.legalName,
         status: 'in_review',
         submitted_at: c.submittedAt,
+      });
+    },
+
+    /** Ties a case to its process's run, so later updates reach that run and never a later case's. */
+    async setRunId(caseId: string, runId: string): Promise<void> {
+      await db('verification_cases').where({ id: caseId }).update({ run_id: runId, updated_at: db.fn.now() });
+    },
+
+    /**
+     * Ties a case to its run unless it is tied already: the run's first step does this, so a
+     * case whose start could not store the run id is tied all the same (process-start.ts).
+     */
+    async tieRunIfUntied(caseId: string, runId: string): Promise<void> {
+      await db('verification_cases').where({ id: caseId }).whereNull('run_id').update({ run_id: runId, updated_at: db.fn.now() });
+    },
+
+    /**
+     * Takes back a case whose process never started: its submissions, events and the case,
+     * in one transaction. Only a case without a run: a started one is the process's.
+     */
+    async deleteUnstartedCase(caseId: string): Promise<void> {
+      await db.transaction(async (trx) => {
+        const unstarted = await trx('verification_cases').where({ id: caseId }).whereNull('run_id').forUpdate().first();
+        if (!unstarted) return;
+        await trx('verification_submissions').where({ case_id: caseId }).delete();
+        await trx('verification_events').where({ case_id: caseId }).delete();
+        await trx('verification_cases').where({ id: caseId }).delete();
       });
     },
 

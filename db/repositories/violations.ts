@@ -1,7 +1,8 @@
 import type { Knex } from 'knex';
+import { forfeitureRepaidFen } from '../../domain/settlement';
 import { pointsInNaturalYear, type PenaltyPlan, type ViolationLevel, type ViolationType } from '../../domain/violations';
 import type { AppealState, CaseDecision, ViolationEvidence, ViolationStatus } from '../../workflows/violation-case.defs';
-import { forfeitedLinesRefundedFen } from './settlement';
+import { forfeitedLinesRefundedFen } from './settlement/queries';
 
 export interface ViolationCase {
   id: string;
@@ -53,7 +54,8 @@ export interface NewViolationCase {
 /** What opening under a reference found: the new case, or the one the reference already names. */
 export type OpenOnce = { opened: true } | { opened: false; existing: ViolationCase };
 
-interface CaseRow {
+/** A `violation_cases` row as the database returns it. */
+export interface CaseRow {
   id: string;
   merchant_id: string;
   shop_id: string;
@@ -267,6 +269,23 @@ export function createViolationRepository(db: Knex) {
         .ignore();
     },
 
+    /** Removes a case still being opened (its process never started); a case past 'opening' stays. */
+    async discardOpening(caseId: string): Promise<void> {
+      await db('violation_cases').where({ id: caseId, status: 'opening' }).delete();
+    },
+
+    /**
+     * The shop's cases still undecided: being opened, or open to an appeal or appealed. A
+     * case in effect (or permanent) is decided: it holds restrictions, not a closure.
+     */
+    async undecidedCountOf(shopId: string): Promise<number> {
+      const row = await db('violation_cases')
+        .where({ shop_id: shopId })
+        .whereIn('status', ['opening', 'appealable', 'appealed'])
+        .first<{ count: number }>(db.raw('COUNT(*)::bigint AS count'));
+      return row?.count ?? 0;
+    },
+
     /** False advertising: the merchant's unsettled commission is forfeited by the next statement. */
     async raiseForfeitFlag(merchantId: string, caseId: string, since: Date): Promise<void> {
       const existing = await db('merchant_flags').where({ case_id: caseId, flag: 'forfeit_unsettled' }).first();
@@ -314,7 +333,7 @@ export function createViolationRepository(db: Knex) {
           return { consumedPeriod: flag.consumed_period as string, forfeitedFen: 0 };
         }
         const refunded = await forfeitedLinesRefundedFen(trx, flag.merchant_id as string, flag.consumed_period as string);
-        const restoredFen = Math.max(0, share - refunded);
+        const restoredFen = forfeitureRepaidFen(share, refunded);
         await trx('merchant_flags').where(mine).update({ restored_at: at, restored_fen: restoredFen });
         return { consumedPeriod: flag.consumed_period as string, forfeitedFen: restoredFen };
       });

@@ -15,6 +15,11 @@ export function requireBearerToken(token: string): RequestHandler {
   };
 }
 
+/** Compares a secret in constant time, whatever the lengths. */
+export function sameSecret(given: string, expected: string): boolean {
+  return timingSafeEqual(digest(given), digest(expected));
+}
+
 function digest(value: string): Buffer {
   return createHash('sha256').update(value).digest();
 }

@@ -3,12 +3,28 @@ import { z } from 'zod';
 import { CALLS_PATH, isControlPath } from './control-paths';
 import { IDEMPOTENCY_KEY_HEADER, IDEMPOTENT_REPLAYED_HEADER } from './idempotency';
 import type { SandboxState } from './state';
-import { invalidRequest } from './validation';
+import { queryRoute } from './validation';
 
-/** Mount on the /v1 router before anything that can answer, so 401s and 503s are logged too. */
-export function recordCalls(state: SandboxState): RequestHandler {
+export interface CallRecording {
+  /** Routes that steer the sandbox rather than stand in for a platform: not logged. */
+  isControl: (path: string) => boolean;
+  /** What of a request body the log may keep (the partners' tokens, codes and secrets are not). */
+  redact: (body: unknown) => unknown;
+}
+
+// A listings upsert carries up to 200 listings; a catalogue sync makes thousands of them, so the
+// log keeps how many, not the listings (the shop's listings are the record of what was sent).
+const V1_RECORDING: CallRecording = { isControl: isControlPath, redact: summariseListings };
+
+function summariseListings(body: unknown): unknown {
+  if (!body || typeof body !== 'object' || !('listings' in body) || !Array.isArray(body.listings)) return body;
+  return { ...body, listings: `[${body.listings.length} listings]` };
+}
+
+/** Mount on a router before anything that can answer, so 401s and 503s are logged too. */
+export function recordCalls(state: SandboxState, recording: CallRecording = V1_RECORDING): RequestHandler {
   return (req, res, next) => {
-    if (isControlPath(req.path)) {
+    if (recording.isControl(req.path)) {
       next();
       return;
     }
@@ -25,7 +41,7 @@ export function recordCalls(state: SandboxState): RequestHandler {
         method: req.method,
         path,
         idempotencyKey: req.get(IDEMPOTENCY_KEY_HEADER) ?? null,
-        body: req.body === undefined ? null : structuredClone(req.body),
+        body: req.body === undefined ? null : recording.redact(structuredClone(req.body)),
         status: res.statusCode,
         replayed: res.get(IDEMPOTENT_REPLAYED_HEADER) === 'true',
       });
@@ -45,19 +61,13 @@ const callFilterSchema = z
 
 export function callLogRouter(state: SandboxState): Router {
   const router = Router();
-  router.get(CALLS_PATH, (req, res) => {
-    const filter = callFilterSchema.safeParse(req.query);
-    if (!filter.success) {
-      res.status(400).json(invalidRequest(filter.error));
-      return;
-    }
-    const { path, idempotencyKey } = filter.data;
+  queryRoute(router, CALLS_PATH, callFilterSchema, ({ path, idempotencyKey }) => {
     const calls = state.calls
       .filter((c) => path === undefined || c.path.startsWith(path))
       .filter((c) => idempotencyKey === undefined || c.idempotencyKey === idempotencyKey)
       // Pushed when answered; listed in order of arrival.
       .sort((a, b) => a.seq - b.seq);
-    res.json({ calls });
+    return { calls };
   });
   router.delete(CALLS_PATH, (_req, res) => {
     state.calls.length = 0;

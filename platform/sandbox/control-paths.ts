@@ -7,6 +7,8 @@ export const SETTINGS_PATH = '/_settings';
 export const CALLS_PATH = '/calls';
 /** Shop fixtures (proceeds, sales, orders) that tests and dev set up. */
 export const SHOP_FIXTURES_PATH = '/_shops/:shopId';
+/** A shop's Kuaishou listings with their holds and upsert counts. */
+export const SHOP_LISTINGS_FIXTURES_PATH = '/_shops/:shopId/listings';
 
 /** Appends order states to the order feed, as the platform would after each change. */
 export const ORDER_FEED_FIXTURES_PATH = '/_orders';
@@ -14,7 +16,7 @@ export const ORDER_FEED_FIXTURES_PATH = '/_orders';
 /** Payments a test or dev makes, confirms or fails, as a payer and the platform would. */
 export const PAYMENT_FIXTURES_PATH = '/_payments';
 
-const SHOP_FIXTURES_PATTERN = /^\/_shops\/[^/]+$/;
+const SHOP_FIXTURES_PATTERN = /^\/_shops\/[^/]+(\/listings)?$/;
 const PAYMENT_FIXTURES_PATTERN = /^\/_payments(\/[^/]+\/(confirm|fail))?$/;
 
 export function isControlPath(path: string): boolean {

@@ -1,6 +1,7 @@
+import { createHash } from 'node:crypto';
 import type { Request, Router } from 'express';
 import type { z } from 'zod';
-import { canonicalJson } from './canonical-json';
+import { canonicalJson } from '../../domain/canonical-json';
 import { invalidRequest } from './validation';
 
 export const IDEMPOTENCY_KEY_HEADER = 'Idempotency-Key';
@@ -12,11 +13,13 @@ export interface StoredResponse {
   body: unknown;
 }
 
-interface IdempotencyEntry {
-  /** Method, path and canonical body of the first request with this key. */
+export interface IdempotencyEntry {
+  /** Digest of method, path and canonical body of the first request with this key (or, in older state files, that text itself). */
   fingerprint: string;
   /** Pending while the first request runs, so a concurrent twin waits and replays it. */
   response: Promise<StoredResponse>;
+  /** The response once it is known: what the sandbox's store keeps across restarts. */
+  settled?: StoredResponse;
 }
 
 export type IdempotencyStore = Map<string, IdempotencyEntry>;
@@ -48,10 +51,12 @@ export function idempotentRoute<S extends z.ZodType>(router: Router, path: strin
     }
 
     const body: unknown = req.body ?? null;
-    const fingerprint = canonicalJson({ method: req.method, path: req.baseUrl + req.path, body });
+    // A digest, not the text: a batch of 200 listings per key would otherwise stay in memory whole.
+    const canonical = canonicalJson({ method: req.method, path: req.baseUrl + req.path, body });
+    const fingerprint = createHash('sha256').update(canonical).digest('hex');
     const existing = spec.store.get(key);
     if (existing) {
-      if (existing.fingerprint !== fingerprint) {
+      if (existing.fingerprint !== fingerprint && existing.fingerprint !== canonical) {
         res.status(422).json({ error: 'idempotency_key_reused' });
         return;
       }
@@ -67,7 +72,10 @@ export function idempotentRoute<S extends z.ZodType>(router: Router, path: strin
     }
     // Stored before the handler runs (it starts on the next microtask), so no twin can slip in.
     const response = Promise.resolve().then(async () => snapshot(await spec.handle(parsed.data, req)));
-    spec.store.set(key, { fingerprint, response });
+    const entry: IdempotencyEntry = { fingerprint, response };
+    spec.store.set(key, entry);
+    // Registered before the await below, so the entry is settled before the answer is written.
+    response.then((stored) => void (entry.settled = stored), () => undefined);
     try {
       const stored = await response;
       res.status(stored.status).json(stored.body);

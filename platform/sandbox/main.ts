@@ -1,5 +1,6 @@
 import { loadConfig } from '../../config/config';
 import { createLogger } from '../../config/logger';
+import { stopOnSignals } from '../../config/shutdown';
 import { sandboxOptionsFrom, startSandboxPlatform } from './server';
 
 async function main(): Promise<void> {
@@ -7,21 +8,11 @@ async function main(): Promise<void> {
   const log = createLogger(config, 'sandbox');
   const sandbox = await startSandboxPlatform(sandboxOptionsFrom(config));
   log.info(
-    { url: sandbox.url, latencyMs: config.SANDBOX_LATENCY_MS, errorRate: config.SANDBOX_ERROR_RATE },
+    { url: sandbox.url, partners: `${sandbox.url}/partners`, latencyMs: config.SANDBOX_LATENCY_MS, errorRate: config.SANDBOX_ERROR_RATE },
     'sandbox platform listening',
   );
 
-  const shutdown = (signal: NodeJS.Signals) => {
-    sandbox.close().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        log.error({ err, signal }, 'sandbox platform failed to close');
-        process.exit(1);
-      },
-    );
-  };
-  process.once('SIGINT', shutdown);
-  process.once('SIGTERM', shutdown);
+  stopOnSignals({ log, graceMs: config.SHUTDOWN_GRACE_MS, stop: () => sandbox.close(config.SHUTDOWN_GRACE_MS) });
 }
 
 main().catch((err: unknown) => {

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { NotificationInput } from '../types';
 import { idempotentRoute } from './idempotency';
 import type { SandboxState } from './state';
-import { invalidRequest } from './validation';
+import { queryRoute } from './validation';
 
 // Annotated with the client's type, so the sandbox and the client cannot drift apart.
 export const notificationInputSchema: z.ZodType<NotificationInput> = z
@@ -31,15 +31,7 @@ export function notificationsRouter(state: SandboxState): Router {
     },
   });
 
-  router.get('/notifications', (req, res) => {
-    const query = listQuerySchema.safeParse(req.query);
-    if (!query.success) {
-      res.status(400).json(invalidRequest(query.error));
-      return;
-    }
-    const { merchantId } = query.data;
-    res.json({ notifications: state.notifications.filter((n) => merchantId === undefined || n.merchantId === merchantId) });
-  });
+  queryRoute(router, '/notifications', listQuerySchema, ({ merchantId }) => ({ notifications: state.notifications.filter((n) => merchantId === undefined || n.merchantId === merchantId) }));
 
   return router;
 }

@@ -4,7 +4,7 @@ import { checkOrderState, feedOrderFields } from '../../domain/order-feed';
 import type { OrderFeedEvent, OrderFeedPage } from '../types';
 import { ORDER_FEED_FIXTURES_PATH } from './control-paths';
 import type { SandboxState } from './state';
-import { invalidRequest } from './validation';
+import { invalidRequest, queryRoute } from './validation';
 
 const DEFAULT_PAGE = 500;
 const MAX_PAGE = 1_000;
@@ -31,21 +31,14 @@ const appendSchema = z
  */
 export function orderFeedRouter(state: SandboxState): Router {
   const router = Router();
-  router.get('/orders/feed', (req, res) => {
-    const query = feedQuerySchema.safeParse(req.query);
-    if (!query.success) {
-      res.status(400).json(invalidRequest(query.error));
-      return;
-    }
-    const { after, limit } = query.data;
+  queryRoute(router, '/orders/feed', feedQuerySchema, ({ after, limit }): OrderFeedPage => {
     // seq is index + 1, so the events after `after` start at index `after`.
     const events = state.orderFeed.slice(after, after + limit);
-    const body: OrderFeedPage = {
+    return {
       events,
       lastSeq: events.length > 0 ? events[events.length - 1]!.seq : after,
       hasMore: state.orderFeed.length > after + events.length,
     };
-    res.json(body);
   });
   return router;
 }

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { PayoutInput, PayoutIssued } from '../types';
 import { idempotentRoute } from './idempotency';
 import type { SandboxState } from './state';
-import { invalidRequest, positiveFenSchema } from './validation';
+import { invalidRequest, positiveFenSchema, queryRoute } from './validation';
 
 export const payoutInputSchema: z.ZodType<PayoutInput> = z
   .object({
@@ -64,17 +64,9 @@ export function payoutsRouter(state: SandboxState): Router {
     res.status(201).json({ payouts: answers });
   });
 
-  router.get('/payments/payouts', (req, res) => {
-    const query = listQuerySchema.safeParse(req.query);
-    if (!query.success) {
-      res.status(400).json(invalidRequest(query.error));
-      return;
-    }
-    const { merchantId, period } = query.data;
-    res.json({
-      payouts: state.payouts.filter((p) => (!merchantId || p.merchantId === merchantId) && (!period || p.period === period)),
-    });
-  });
+  queryRoute(router, '/payments/payouts', listQuerySchema, ({ merchantId, period }) => ({
+    payouts: state.payouts.filter((p) => (!merchantId || p.merchantId === merchantId) && (!period || p.period === period)),
+  }));
 
   return router;
 }

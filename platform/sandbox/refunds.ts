@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { RefundInput, RefundIssued } from '../types';
 import { idempotentRoute } from './idempotency';
 import { shopForRead, shopForUpdate, type SandboxState } from './state';
-import { invalidRequest, positiveFenSchema } from './validation';
+import { positiveFenSchema, queryRoute } from './validation';
 
 // Annotated with the client's type, so the sandbox and the client cannot drift apart.
 export const refundInputSchema: z.ZodType<RefundInput> = z
@@ -51,15 +51,7 @@ export function refundsRouter(state: SandboxState): Router {
     },
   });
 
-  router.get('/payments/refunds', (req, res) => {
-    const query = listQuerySchema.safeParse(req.query);
-    if (!query.success) {
-      res.status(400).json(invalidRequest(query.error));
-      return;
-    }
-    const { shopId } = query.data;
-    res.json({ refunds: shopForRead(state, shopId).refunds.map((r) => ({ shopId, ...r })) });
-  });
+  queryRoute(router, '/payments/refunds', listQuerySchema, ({ shopId }) => ({ refunds: shopForRead(state, shopId).refunds.map((r) => ({ shopId, ...r })) }));
 
   return router;
 }

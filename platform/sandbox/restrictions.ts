@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { Restriction, RestrictionsChange, RestrictionsInForce } from '../types';
 import { idempotentRoute, routeParam } from './idempotency';
 import { shopForRead, shopForUpdate, type SandboxShop, type SandboxState } from './state';
-import { invalidRequest } from './validation';
+import { queryRoute } from './validation';
 
 /** The order answers list them in: the deposit ladder's (docs/rules.md §2) in ladder order, then the violation penalties'. */
 export const RESTRICTIONS = [
@@ -52,14 +52,7 @@ export function restrictionsRouter(state: SandboxState): Router {
     },
   });
 
-  router.get('/shops/:shopId/restrictions', (req, res) => {
-    const query = noQuerySchema.safeParse(req.query);
-    if (!query.success) {
-      res.status(400).json(invalidRequest(query.error));
-      return;
-    }
-    res.json({ inForce: restrictionsInForce(shopForRead(state, req.params.shopId)) });
-  });
+  queryRoute(router, '/shops/:shopId/restrictions', noQuerySchema, (_query, req) => ({ inForce: restrictionsInForce(shopForRead(state, routeParam(req, 'shopId'))) }));
 
   return router;
 }

@@ -2,6 +2,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import type { ShopOrder } from '../types';
 import { SHOP_FIXTURES_PATH } from './control-paths';
+import { listingsSummary } from './listings';
 import { delistedProducts } from './products';
 import { restrictionsInForce } from './restrictions';
 import { shopForRead, shopForUpdate, type SandboxShop, type SandboxState } from './state';
@@ -38,7 +39,7 @@ export function shopFixturesRouter(state: SandboxState): Router {
   const router = Router();
 
   router.get(SHOP_FIXTURES_PATH, (req, res) => {
-    res.json(shopView(req.params.shopId, shopForRead(state, req.params.shopId)));
+    res.json(shopView(req.params.shopId, shopForRead(state, req.params.shopId), state));
   });
 
   router.put(SHOP_FIXTURES_PATH, (req, res) => {
@@ -49,7 +50,7 @@ export function shopFixturesRouter(state: SandboxState): Router {
     }
     const shop = shopForUpdate(state, req.params.shopId);
     mergeFixtures(shop, fixtures.data);
-    res.json(shopView(req.params.shopId, shop));
+    res.json(shopView(req.params.shopId, shop, state));
   });
 
   return router;
@@ -70,7 +71,7 @@ export function mergeFixtures(shop: SandboxShop, fixtures: ShopFixtures): void {
   }
 }
 
-function shopView(shopId: string, shop: SandboxShop) {
+function shopView(shopId: string, shop: SandboxShop, state: SandboxState) {
   return {
     shopId,
     availableProceedsFen: shop.availableProceedsFen,
@@ -82,5 +83,6 @@ function shopView(shopId: string, shop: SandboxShop) {
     productChanges: shop.productChanges,
     proceedsTransfers: shop.proceedsTransfers,
     refunds: shop.refunds,
+    listings: listingsSummary(state.listings.get(shopId)),
   };
 }

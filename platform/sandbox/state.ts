@@ -1,4 +1,5 @@
-import type { DepositAccount, NotificationInput, Payment, OrderFeedEvent, PayoutInput, PayoutIssued, ProductsChange, Restriction, RestrictionsChange, ShopOrder } from '../types';
+import type { DepositAccount, KuaishouListing, NotificationInput, PartnerLinksChange, Payment, OrderFeedEvent, PayoutInput, PayoutIssued, ProductsChange, Restriction, RestrictionsChange, ShopOrder } from '../types';
+import type { PartnerPlatform, PartnerProduct, PartnerStoreInfo, PermissionLevel } from '../partners/types';
 import type { IdempotencyStore } from './idempotency';
 
 export interface SandboxSettings {
@@ -30,6 +31,12 @@ export interface SandboxRestrictionChange extends RestrictionsChange {
 
 export interface SandboxProductsChange extends ProductsChange {
   action: 'delist' | 'relist';
+  at: string;
+}
+
+export interface SandboxPartnerLinksChange extends PartnerLinksChange {
+  /** The links this call actually put live or took down (the rest already were). */
+  changed: string[];
   at: string;
 }
 
@@ -81,6 +88,9 @@ export interface SandboxShop {
   restrictionChanges: SandboxRestrictionChange[];
   delistedProducts: Set<string>;
   productChanges: SandboxProductsChange[];
+  /** Outside product links live on the shop (link windows). */
+  partnerLinks: Set<string>;
+  partnerLinkChanges: SandboxPartnerLinksChange[];
   proceedsTransfers: SandboxProceedsTransfer[];
   refunds: SandboxRefund[];
 }
@@ -100,10 +110,136 @@ export interface SandboxState {
   orderFeed: OrderFeedEvent[];
   /** Payments into deposits, by id; made through `POST /v1/_payments` (a test or dev "pays"). */
   payments: Map<string, SandboxPayment>;
+  /** The partner platforms' world (stores, union authorisations, Youzan grants) under /partners. */
+  partners: SandboxPartners;
+  /** Kuaishou listings of bound stores' products, by shop id. */
+  listings: Map<string, ShopListings>;
+  /**
+   * Catalogues and listings that changed since the last save, by `bulkPartName`: the store writes
+   * them apart from the main state file, so a million products are not rewritten on every call.
+   */
+  dirtyBulk: Set<string>;
+}
+
+/** A listing as the shop keeps it: the listing and the bound store it came from. */
+export interface SandboxListing extends KuaishouListing {
+  partner: PartnerPlatform;
+  storeId: string;
+}
+
+/** One shop's listings, each keyed by `listingKey` (a product id is unique within its store only). */
+export interface ShopListings {
+  listings: Map<string, SandboxListing>;
+  /** Held listings and the reason given. */
+  held: Map<string, string>;
+  /** Times each listing was sent in an upsert the platform ran (replays excluded), and times it changed. */
+  upserts: Map<string, number>;
+  changes: Map<string, number>;
+  /** Keys changed since the last save, and lines in the shop's file: saving appends, not rewrites. */
+  unsaved: Set<string>;
+  savedLines: number;
+}
+
+export function listingKey(partner: PartnerPlatform, storeId: string, productId: string): string {
+  return `${partner}:${storeId}:${productId}`;
+}
+
+/** A store's catalogue: products by id, and the ids in order once a read needed them. */
+export interface PartnerCatalogue {
+  products: Map<string, PartnerProduct>;
+  sortedIds: string[] | null;
+}
+
+export type BulkPart = { kind: 'catalogue'; storeKey: string } | { kind: 'listings'; shopId: string };
+
+export function bulkPartName(part: BulkPart): string {
+  return part.kind === 'catalogue' ? `catalogue:${part.storeKey}` : `listings:${part.shopId}`;
+}
+
+export function parseBulkPartName(name: string): BulkPart | undefined {
+  if (name.startsWith('catalogue:')) return { kind: 'catalogue', storeKey: name.slice('catalogue:'.length) };
+  if (name.startsWith('listings:')) return { kind: 'listings', shopId: name.slice('listings:'.length) };
+  return undefined;
+}
+
+/** Taobao Union's record of a PID the merchant authorised, as the merchant did it on the union's side. */
+export interface SandboxUnionAuthorisation {
+  platform: 'taobao' | 'tmall';
+  storeId: string;
+  pid: string;
+  account: 'main' | 'sub';
+  positionType: 'content_scene' | 'other';
+}
+
+/** Seconds each Youzan credential lives; settable so tests can see expiry. */
+export interface YouzanLifetimes {
+  codeSeconds: number;
+  accessSeconds: number;
+  refreshSeconds: number;
+}
+
+/** An authorisation code the merchant's consent produced; kept by its digest, used once. */
+export interface YouzanCode {
+  clientId: string;
+  redirectUri: string;
+  storeId: string;
+  level: PermissionLevel;
+  expiresAt: number;
+}
+
+/** A token of a grant, kept by its digest: the state file holds no usable token. */
+export interface YouzanToken {
+  grantId: string;
+  expiresAt: number;
+}
+
+export interface YouzanGrant {
+  clientId: string;
+  storeId: string;
+  level: PermissionLevel;
+}
+
+export interface SandboxPartners {
+  /** By `partnerStoreKey(platform, storeId)`. */
+  stores: Map<string, PartnerStoreInfo>;
+  /** Each store's products, by `partnerStoreKey(platform, storeId)`. */
+  catalogues: Map<string, PartnerCatalogue>;
+  unionAuthorisations: SandboxUnionAuthorisation[];
+  /** `storeId` -> JD union ids the store authorised. */
+  jdAuthorisations: Map<string, string[]>;
+  /** `storeId` -> Pinduoduo PIDs the store authorised. */
+  pinduoduoAuthorisations: Map<string, string[]>;
+  youzan: {
+    lifetimes: YouzanLifetimes;
+    codes: Map<string, YouzanCode>;
+    /** Codes already exchanged, until they would have expired: a second use ends the grant they gave. */
+    usedCodes: Map<string, YouzanToken>;
+    grants: Map<string, YouzanGrant>;
+    accessTokens: Map<string, YouzanToken>;
+    refreshTokens: Map<string, YouzanToken>;
+  };
+}
+
+// [default] docs/rules.md §5.1: access 7 days, refresh 28 days; a code lives 10 minutes (RFC 6749 §4.1.2).
+export const DEFAULT_YOUZAN_LIFETIMES: YouzanLifetimes = { codeSeconds: 600, accessSeconds: 7 * 86_400, refreshSeconds: 28 * 86_400 };
+
+export function partnerStoreKey(platform: PartnerPlatform, storeId: string): string {
+  return `${platform}:${storeId}`;
+}
+
+export function createPartnersState(): SandboxPartners {
+  return {
+    stores: new Map(),
+    catalogues: new Map(),
+    unionAuthorisations: [],
+    jdAuthorisations: new Map(),
+    pinduoduoAuthorisations: new Map(),
+    youzan: { lifetimes: { ...DEFAULT_YOUZAN_LIFETIMES }, codes: new Map(), usedCodes: new Map(), grants: new Map(), accessTokens: new Map(), refreshTokens: new Map() },
+  };
 }
 
 export function createSandboxState(settings: SandboxSettings): SandboxState {
-  return { settings: { ...settings }, calls: [], nextCallSeq: 1, idempotency: new Map(), notifications: [], shops: new Map(), payouts: [], payoutsByKey: new Map(), orderFeed: [], payments: new Map() };
+  return { settings: { ...settings }, calls: [], nextCallSeq: 1, idempotency: new Map(), notifications: [], shops: new Map(), payouts: [], payoutsByKey: new Map(), orderFeed: [], payments: new Map(), partners: createPartnersState(), listings: new Map(), dirtyBulk: new Set() };
 }
 
 /** The shop's state, created empty on first write: the sandbox knows every shop id. */
@@ -130,6 +266,8 @@ function emptyShop(): SandboxShop {
     restrictionChanges: [],
     delistedProducts: new Set(),
     productChanges: [],
+    partnerLinks: new Set(),
+    partnerLinkChanges: [],
     proceedsTransfers: [],
     refunds: [],
   };

@@ -4,7 +4,7 @@ import { createClosureActivities } from '../../activities/closure';
 import { createDepositActivities } from '../../activities/deposits';
 import { payOutOnce } from '../../activities/payouts';
 import { checkInvariants, createLedger, topUp } from '../../db/repositories/ledger';
-import { createDepositRepository } from '../../db/repositories/deposits';
+import { createShopRepository } from '../../db/repositories/shops';
 import { createPaymentRepository } from '../../db/repositories/payments';
 import { DEFAULT_DEPOSIT_POLICY } from '../../domain/deposit-policy';
 import { createPlatformClient } from '../../platform/client';
@@ -257,7 +257,7 @@ describe('deposit money audit', () => {
     const result = await closure.refundDeposits({ closureId: 'cl-unbacked', shopId });
     expect(result).toMatchObject({ deposit: 1_000, promotionDeposit: 0, heldFen: { deposit: 5_000, promotionDeposit: 0 } });
     expect(await createLedger(t.db).balance(shopId, 'deposit')).toBe(5_000);
-    const recorded = await createDepositRepository(t.db).findClosure('cl-unbacked');
+    const recorded = await createShopRepository(t.db).findClosure('cl-unbacked');
     expect(recorded!.details).toMatchObject({ held: { deposit: 5_000, promotionDeposit: 0, reason: expect.stringMatching(/no confirmed payment/) } });
     // Run again (a retry): the same answer, nothing paid twice.
     expect(await closure.refundDeposits({ closureId: 'cl-unbacked', shopId })).toEqual(result);

@@ -1,7 +1,7 @@
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createDepositActivities } from '../../activities/deposits';
 import { checkInvariants, createLedger, topUp } from '../../db/repositories/ledger';
-import { createDepositRepository } from '../../db/repositories/deposits';
+import { createDepositAccountRepository } from '../../db/repositories/deposit-accounts';
 import { DEFAULT_DEPOSIT_POLICY } from '../../domain/deposit-policy';
 import { createPlatformClient } from '../../platform/client';
 import { startSandboxPlatform, type RunningSandbox } from '../../platform/sandbox';
@@ -39,7 +39,7 @@ describe('runLadderStep over a real database and the sandbox', () => {
     await t.db('merchants').insert({ id: `m-${shopId}`, entity_type: 'individual', legal_name: 'x' });
     await t.db('shops').insert({ id: shopId, merchant_id: `m-${shopId}`, shop_type: 'individual', opened_by_case_id: `vc-${shopId}` });
     await createLedger(t.db).post({ idempotencyKey: `topup:${shopId}:p0`, shopId, kind: 'top_up', reason: 'test', actor: 'test', entries: topUp('deposit', balanceFen) });
-    const deposits = createDepositRepository(t.db);
+    const deposits = createDepositAccountRepository(t.db);
     await deposits.saveRequirement(shopId, { requiredFen: REQUIRED, parts: {}, month: '2026-11', at: new Date() });
     const episodeId = `${shopId}:ep`;
     await deposits.openEpisode({ id: episodeId, shopId, startedAt: new Date(), requiredFen: REQUIRED, balanceAtStartFen: balanceFen, schedule: [] });
@@ -77,7 +77,7 @@ describe('runLadderStep over a real database and the sandbox', () => {
 
   test('the episode has ended: nothing is restricted even though the balance is short', async () => {
     const episodeId = await shortShop('shop-ended', 40_000);
-    await createDepositRepository(t.db).closeEpisode(episodeId, new Date(), 'shop_closed');
+    await createDepositAccountRepository(t.db).closeEpisode(episodeId, new Date(), 'shop_closed');
     calls.length = 0;
     expect(await step('shop-ended', episodeId, 'close_cart', 10_000)).toMatchObject({ skipped: 'episode_ended' });
     expect(calls).toEqual([]);

@@ -92,6 +92,28 @@ describe('payOutOnce', () => {
     expect(await createLedger(t.db).balance(shopId, 'deposit')).toBe(0);
   });
 
+  test('two withdrawals of an excess decided at once pay the excess once: the cap is read again under the lock', async () => {
+    // Both decide "balance 15,000 less a 5,000 minimum = 10,000" before either commits.
+    const shopId = 'shop-excess-race';
+    await shopWithPayments(shopId, [10_000, 5_000]);
+    const ledger = createLedger(t.db);
+    const deps = { db: t.db, ledger, platform };
+    const minimumFen = 5_000;
+    const excess = (key: string): Payout => ({
+      ...payout(shopId, key),
+      capInTransaction: async (tx) => Math.max(0, (await ledger.balance(shopId, 'deposit', tx)) - minimumFen),
+    });
+    const decidedTogether = async () => ({ amountFen: 10_000 });
+    const outcomes = await Promise.all([
+      payOutOnce(deps, excess('promotion-excess:first'), decidedTogether),
+      payOutOnce(deps, excess('promotion-excess:second'), decidedTogether),
+    ]);
+    const paid = outcomes.map((o) => ('amountFen' in o ? o.amountFen : 0));
+    expect(paid.reduce((a, b) => a + b, 0)).toBe(10_000);
+    expect(await ledger.balance(shopId, 'deposit')).toBe(minimumFen);
+    expect(refundsOf(shopId).reduce((sum, [, fen]) => sum + (fen as number), 0)).toBe(10_000);
+  });
+
   test('a twin that commits between the first look at the split and at the ledger: paid once, never also as a whole', async () => {
     const shopId = 'shop-twin';
     const [p0, p1] = await shopWithPayments(shopId, [10_000, 5_000]);

@@ -1,6 +1,6 @@
 import { WorkflowExecutionAlreadyStartedError, type Client, type WorkflowStartOptions } from '@temporalio/client';
 import { requestShopClosure } from '../../activities/shop-closure-start';
-import { createDepositRepository } from '../../db/repositories/deposits';
+import { createShopRepository } from '../../db/repositories/shops';
 import { ClosureAlreadyActive, ErrorType, ShopAlreadyClosed } from '../../domain/errors';
 import { CLOSURE_PROCESS, CLOSURE_WORKFLOW_TYPE } from '../../workflows/shop-closure.defs';
 import { createTestDb, type TestDb } from '../support/db';
@@ -102,9 +102,9 @@ describe('requestShopClosure', () => {
     await expect(requestShopClosure({ db: t.db, temporal: down.client, taskQueue: 'q' }, { shopId: 's-flaky', requestedBy: 'ops:o' })).rejects.toThrow(
       'temporal unavailable',
     );
-    expect(await createDepositRepository(t.db).latestClosureOf('s-flaky')).toMatchObject({ status: 'cancelled', details: { error: 'the closure process could not start' } });
+    expect(await createShopRepository(t.db).latestClosureOf('s-flaky')).toMatchObject({ status: 'cancelled', details: { error: 'the closure process could not start' } });
     const up = temporalStarting(() => Promise.resolve({}));
     const again = await requestShopClosure({ db: t.db, temporal: up.client, taskQueue: 'q' }, { shopId: 's-flaky', requestedBy: 'ops:o' });
-    expect(await createDepositRepository(t.db).latestClosureOf('s-flaky')).toMatchObject({ id: again.closureId, status: 'requested' });
+    expect(await createShopRepository(t.db).latestClosureOf('s-flaky')).toMatchObject({ id: again.closureId, status: 'requested' });
   });
 });

@@ -3,7 +3,8 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger, type LogEntry } from '@temporalio/worker';
 import { createVerificationActivities, type VerificationActivities } from '../../activities/verification';
 import { createIdentityKeyRepository, type IdentityKeyRepository } from '../../db/repositories/identity-keys';
-import { createMerchantRepository, type MerchantRepository, type ShopRow } from '../../db/repositories/merchants';
+import { createMerchantRepository, type MerchantRepository } from '../../db/repositories/merchants';
+import type { ShopRow } from '../../db/repositories/shops';
 import {
   createVerificationCaseRepository,
   type CaseEventRow,
@@ -78,6 +79,9 @@ function fakePlatform() {
       return { notificationId: `n-${calls.length}`, acceptedAt: '2026-03-02T02:00:00.000Z' };
     },
     setRestrictions: unused,
+    setPartnerLinks: unused,
+    upsertListings: unused,
+    holdListings: unused,
     delistProducts: unused,
     relistProducts: unused,
     transferProceeds: unused,

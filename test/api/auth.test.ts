@@ -36,14 +36,14 @@ describe('API authentication and roles', () => {
       const merchantId = `m-start-${claims.role}`;
       const res = await api.start(claims, individualRequest(merchantId));
       expect(res.status).toBe(403);
-      expect(res.body).toMatchObject({ error: 'forbidden', message: expect.stringContaining(claims.role) });
+      expect(res.body).toMatchObject({ code: 'forbidden', detail: expect.stringContaining(claims.role) });
       await api.expectNothingStartedFor(merchantId);
     });
 
     test('a merchant may not start a review for another merchant', async () => {
       const res = await api.start(merchant('m-intruder'), individualRequest('m-victim'));
       expect(res.status).toBe(403);
-      expect(res.body).toMatchObject({ error: 'forbidden', message: 'a merchant may only act on its own cases and shops' });
+      expect(res.body).toMatchObject({ code: 'forbidden', detail: 'a merchant may only act on its own cases and shops' });
       await api.expectNothingStartedFor('m-victim');
       await api.expectNothingStartedFor('m-intruder');
     });
@@ -69,14 +69,14 @@ describe('API authentication and roles', () => {
     test('finance may not read verification cases', async () => {
       const res = await api.view(caseId, staff.finance);
       expect(res.status).toBe(403);
-      expect(res.body).toEqual({ error: 'forbidden', message: expect.any(String), requestId: expect.any(String) });
+      expect(res.body).toMatchObject({ code: 'forbidden', detail: expect.any(String), instance: expect.any(String) });
     });
 
     test('another merchant may not read the case, and learns nothing of it: the answer is that of a missing case', async () => {
       const res = await api.view(caseId, merchant('m-someone-else'));
       const unknown = 'vc_000000000000000000000000';
       const missing = await api.view(unknown, merchant('m-someone-else'));
-      expect(res.body).toEqual({ error: 'not_found', message: `verification case ${caseId} does not exist`, requestId: expect.any(String) });
+      expect(res.body).toMatchObject({ code: 'not_found', detail: `verification case ${caseId} does not exist`, instance: expect.any(String) });
       expectAnsweredAsMissing(res, missing, { existing: caseId, unknown });
     });
   });
@@ -90,7 +90,7 @@ describe('API authentication and roles', () => {
       const caseId = await api.openCase(merchantId);
       const res = await api.decide(caseId, claims, { decision: 'approve' });
       expect(res.status).toBe(403);
-      expect(res.body.error).toBe('forbidden');
+      expect(res.body.code).toBe('forbidden');
       expect((await api.view(caseId, staff.admin)).body.status).toBe('in_review');
       expect(await stack.db('shops').where({ merchant_id: merchantId })).toHaveLength(0);
     });
@@ -218,7 +218,7 @@ describe('API authentication and roles', () => {
       const auth = await header();
       const res = await (auth === undefined ? req : req.set('Authorization', auth)).send(individualRequest(merchantId));
       expect(res.status).toBe(401);
-      expect(res.body).toEqual({ error: 'unauthorized', message: expect.stringMatching(message), requestId: res.headers['x-request-id'] });
+      expect(res.body).toMatchObject({ code: 'unauthorized', detail: expect.stringMatching(message), instance: res.headers['x-request-id'] });
       await api.expectNothingStartedFor(merchantId);
     });
 
@@ -227,7 +227,7 @@ describe('API authentication and roles', () => {
       const auth = await header();
       const res = await (auth === undefined ? req : req.set('Authorization', auth));
       expect(res.status).toBe(401);
-      expect(res.body).toMatchObject({ error: 'unauthorized', requestId: res.headers['x-request-id'] });
+      expect(res.body).toMatchObject({ code: 'unauthorized', instance: res.headers['x-request-id'] });
     });
   });
 

@@ -24,7 +24,7 @@ describe('database errors behind the API', () => {
     try {
       const broken = await api.get(`/v1/violations/vio_${'0'.repeat(24)}`, staff.ops);
       expect(broken.status).toBe(500);
-      expect(broken.body).toEqual({ error: 'internal', message: 'something went wrong; quote the request id', requestId: broken.headers['x-request-id'] });
+      expect(broken.body).toMatchObject({ code: 'internal', detail: 'something went wrong; quote the request id', instance: broken.headers['x-request-id'] });
       expect(broken.text).not.toMatch(SQL_OR_DATABASE);
     } finally {
       await asOwner(stack.db, 'ALTER TABLE violation_cases_away RENAME TO violation_cases');
@@ -36,7 +36,7 @@ describe('database errors behind the API', () => {
     try {
       const res = await api.start(staff.ops, { ...individualRequest('m-unrecordable'), legalName: '拒绝有限公司' });
       expect(res.status).toBe(503);
-      expect(res.body).toEqual({ error: 'unavailable', message: 'the case could not be recorded; retry shortly', requestId: res.headers['x-request-id'] });
+      expect(res.body).toMatchObject({ code: 'unavailable', detail: 'the case could not be recorded; retry shortly', instance: res.headers['x-request-id'] });
       expect(res.text).not.toMatch(SQL_OR_DATABASE);
       expect(res.text).not.toContain('拒绝有限公司');
       const described = await stack.env.client.workflow
@@ -57,7 +57,7 @@ describe('database errors behind the API', () => {
     try {
       const res = await api.post('/v1/merchants/m-unrecordable-change/entity-change', merchant('m-unrecordable-change'), company);
       expect(res.status).toBe(503);
-      expect(res.body).toEqual({ error: 'unavailable', message: 'the case could not be recorded; retry shortly', requestId: res.headers['x-request-id'] });
+      expect(res.body).toMatchObject({ code: 'unavailable', detail: 'the case could not be recorded; retry shortly', instance: res.headers['x-request-id'] });
       expect(res.text).not.toMatch(SQL_OR_DATABASE);
     } finally {
       await asOwner(stack.db, 'ALTER TABLE verification_cases DROP CONSTRAINT test_refuses_this_change');

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import request from 'supertest';
 import type { TokenClaims } from '../../security/tokens';
 import { individualRequest } from '../support/fixtures';
-import { arbitraryOf, oddJson, oddStrings, schemaProblem, type JsonSchema, type KnownValues } from '../support/json-schema';
+import { arbitraryOf, inlineRefs, oddJson, oddStrings, schemaProblem, type JsonSchema, type KnownValues } from '../support/json-schema';
 import { openShop } from '../support/shops';
 import { startStack, type Stack } from '../support/stack';
 import { apiFor, merchant, staff } from './http';
@@ -28,7 +28,7 @@ interface Operation {
   path: string;
   parameters: Array<{ name: string; in: string; schema: JsonSchema }>;
   body?: JsonSchema;
-  responses: Record<string, { content?: { 'application/json'?: { schema: JsonSchema } } }>;
+  responses: Record<string, { content?: Record<string, { schema: JsonSchema }> }>;
 }
 
 // Path segments no encoder would produce: broken percent-escapes and an encoded NUL.
@@ -62,7 +62,7 @@ describe('API fuzz over the OpenAPI document', () => {
       period: ['2026-10', '2026-11'],
     };
 
-    const doc = (await request(stack.app).get('/openapi.json')).body;
+    const doc = inlineRefs((await request(stack.app).get('/openapi.json')).body);
     type DocOperation = { parameters?: Operation['parameters']; requestBody?: { content: { 'application/json': { schema: JsonSchema } } }; responses: Operation['responses'] };
     operations = Object.entries(doc.paths as Record<string, Record<string, DocOperation>>).flatMap(([path, methods]) =>
       Object.entries(methods).map(([method, op]) => ({
@@ -144,9 +144,11 @@ describe('API fuzz over the OpenAPI document', () => {
     if (res.status >= 500) return `a ${res.status}: ${JSON.stringify(res.body)}`;
     const documented = operation.responses[String(res.status)];
     if (!documented) return `status ${res.status} is not documented (documented: ${Object.keys(operation.responses).join(', ')})`;
-    const schema = documented.content?.['application/json']?.schema;
-    if (!schema) return `status ${res.status} documents no JSON body`;
-    if (!String(res.headers['content-type']).startsWith('application/json')) return `content-type ${res.headers['content-type']}`;
+    // An error is a problem document (RFC 9457), anything else plain JSON.
+    const mediaType = res.status >= 400 ? 'application/problem+json' : 'application/json';
+    const schema = documented.content?.[mediaType]?.schema;
+    if (!schema) return `status ${res.status} documents no ${mediaType} body`;
+    if (!String(res.headers['content-type']).startsWith(mediaType)) return `content-type ${res.headers['content-type']}`;
     const problem = schemaProblem(schema, res.body);
     return problem ? `body breaks the ${res.status} schema: ${problem}; body ${JSON.stringify(res.body).slice(0, 500)}` : undefined;
   }
@@ -179,10 +181,12 @@ describe('API fuzz over the OpenAPI document', () => {
 
   test('the checks can fail: an undocumented status or a body off its schema is caught', () => {
     const operation = operations.find((o) => o.name === 'GET /v1/shops/{shopId}/deposit')!;
-    const answer = (status: number, body: unknown) => ({ status, body, headers: { 'content-type': 'application/json; charset=utf-8' } }) as unknown as request.Response;
+    const answer = (status: number, body: unknown, contentType = 'application/problem+json; charset=utf-8') => ({ status, body, headers: { 'content-type': contentType } }) as unknown as request.Response;
+    const missing = { type: '/problems/not_found', title: 'Not found', status: 404, detail: 'm', instance: 'r', code: 'not_found' };
     expect(answerProblem(operation, answer(418, {}))).toMatch(/not documented/);
-    expect(answerProblem(operation, answer(500, { error: 'internal' }))).toMatch(/a 500/);
-    expect(answerProblem(operation, answer(404, { error: 'not_found', message: 1, requestId: 'r' }))).toMatch(/message: integer is not string/);
-    expect(answerProblem(operation, answer(404, { error: 'not_found', message: 'm', requestId: 'r' }))).toBeUndefined();
+    expect(answerProblem(operation, answer(500, { code: 'internal' }))).toMatch(/a 500/);
+    expect(answerProblem(operation, answer(404, { ...missing, detail: 1 }))).toMatch(/detail: integer is not string/);
+    expect(answerProblem(operation, answer(404, missing, 'application/json; charset=utf-8'))).toMatch(/content-type/);
+    expect(answerProblem(operation, answer(404, missing))).toBeUndefined();
   });
 });

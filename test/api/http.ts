@@ -39,8 +39,8 @@ export function expectAnsweredAsMissing(
   const shape = (res: typeof intruder, id: string) => ({
     status: res.status,
     keys: Object.keys(res.body).sort(),
-    error: res.body.error,
-    message: String(res.body.message).split(id).join('<id>'),
+    code: res.body.code,
+    message: String(res.body.detail).split(id).join('<id>'),
   });
   expect(shape(intruder, ids.existing)).toEqual(shape(missing, ids.unknown));
   expect(missing.status).toBe(404);
@@ -121,3 +121,21 @@ export function apiFor(stack: Stack) {
 }
 
 export type Api = ReturnType<typeof apiFor>;
+
+/**
+ * An error answer is an RFC 9457 problem document: its content type, the standard members
+ * (type /problems/<code>, title, status, detail, instance = the request id), and `extra`.
+ */
+export function expectProblem(res: { status: number; headers: Record<string, string>; body: Record<string, unknown> }, status: number, code: string, extra: Record<string, unknown> = {}): void {
+  expect({ status: res.status, contentType: res.headers['content-type'] }).toEqual({ status, contentType: expect.stringMatching(/^application\/problem\+json/) });
+  expect(res.body).toEqual({
+    type: `/problems/${code}`,
+    title: expect.any(String),
+    status,
+    detail: expect.any(String),
+    instance: res.headers['x-request-id'],
+    code,
+    ...extra,
+  });
+  if (status === 503) expect(res.headers['retry-after']).toMatch(/^\d+$/);
+}

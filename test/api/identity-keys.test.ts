@@ -33,7 +33,7 @@ describe('one identity number, one merchant', () => {
     await approve(await api.openCase('m-co-first', enterpriseRequest('m-co-first')));
     const res = await api.start(merchant('m-co-second'), asCompany('m-co-second', usccOf('m-co-first')));
     expect(res.status).toBe(409);
-    expect(res.body).toMatchObject({ error: 'conflict', message: expect.stringMatching(/USCC .*belongs to another merchant/) });
+    expect(res.body).toMatchObject({ code: 'conflict', detail: expect.stringMatching(/USCC .*belongs to another merchant/) });
     // The merchant is not told who holds it, nor is the number echoed.
     expect(res.text).not.toContain('m-co-first');
     expect(res.text).not.toContain(usccOf('m-co-first'));
@@ -50,7 +50,7 @@ describe('one identity number, one merchant', () => {
     await approve(await api.openCase(holder));
     const res = await api.start(merchant(other), { ...individualRequest(other), idNumber: respell(residentIdOf(holder)) });
     expect(res.status).toBe(409);
-    expect(res.body.message).toMatch(/ID number .*belongs to another merchant/);
+    expect(res.body.detail).toMatch(/ID number .*belongs to another merchant/);
     await api.expectNothingStartedFor(other);
   });
 
@@ -58,7 +58,7 @@ describe('one identity number, one merchant', () => {
     await approve(await api.openCase('m-switch'));
     const res = await api.start(merchant('m-switch'), enterpriseRequest('m-switch'));
     expect(res.status).toBe(409);
-    expect(res.body.message).toMatch(/already verified.*entity-change/);
+    expect(res.body.detail).toMatch(/already verified.*entity-change/);
     expect(await stack.db('merchants').where({ id: 'm-switch' }).first()).toMatchObject({ entity_type: 'individual', verification_status: 'verified' });
     expect(await stack.db('shops').where({ merchant_id: 'm-switch' }).first()).toMatchObject({ shop_type: 'individual' });
     expect(await stack.db('verification_cases').where({ merchant_id: 'm-switch' })).toHaveLength(1);
@@ -103,7 +103,7 @@ describe('one identity number, one merchant', () => {
       await approve(firstCase);
       const res = await api.decide(secondCase, staff.reviewer, { decision: 'approve' });
       expect(res.status).toBe(409);
-      expect(res.body.message).toMatch(/belongs to another merchant/);
+      expect(res.body.detail).toMatch(/belongs to another merchant/);
       expect((await api.view(secondCase, staff.reviewer)).body).toMatchObject({
         status: 'in_review',
         duplicateIdentity: [

@@ -1,24 +1,62 @@
 import request from 'supertest';
 import { enterpriseRequest, individualRequest } from '../support/fixtures';
-import { schemaProblem, type JsonSchema } from '../support/json-schema';
+import { inlineRefs, schemaProblem, type JsonSchema } from '../support/json-schema';
 import { startStack, type Stack } from '../support/stack';
 import { apiFor, staff, type Api } from './http';
 
 const CALLBACK = '/v1/platform/payment-callbacks';
+/** Youzan's OAuth redirect: a browser without our token, proven by its single-use state. */
+const OAUTH_CALLBACK = '/v1/bindings/oauth/youzan/callback';
 
 /** The routes the API serves; the document must list exactly these. */
 const V1_ROUTES = [
+  'GET /v1/banned-words',
+  'GET /v1/bindings',
+  'GET /v1/bindings/oauth/youzan/callback',
+  'GET /v1/bindings/{bindingId}',
+  'GET /v1/bindings/{bindingId}/products',
+  'GET /v1/catalogue/sync-runs',
+  'GET /v1/catalogue/sync-runs/{runId}/stores',
+  'GET /v1/category-mappings',
+  'GET /v1/fee-rates',
+  'GET /v1/link-windows',
+  'GET /v1/link-windows/{windowId}',
+  'GET /v1/merchants/{merchantId}/qualifications',
   'GET /v1/merchants/{merchantId}/statements',
   'GET /v1/merchants/{merchantId}/violations',
+  'GET /v1/partner-links',
+  'GET /v1/qualification-checks/{month}',
+  'GET /v1/risk-findings',
+  'GET /v1/settlements',
   'GET /v1/settlements/{period}',
+  'GET /v1/shops',
   'GET /v1/shops/{shopId}/closure',
   'GET /v1/shops/{shopId}/deposit',
   'GET /v1/shops/{shopId}/deposit/offline-top-ups',
   'GET /v1/shops/{shopId}/promotion/closure',
+  'GET /v1/statements',
+  'GET /v1/verifications',
   'GET /v1/verifications/{id}',
+  'GET /v1/violations',
   'GET /v1/violations/{caseId}',
+  'POST /v1/banned-words',
+  'POST /v1/bindings',
+  'POST /v1/bindings/{bindingId}/attention',
+  'POST /v1/bindings/{bindingId}/reauthorisation',
+  'POST /v1/bindings/{bindingId}/unbind',
+  'POST /v1/bindings/{bindingId}/union-authorisation',
+  'POST /v1/category-mappings',
+  'POST /v1/fee-rates',
+  'POST /v1/link-windows',
+  'POST /v1/link-windows/{windowId}/attention',
+  'POST /v1/link-windows/{windowId}/cancel',
+  'POST /v1/link-windows/{windowId}/versions',
   'POST /v1/merchants/{merchantId}/entity-change',
+  'POST /v1/merchants/{merchantId}/qualifications',
+  'POST /v1/merchants/{merchantId}/qualifications/{qualificationId}/verification',
+  'POST /v1/partner-links',
   'POST /v1/platform/payment-callbacks',
+  'POST /v1/qualification-checks',
   'POST /v1/settlements',
   'POST /v1/shops/{shopId}/closure',
   'POST /v1/shops/{shopId}/closure/cancel',
@@ -69,7 +107,7 @@ describe('OpenAPI document', () => {
 
   test('every documented route but the signed platform callback needs the bearer token and documents its 401 and 403', () => {
     expect(doc.components.securitySchemes.bearer).toEqual({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
-    const { [CALLBACK]: _callback, ...bearerPaths } = doc.paths as Record<string, Record<string, { security: unknown; responses: object }>>;
+    const { [CALLBACK]: _callback, [OAUTH_CALLBACK]: _oauth, ...bearerPaths } = doc.paths as Record<string, Record<string, { security: unknown; responses: object }>>;
     for (const methods of Object.values(bearerPaths)) {
       for (const operation of Object.values(methods)) {
         expect(operation.security).toEqual([{ bearer: [] }]);
@@ -83,7 +121,7 @@ describe('OpenAPI document', () => {
     // The bearer routes; the platform's signed callback has its own edge (see below).
     const eachOperation = () =>
       Object.entries(doc.paths as Record<string, Record<string, Operation>>)
-        .filter(([path]) => path !== CALLBACK)
+        .filter(([path]) => path !== CALLBACK && path !== OAUTH_CALLBACK)
         .flatMap(([path, methods]) =>
           Object.entries(methods).map(([method, operation]) => ({ name: `${method.toUpperCase()} ${path}`, method, path, operation })),
         );
@@ -139,16 +177,18 @@ describe('OpenAPI document', () => {
       const res = method === 'PUT' ? await api.put(path, staff.admin, {}) : method === 'GET' ? await api.get(path, staff.admin) : await api.post(path, staff.admin, {});
       expect({ operation, status: res.status }).toEqual({ operation, status: expect.any(Number) });
       expect(res.status).not.toBe(404);
-      expect(res.body.error).not.toBe('not_found');
+      expect(res.body.code).not.toBe('not_found');
     }
     // The check can fail: a path the app does not serve is a 404 "no route".
     const unserved = await api.post('/v1/verifications/' + caseId + '/withdrawal', staff.admin, {});
     expect(unserved.status).toBe(404);
-    expect(unserved.body.message).toContain('no route');
+    expect(unserved.body.detail).toContain('no route');
   });
 
-  /** The routes that run an update on a process (api/workflow-updates.ts runUpdate). */
+  /** The routes that run an update on a process (api/process-seam.ts runUpdate). */
   const UPDATE_ROUTES = [
+    'POST /v1/bindings/{bindingId}/unbind',
+    'POST /v1/bindings/{bindingId}/union-authorisation',
     'POST /v1/platform/payment-callbacks',
     'POST /v1/shops/{shopId}/closure/cancel',
     'POST /v1/shops/{shopId}/deposit/deductions',
@@ -170,7 +210,7 @@ describe('OpenAPI document', () => {
     expect(late).toMatchObject({ required: expect.arrayContaining(['status', 'accepted', 'state', 'requestId']) });
     expect(schemaProblem(late, { status: 'accepted', message: 'the top-up is still running', requestId: 'r-1', accepted: true, state: { balanceFen: 0 } })).toBeUndefined();
     expect(schemaProblem(late, { status: 'accepted', message: 'waiting', requestId: 'r-1', accepted: false, state: null })).toBeUndefined();
-    expect(responses['422']?.content['application/json'].schema).toBeDefined();
+    expect(responses['422']?.content['application/problem+json'].schema).toEqual({ $ref: '#/components/schemas/Problem' });
   });
 
   test('the platform callback is signed, not bearer-authenticated, and documents every status it answers', () => {
@@ -216,6 +256,71 @@ describe('OpenAPI document', () => {
     expect(schemaProblem(schema, { decision: 'approve', comment: 'x' })).toBeDefined();
     const params = doc.paths['/v1/verifications/{id}/decision'].post.parameters;
     expect(params).toEqual([expect.objectContaining({ name: 'id', in: 'path', required: true })]);
+  });
+
+  describe('errors are problem documents (RFC 9457), and every response shows an example', () => {
+    type Media = { schema?: JsonSchema & { $ref?: string }; example?: unknown; examples?: unknown };
+    const eachResponse = () =>
+      Object.entries(doc.paths as Record<string, Record<string, { responses: Record<string, { content?: Record<string, Media> }> }>>).flatMap(([path, methods]) =>
+        Object.entries(methods).flatMap(([method, operation]) =>
+          Object.entries(operation.responses).map(([status, response]) => ({ name: `${method.toUpperCase()} ${path} ${status}`, status: Number(status), content: response.content ?? {} })),
+        ),
+      );
+
+    test('every error response is application/problem+json over the shared Problem schema, and only that', () => {
+      expect(doc.components.schemas.Problem).toMatchObject({ type: 'object', required: expect.arrayContaining(['type', 'title', 'status', 'detail', 'instance', 'code']) });
+      const errors = eachResponse().filter((r) => r.status >= 400);
+      for (const [path, methods] of Object.entries(doc.paths as Record<string, Record<string, { responses: Record<string, { headers?: object }> }>>)) {
+        for (const [method, operation] of Object.entries(methods)) {
+          for (const status of ['429', '503'].filter((s) => operation.responses[s])) {
+            expect({ at: `${method} ${path} ${status}`, headers: operation.responses[status]!.headers }).toEqual({ at: `${method} ${path} ${status}`, headers: { 'Retry-After': expect.objectContaining({ schema: { type: 'integer' } }) } });
+          }
+        }
+      }
+      expect(errors.length).toBeGreaterThan(V1_ROUTES.length * 5);
+      for (const { name, content } of errors) {
+        expect({ name, types: Object.keys(content) }).toEqual({ name, types: ['application/problem+json'] });
+        const schema = content['application/problem+json']!.schema!;
+        // The settlement's 409 adds its own members to the Problem schema.
+        const isProblem = schema.$ref === '#/components/schemas/Problem' || schemaProblem(inlineRefs({ components: doc.components, schema }).schema, { type: '/problems/x', title: 't', status: 409, detail: 'd', instance: 'r', code: 'period_not_ended', earliestRunDate: '2026-12-01', timeZone: 'Asia/Shanghai' }) === undefined;
+        expect({ name, isProblem }).toEqual({ name, isProblem: true });
+      }
+    });
+
+    test('every operation shows an example of every response, success and error alike, and each example fits its schema', () => {
+      const inlined = inlineRefs(doc);
+      const perOperation = new Map<string, { success: number; error: number }>();
+      for (const { name, status, content } of eachResponse()) {
+        const operation = name.split(' ').slice(0, 2).join(' ');
+        const counts = perOperation.get(operation) ?? { success: 0, error: 0 };
+        for (const [type, media] of Object.entries(content)) {
+          expect({ name, type, hasExample: media.example !== undefined }).toEqual({ name, type, hasExample: true });
+          const [path, method] = [name.split(' ')[1]!, name.split(' ')[0]!.toLowerCase()];
+          const schema = inlined.paths[path][method].responses[String(status)].content[type].schema as JsonSchema;
+          expect({ name, problem: schemaProblem(schema, media.example) }).toEqual({ name, problem: undefined });
+          if (status >= 400) counts.error += 1;
+          else counts.success += 1;
+        }
+        perOperation.set(operation, counts);
+      }
+      expect([...perOperation.keys()].sort()).toEqual(V1_ROUTES);
+      for (const [operation, counts] of perOperation) {
+        expect({ operation, success: counts.success > 0, error: counts.error > 0 }).toEqual({ operation, success: true, error: true });
+      }
+    });
+
+    test('an error example is a problem whose type is served at its URI, with the title the API answers with', async () => {
+      const example = doc.paths['/v1/verifications'].post.responses['409'].content['application/problem+json'].example;
+      expect(example).toMatchObject({ type: '/problems/conflict', status: 409, code: 'conflict', title: expect.any(String), detail: expect.any(String), instance: expect.any(String) });
+      const served = await request(stack.app).get(example.type);
+      expect(served.status).toBe(200);
+      expect(served.body).toMatchObject({ type: '/problems/conflict', code: 'conflict', status: 409, title: example.title, description: expect.any(String) });
+      const listed = await request(stack.app).get('/problems');
+      expect(listed.body.map((t: { code: string }) => t.code)).toEqual(expect.arrayContaining(['invalid_request', 'unauthorized', 'forbidden', 'not_found', 'conflict', 'rate_limited', 'internal', 'unavailable']));
+      const unknown = await request(stack.app).get('/problems/no_such_code');
+      expect(unknown.status).toBe(404);
+      expect(unknown.headers['content-type']).toMatch(/^application\/problem\+json/);
+    });
   });
 
   test('/docs serves the Swagger UI page, wired to this document', async () => {

@@ -66,28 +66,28 @@ describe('payments: only confirmed money is credited, and refunds go back where 
 
     const unknown = await topUp(shopId, owner, { paymentId: 'pay_made-up', amountFen: 10_000_000_000, account: 'promotion_deposit' });
     expect(unknown.status).toBe(404);
-    expect(unknown.body).toMatchObject({ error: 'payment_not_found' });
+    expect(unknown.body).toMatchObject({ code: 'payment_not_found' });
 
     const real = await pay(stack, { shopId, account: 'deposit', amountFen: 20_000 });
     const more = await topUp(shopId, owner, { paymentId: real.paymentId, amountFen: 20_001 });
     expect(more.status).toBe(409);
-    expect(more.body).toMatchObject({ error: 'payment_mismatch', retryable: false });
+    expect(more.body).toMatchObject({ code: 'payment_mismatch', retryable: false });
     const wrongAccount = await topUp(shopId, owner, { paymentId: real.paymentId, account: 'promotion_deposit' });
-    expect(wrongAccount.body).toMatchObject({ error: 'payment_mismatch' });
+    expect(wrongAccount.body).toMatchObject({ code: 'payment_mismatch' });
     const elsewhere = await topUp(other.shopId, 'm-pay-other', { paymentId: real.paymentId });
     expect(elsewhere.status).toBe(409);
-    expect(elsewhere.body.message).toContain('another shop');
+    expect(elsewhere.body.detail).toContain('another shop');
 
     const pending = await pay(stack, { shopId, account: 'deposit', amountFen: 30_000, status: 'pending' });
     const early = await topUp(shopId, owner, { paymentId: pending.paymentId });
     expect(early.status).toBe(409);
-    expect(early.body).toMatchObject({ error: 'payment_pending', retryable: true });
+    expect(early.body).toMatchObject({ code: 'payment_pending', retryable: true });
 
     const failing = await pay(stack, { shopId, account: 'deposit', amountFen: 40_000, status: 'pending' });
     await settlePayment(stack, failing.paymentId, 'fail');
     const failed = await topUp(shopId, owner, { paymentId: failing.paymentId });
     expect(failed.status).toBe(409);
-    expect(failed.body).toMatchObject({ error: 'payment_failed' });
+    expect(failed.body).toMatchObject({ code: 'payment_failed' });
 
     expect(await deposit(shopId)).toMatchObject({ balanceFen: 0, promotionBalanceFen: 0 });
     expect(await deposit(other.shopId)).toMatchObject({ balanceFen: 0, promotionBalanceFen: 0 });
@@ -144,8 +144,8 @@ describe('payments: only confirmed money is credited, and refunds go back where 
 
     const forged = await signed(body, now, 'an-attacker-guessing-the-secret-0000000');
     expect(forged.status).toBe(401);
-    expect(forged.body).toMatchObject({ error: 'invalid_signature', message: expect.stringContaining('mismatch') });
-    expect((await signed(body, now - tolerance - 60)).body.message).toContain('stale');
+    expect(forged.body).toMatchObject({ code: 'invalid_signature', detail: expect.stringContaining('mismatch') });
+    expect((await signed(body, now - tolerance - 60)).body.detail).toContain('stale');
     const unsigned = await request(stack.app).post(CALLBACK).set('Content-Type', 'application/json').send(body);
     expect(unsigned.status).toBe(401);
     const tampered = await request(stack.app)
@@ -227,11 +227,11 @@ describe('payments: only confirmed money is credited, and refunds go back where 
       const id = recorded.body.offlineTopUpId as string;
       expect(await deposit(shopId)).toMatchObject({ balanceFen: 0 });
       // A top-up naming it before approval is a claim like any other: not credited.
-      expect((await topUp(shopId, owner, { paymentId: recorded.body.paymentId })).body).toMatchObject({ error: 'payment_pending' });
+      expect((await topUp(shopId, owner, { paymentId: recorded.body.paymentId })).body).toMatchObject({ code: 'payment_pending' });
 
       const self = await api.post(`${offline}/${id}/approval`, staff.finance, {});
       expect(self.status).toBe(403);
-      expect(self.body.message).toContain('second person');
+      expect(self.body.detail).toContain('second person');
       const sameSubOtherRole = await api.post(`${offline}/${id}/approval`, { sub: 'fang', role: 'admin' }, {});
       expect(sameSubOtherRole.status).toBe(403);
       expect((await api.post(`${offline}/${id}/approval`, staff.ops, {})).status).toBe(403);

@@ -7,7 +7,7 @@ import { errorMapper } from '../../api/errors';
 import { piiVaultFrom } from '../../security/pii';
 import { eventually, individualRequest } from '../support/fixtures';
 import { startStack, type Stack } from '../support/stack';
-import { apiFor, merchant, staff, type Api } from './http';
+import { apiFor, expectProblem, merchant, staff, type Api } from './http';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -150,7 +150,7 @@ describe('API hygiene: audit log, request ids, errors, headers', () => {
       const res = await send();
       expect(res.headers['x-request-id']).toMatch(UUID);
       if (res.headers['content-type']?.startsWith('application/json') && res.status >= 400) {
-        expect(res.body.requestId).toBe(res.headers['x-request-id']);
+        expect(res.body.instance).toBe(res.headers['x-request-id']);
       }
     });
 
@@ -163,7 +163,7 @@ describe('API hygiene: audit log, request ids, errors, headers', () => {
         .send({});
       expect(res.status).toBe(403);
       expect(res.headers['x-request-id']).toBe(id);
-      expect(res.body.requestId).toBe(id);
+      expect(res.body.instance).toBe(id);
       expect((await api.auditRowOf(id)).status_code).toBe(403);
     });
 
@@ -175,7 +175,7 @@ describe('API hygiene: audit log, request ids, errors, headers', () => {
       const res = await request(stack.app).get('/nowhere').set('X-Request-Id', given);
       expect(res.status).toBe(404);
       expect(res.headers['x-request-id']).toMatch(UUID);
-      expect(res.body.requestId).toBe(res.headers['x-request-id']);
+      expect(res.body.instance).toBe(res.headers['x-request-id']);
       expect(res.text).not.toContain(given);
     });
   });
@@ -187,7 +187,7 @@ describe('API hygiene: audit log, request ids, errors, headers', () => {
       await stack.db('verification_submissions').where({ case_id: caseId }).update({ id_number_cipher: 'v1.AAAA.BBBB.CCCC' });
       const res = await api.view(caseId, staff.reviewer);
       expect(res.status).toBe(500);
-      expect(res.body).toEqual({ error: 'internal', message: 'something went wrong; quote the request id', requestId: res.headers['x-request-id'] });
+      expectProblem(res, 500, 'internal', { detail: 'something went wrong; quote the request id' });
       expect(res.text).not.toMatch(/\bat \S+ \(|\.ts:\d+|Error:/);
       // Masked readers never decrypt, so they still see the case.
       expect((await api.view(caseId, staff.ops)).status).toBe(200);
@@ -196,20 +196,29 @@ describe('API hygiene: audit log, request ids, errors, headers', () => {
     test('the error mapper hides the message and stack of an unexpected error', () => {
       const logged: unknown[] = [];
       const logger = pino({ level: 'error' }, { write: (line: string) => void logged.push(JSON.parse(line)) });
-      const sent: { status?: number; body?: unknown } = {};
+      const sent: { status?: number; contentType?: string; body?: unknown } = {};
       const res = {
         status(code: number) {
           sent.status = code;
           return this;
         },
+        type(contentType: string) {
+          sent.contentType = contentType;
+          return this;
+        },
+        setHeader: () => undefined,
         json(body: unknown) {
-          sent.body = body;
+          sent.body = JSON.parse(JSON.stringify(body));
           return this;
         },
       } as unknown as Response;
       const err = new Error('connect ECONNREFUSED 10.0.0.7:5432 password=hunter2');
       errorMapper(logger)(err, { id: 'req-1' } as unknown as Request, res, () => undefined);
-      expect(sent).toEqual({ status: 500, body: { error: 'internal', message: 'something went wrong; quote the request id', requestId: 'req-1' } });
+      expect(sent).toEqual({
+        status: 500,
+        contentType: 'application/problem+json',
+        body: { type: '/problems/internal', title: 'Internal error', status: 500, code: 'internal', detail: 'something went wrong; quote the request id', instance: 'req-1' },
+      });
       expect(JSON.stringify(sent.body)).not.toContain('hunter2');
       // The details go to the log, with the request id to find them.
       expect(logged).toEqual([expect.objectContaining({ requestId: 'req-1', err: expect.objectContaining({ stack: expect.stringContaining('hunter2') }) })]);
@@ -227,8 +236,7 @@ describe('API hygiene: audit log, request ids, errors, headers', () => {
       });
       try {
         const res = await request(app).post('/v1/verifications').set('Authorization', `Bearer ${await stack.token(staff.ops)}`).send(individualRequest('m-no-temporal'));
-        expect(res.status).toBe(503);
-        expect(res.body).toEqual({ error: 'unavailable', message: expect.stringContaining('retry'), requestId: res.headers['x-request-id'] });
+        expectProblem(res, 503, 'unavailable', { detail: expect.stringContaining('retry'), dependency: 'temporal' });
         await api.expectNothingStartedFor('m-no-temporal');
         expect(await api.auditRowOf(res.headers['x-request-id'])).toMatchObject({ status_code: 503, outcome: 'failed' });
 

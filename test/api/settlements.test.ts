@@ -51,7 +51,7 @@ describe('settlement routes', () => {
     const other = await request(stack.app).get(`/v1/merchants/${first.merchant_id}/statements`).set('Authorization', await bearer(merchant('m-someone-else')));
     // Answered like an unknown merchant: a merchant cannot tell which merchant ids exist.
     const unknown = await request(stack.app).get('/v1/merchants/m-nobody/statements').set('Authorization', await bearer(merchant('m-someone-else')));
-    expect(other.body).toMatchObject({ error: 'not_found', message: `merchant ${first.merchant_id} does not exist` });
+    expect(other.body).toMatchObject({ code: 'not_found', detail: `merchant ${first.merchant_id} does not exist` });
     expectAnsweredAsMissing(other, unknown, { existing: first.merchant_id, unknown: 'm-nobody' });
   });
 
@@ -78,17 +78,17 @@ describe('settlement routes', () => {
     ])('%s (%s): 400 naming the field, and no run starts', async (_name, period) => {
       const run = await request(stack.app).post('/v1/settlements').set('Authorization', await bearer(staff.finance)).send({ period });
       expect(run.status).toBe(400);
-      expect(run.body).toMatchObject({ error: 'invalid_request', issues: [{ path: 'period', message: expect.any(String) }] });
+      expect(run.body).toMatchObject({ code: 'invalid_request', issues: [{ path: 'period', message: expect.any(String) }] });
       const read = await request(stack.app).get(`/v1/settlements/${period}`).set('Authorization', await bearer(staff.finance));
       expect(read.status).toBe(400);
-      expect(read.body).toMatchObject({ error: 'invalid_request', issues: [{ path: 'period', message: expect.any(String) }] });
+      expect(read.body).toMatchObject({ code: 'invalid_request', issues: [{ path: 'period', message: expect.any(String) }] });
       expect(await stack.db('settlement_runs').where({ period })).toHaveLength(0);
     });
 
     test.each([['next year', nextYear], ['the year 9999', '9999-12']])('%s (%s) cannot be read: 400 naming the field', async (_name, period) => {
       const read = await request(stack.app).get(`/v1/settlements/${period}`).set('Authorization', await bearer(staff.finance));
       expect(read.status).toBe(400);
-      expect(read.body).toMatchObject({ error: 'invalid_request', issues: [{ path: 'period', message: expect.any(String) }] });
+      expect(read.body).toMatchObject({ code: 'invalid_request', issues: [{ path: 'period', message: expect.any(String) }] });
     });
   });
 
@@ -102,8 +102,8 @@ describe('settlement routes', () => {
     ])('%s (%s): 409 period_not_ended naming %s, and no run starts', async (_name, period, earliest) => {
       const run = await request(stack.app).post('/v1/settlements').set('Authorization', await bearer(staff.finance)).send({ period });
       expect(run.status).toBe(409);
-      expect(run.body).toMatchObject({ error: 'period_not_ended', earliestRunDate: earliest, timeZone: 'Asia/Shanghai' });
-      expect(run.body.message).toContain(earliest);
+      expect(run.body).toMatchObject({ code: 'period_not_ended', earliestRunDate: earliest, timeZone: 'Asia/Shanghai' });
+      expect(run.body.detail).toContain(earliest);
       expect(await stack.db('settlement_runs').where({ period })).toHaveLength(0);
       const handle = new Client({ connection: stack.env.connection }).workflow.getHandle(`settlement:${period}`);
       await expect(handle.describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);

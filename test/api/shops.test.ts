@@ -79,24 +79,24 @@ describe('shop routes: deposits, promotion deposit and closure over HTTP', () =>
     test.each(ROUTES.map((r) => [`${r.method} ${r.path}`, r] as const))('%s: a wrong role is a 403, an unknown shop or another merchant\'s a 404, and nothing changes', async (_name, route) => {
       for (const role of STAFF.filter((r) => !route.allowed.includes(r))) {
         const res = await call(route, shopId, staff[role], route.body);
-        expect({ role, status: res.status, error: res.body.error }).toEqual({ role, status: 403, error: 'forbidden' });
+        expect({ role, status: res.status, code: res.body.code }).toEqual({ role, status: 403, code: 'forbidden' });
       }
       if (!route.allowed.includes('merchant')) {
         const res = await call(route, shopId, merchant(owner), route.body);
-        expect({ status: res.status, message: res.body.message }).toEqual({ status: 403, message: expect.stringContaining('role merchant') });
+        expect({ status: res.status, message: res.body.detail }).toEqual({ status: 403, message: expect.stringContaining('role merchant') });
       }
       if (route.allowed.includes('merchant')) {
         // Another merchant's shop answers exactly like a missing one: shop ids cannot be enumerated.
         const intruder = await call(route, shopId, merchant('m-shop-intruder'), route.body);
         const missing = await call(route, UNKNOWN_SHOP, merchant('m-shop-intruder'), route.body);
-        expect(intruder.body).toMatchObject({ error: 'not_found', message: `shop ${shopId} does not exist`, requestId: intruder.headers['x-request-id'] });
+        expect(intruder.body).toMatchObject({ code: 'not_found', detail: `shop ${shopId} does not exist`, instance: intruder.headers['x-request-id'] });
         expectAnsweredAsMissing(intruder, missing, { existing: shopId, unknown: UNKNOWN_SHOP });
       }
 
       for (const role of route.allowed) {
         const res = await call(route, UNKNOWN_SHOP, claimsFor(role, 'm-shop-nobody'), route.body);
-        expect({ role, status: res.status, error: res.body.error }).toEqual({ role, status: 404, error: 'not_found' });
-        expect(res.body.message).toContain(UNKNOWN_SHOP);
+        expect({ role, status: res.status, code: res.body.code }).toEqual({ role, status: 404, code: 'not_found' });
+        expect(res.body.detail).toContain(UNKNOWN_SHOP);
       }
       const anonymous = route.method === 'GET' ? await request(stack.app).get(`/v1/shops/${shopId}${route.path}`) : await request(stack.app).post(`/v1/shops/${shopId}${route.path}`).send(route.body);
       expect(anonymous.status).toBe(401);
@@ -202,7 +202,7 @@ describe('shop routes: deposits, promotion deposit and closure over HTTP', () =>
     test.each(cases)('%s', async (_what, path, body, issue) => {
       const res = await api.post(`/v1/shops/${shopId}${path}`, staff.admin, body);
       expect(res.status).toBe(400);
-      expect(res.body).toMatchObject({ error: 'invalid_request', message: 'request body is invalid', requestId: res.headers['x-request-id'] });
+      expect(res.body).toMatchObject({ code: 'invalid_request', detail: 'request body is invalid', instance: res.headers['x-request-id'] });
       expect(res.body.issues).toEqual(expect.arrayContaining([issue]));
       for (const i of res.body.issues as Issue[]) expect(i).toEqual({ path: expect.any(String), message: expect.any(String) });
     });
@@ -263,7 +263,7 @@ describe('shop routes: deposits, promotion deposit and closure over HTTP', () =>
       // A payment cannot be claimed for a different amount or account than it was made for.
       const otherAmount = await topUp(shopId, merchant(owner), { amountFen: 31_000, paymentId });
       expect(otherAmount.status).toBe(409);
-      expect(otherAmount.body).toMatchObject({ error: 'payment_mismatch', message: `payment ${paymentId} is of 30000 fen, not 31000` });
+      expect(otherAmount.body).toMatchObject({ code: 'payment_mismatch', detail: `payment ${paymentId} is of 30000 fen, not 31000` });
       const otherAccount = await topUp(shopId, merchant(owner), { account: 'promotion_deposit', amountFen: 30_000, paymentId });
       expect(otherAccount.status).toBe(409);
 
@@ -288,9 +288,9 @@ describe('shop routes: deposits, promotion deposit and closure over HTTP', () =>
       const tooMuch = await deduct(shopId, staff.finance, { amountFen: REQUIRED + 1, reason: 'counterfeit goods', reference: 'case-1' });
       expect(tooMuch.status).toBe(409);
       expect(tooMuch.body).toMatchObject({
-        error: 'conflict',
-        message: `ledger: ${shopId} deposit holds ${REQUIRED} fen, cannot take ${REQUIRED + 1} fen`,
-        requestId: tooMuch.headers['x-request-id'],
+        code: 'conflict',
+        detail: `ledger: ${shopId} deposit holds ${REQUIRED} fen, cannot take ${REQUIRED + 1} fen`,
+        instance: tooMuch.headers['x-request-id'],
       });
       // The promotion deposit is its own account: it does not cover the deposit.
       const fromPromotion = await deduct(shopId, staff.finance, { account: 'promotion_deposit', amountFen: 10_001, reason: 'x', reference: 'case-2' });
@@ -395,13 +395,14 @@ describe('shop routes: deposits, promotion deposit and closure over HTTP', () =>
       const shown = await closure(shopId, merchant(owner));
       expect(shown.status).toBe(200);
       expect(shown.body).toMatchObject({ closureId, shopId, status: expect.stringMatching(/^(requested|waiting)$/), requestedBy: `merchant:u-${owner}`, closedAt: null, cancelledAt: null });
-      const waiting = await eventually(() => closure(shopId), (r) => r.body.status === 'waiting');
+      // Waiting shows before its first look at the blockers: wait for that look.
+      const waiting = await eventually(() => closure(shopId), (r) => r.body.status === 'waiting' && r.body.details?.blockers != null);
       expect(waiting.body.details).toMatchObject({ blockers: { openOrders: 1 } });
       expect([...platformShop(stack, shopId).restrictions].sort()).toEqual(['stop_listing', 'stop_sales']);
 
       const second = await requestClosure(shopId, staff.ops);
       expect(second.status).toBe(409);
-      expect(second.body).toMatchObject({ error: 'conflict', closureId, requestId: second.headers['x-request-id'] });
+      expect(second.body).toMatchObject({ code: 'conflict', closureId, instance: second.headers['x-request-id'] });
       expect(await stack.db('shop_closures').where({ shop_id: shopId })).toHaveLength(1);
 
       const cancelled = await cancelClosure(shopId, merchant(owner));
@@ -417,7 +418,7 @@ describe('shop routes: deposits, promotion deposit and closure over HTTP', () =>
       await eventually(() => stack.env.client.workflow.getHandle(`closure:${shopId}`).describe(), (d) => d.status.name !== 'RUNNING');
       const twice = await cancelClosure(shopId, staff.ops);
       expect(twice.status).toBe(409);
-      expect(twice.body.message).toBe(`shop ${shopId}'s closure has no running process`);
+      expect(twice.body.detail).toBe(`shop ${shopId}'s closure has no running process`);
       const anew = await requestClosure(shopId, staff.ops);
       expect(anew.status).toBe(202);
       expect(anew.body.closureId).not.toBe(closureId);
@@ -453,8 +454,8 @@ describe('shop routes: deposits, promotion deposit and closure over HTTP', () =>
 
       const atMinimum = await api.post(`/v1/shops/${shopId}/promotion/excess-withdrawal`, merchant(owner), {});
       expect(atMinimum.status).toBe(409);
-      expect(atMinimum.body).toMatchObject({ error: 'conflict', reasons: [expect.stringMatching(/excess|minimum/i)], requestId: atMinimum.headers['x-request-id'] });
-      expect(atMinimum.body.message).toContain(atMinimum.body.reasons[0]);
+      expect(atMinimum.body).toMatchObject({ code: 'conflict', reasons: [expect.stringMatching(/excess|minimum/i)], instance: atMinimum.headers['x-request-id'] });
+      expect(atMinimum.body.detail).toContain(atMinimum.body.reasons[0]);
 
       // With excess but a high-deposit category still open: that is the reason given.
       await topUp(shopId, merchant(owner), { paymentId: await paid(shopId, 30_000, 'promotion_deposit') });
@@ -470,7 +471,7 @@ describe('shop routes: deposits, promotion deposit and closure over HTTP', () =>
       expect(asked.status).toBe(202);
       expect(asked.body).toEqual({ requestId: expect.stringMatching(/^pc_/), workflowId: `promotion-closure:${shopId}`, status: 'requested' });
       const promotionClosure = () => api.get(`/v1/shops/${shopId}/promotion/closure`, merchant(owner));
-      const waiting = await eventually(promotionClosure, (r) => r.body.status === 'waiting');
+      const waiting = await eventually(promotionClosure, (r) => r.body.status === 'waiting' && r.body.blockers != null);
       expect(waiting.body).toMatchObject({ requestId: asked.body.requestId, blockers: { openOrders: 1, openViolations: 0, afterSalesUntil: null }, refundedFen: null });
       expect([...platformShop(stack, shopId).restrictions]).toContain('disable_third_party_promotion');
       expect(platformShop(stack, shopId).refunds).toEqual([]);
@@ -490,7 +491,7 @@ describe('shop routes: deposits, promotion deposit and closure over HTTP', () =>
       // Closed once: a second closure is a conflict and refunds nothing more.
       const again = await api.post(`/v1/shops/${shopId}/promotion/closure`, staff.admin, {});
       expect(again.status).toBe(409);
-      expect(again.body.message).toMatch(new RegExp(`third-party promotion of shop ${shopId} is already (closed|closing or closed)`));
+      expect(again.body.detail).toMatch(new RegExp(`third-party promotion of shop ${shopId} is already (closed|closing or closed)`));
       expect(platformShop(stack, shopId).refunds).toHaveLength(2);
       await expectLedgerWhole(stack, shopId);
     });
@@ -554,7 +555,9 @@ describe('shop routes: deposits, promotion deposit and closure over HTTP', () =>
     for (const route of ROUTES) {
       const operation = paths[`/v1/shops/{shopId}${route.path}`]![route.method.toLowerCase()]!;
       expect(operation.security).toEqual([{ bearer: [] }]);
-      expect(operation.parameters).toEqual([expect.objectContaining({ name: 'shopId', in: 'path', required: true })]);
+      // Every shop POST accepts an Idempotency-Key (api/idempotency.ts).
+      const idempotencyKey = route.method === 'POST' ? [expect.objectContaining({ name: 'idempotency-key', in: 'header', required: false })] : [];
+      expect(operation.parameters).toEqual([expect.objectContaining({ name: 'shopId', in: 'path', required: true }), ...idempotencyKey]);
       expect(Object.keys(operation.responses)).toEqual(expect.arrayContaining(['401', '403', '404']));
       if (route.method === 'POST') expect(Object.keys(operation.responses)).toEqual(expect.arrayContaining(['400', '409']));
     }

@@ -61,7 +61,7 @@ describe('trust boundaries under attack', () => {
     expect(recorded.status).toBe(201);
     for (const sub of ['Fang', 'FANG', ' fang', 'fang ', 'ｆａｎｇ']) {
       const approval = await api.post(`${offlinePath(shopId)}/${recorded.body.offlineTopUpId}/approval`, { sub, role: 'admin' }, {});
-      expect([sub, approval.status, approval.body.message]).toEqual([sub, 403, expect.stringContaining('second person')]);
+      expect([sub, approval.status, approval.body.detail]).toEqual([sub, 403, expect.stringContaining('second person')]);
     }
     expect(await stack.db('offline_top_ups').where({ id: recorded.body.offlineTopUpId }).first()).toMatchObject({ status: 'pending_approval', approved_by: null });
     expect(await balance(shopId)).toBe(0);
@@ -121,6 +121,6 @@ describe('trust boundaries under attack', () => {
       .set('Content-Type', 'application/json')
       .send(`${'['.repeat(depth)}${']'.repeat(depth)}`);
     expect(res.status).toBe(400);
-    expect(res.body).toMatchObject({ error: 'invalid_request', issues: [expect.objectContaining({ message: expect.stringContaining('nested deeper') })] });
+    expect(res.body).toMatchObject({ code: 'invalid_request', issues: [expect.objectContaining({ message: expect.stringContaining('nested deeper') })] });
   });
 });

@@ -33,8 +33,8 @@ describe('text that cannot be stored is refused at the edge', () => {
     return body === undefined ? req : req.send(body as object);
   };
   const expectRefused = (res: request.Response, path: string, what: RegExp) => {
-    expect({ status: res.status, error: res.body.error }).toEqual({ status: 400, error: 'invalid_request' });
-    expect(res.body.requestId).toBe(res.headers['x-request-id']);
+    expect({ status: res.status, code: res.body.code }).toEqual({ status: 400, code: 'invalid_request' });
+    expect(res.body.instance).toBe(res.headers['x-request-id']);
     const issue = (res.body.issues as Issue[]).find((i) => i.path === path);
     expect(issue?.message).toMatch(what);
     expect(issue?.message).toMatch(/cannot be stored/);

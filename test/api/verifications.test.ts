@@ -68,7 +68,7 @@ describe('verification routes', () => {
       const merchantId = `m-bad-${Math.random().toString(36).slice(2, 10)}`;
       const res = await api.start(merchant(merchantId), build(merchantId));
       expect(res.status).toBe(400);
-      expect(res.body).toMatchObject({ error: 'invalid_request', message: expect.any(String), requestId: res.headers['x-request-id'] });
+      expect(res.body).toMatchObject({ code: 'invalid_request', detail: expect.any(String), instance: res.headers['x-request-id'] });
       expect(res.body.issues).toEqual(expect.arrayContaining([issue]));
       for (const i of res.body.issues as Issue[]) expect(i).toEqual({ path: expect.any(String), message: expect.any(String) });
       await api.expectNothingStartedFor(merchantId);
@@ -101,7 +101,7 @@ describe('verification routes', () => {
         .set('Content-Type', 'application/json')
         .send(`{"merchantId":"m-json","idNumber":"${VALID_RESIDENT_ID}",`);
       expect(res.status).toBe(400);
-      expect(res.body).toEqual({ error: 'invalid_json', message: 'request body is not valid JSON', requestId: res.headers['x-request-id'] });
+      expect(res.body).toMatchObject({ code: 'invalid_json', detail: 'request body is not valid JSON', instance: res.headers['x-request-id'] });
       expect(res.text).not.toContain(VALID_RESIDENT_ID);
       await api.expectNothingStartedFor('m-json');
     });
@@ -111,7 +111,7 @@ describe('verification routes', () => {
       const body = { ...individualRequest('m-huge'), legalName: '张'.repeat(60_000) };
       const res = await api.start(staff.ops, body);
       expect(res.status).toBe(413);
-      expect(res.body).toEqual({ error: 'payload_too_large', message: 'request body is too large', requestId: res.headers['x-request-id'] });
+      expect(res.body).toMatchObject({ code: 'payload_too_large', detail: 'request body is too large', instance: res.headers['x-request-id'] });
       await api.expectNothingStartedFor('m-huge');
     });
 
@@ -122,7 +122,7 @@ describe('verification routes', () => {
         .set('Content-Type', 'application/json; charset=latin1')
         .send(JSON.stringify(individualRequest('m-latin1')));
       expect(res.status).toBe(415);
-      expect(res.body).toMatchObject({ error: 'unsupported_media_type', requestId: res.headers['x-request-id'] });
+      expect(res.body).toMatchObject({ code: 'unsupported_media_type', instance: res.headers['x-request-id'] });
       await api.expectNothingStartedFor('m-latin1');
     });
 
@@ -132,13 +132,13 @@ describe('verification routes', () => {
       expect(res.body.issues).toEqual([{ path: 'id', message: 'not a verification case id' }]);
       const undecodable = await api.get('/v1/verifications/%E0%A4%A', staff.admin);
       expect(undecodable.status).toBe(400);
-      expect(undecodable.body).toMatchObject({ error: 'bad_request', requestId: undecodable.headers['x-request-id'] });
+      expect(undecodable.body).toMatchObject({ code: 'bad_request', instance: undecodable.headers['x-request-id'] });
     });
 
     test('an unknown case is a 404', async () => {
       const res = await api.view('vc_000000000000000000000000', staff.admin);
       expect(res.status).toBe(404);
-      expect(res.body).toMatchObject({ error: 'not_found', message: expect.stringContaining('vc_000000000000000000000000') });
+      expect(res.body).toMatchObject({ code: 'not_found', detail: expect.stringContaining('vc_000000000000000000000000') });
     });
   });
 
@@ -148,8 +148,8 @@ describe('verification routes', () => {
     expect(first.status).toBe(202);
     const second = await api.start(merchant(merchantId), individualRequest(merchantId));
     expect(second.status).toBe(409);
-    expect(second.body).toMatchObject({ error: 'conflict', caseId: first.body.caseId, requestId: second.headers['x-request-id'] });
-    expect(second.body.message).toContain('already has an open verification case');
+    expect(second.body).toMatchObject({ code: 'conflict', caseId: first.body.caseId, instance: second.headers['x-request-id'] });
+    expect(second.body.detail).toContain('already has an open verification case');
     const byOps = await api.start(staff.ops, enterpriseRequest(merchantId));
     expect(byOps.status).toBe(409);
     expect(byOps.body.caseId).toBe(first.body.caseId);
@@ -257,7 +257,7 @@ describe('verification routes', () => {
       for (const decision of ['approve', 'reject', 'request_info']) {
         const again = await api.decide(caseId, staff.reviewer, { decision, reasons: ['second thoughts'] });
         expect(again.status).toBe(409);
-        expect(again.body).toMatchObject({ error: 'conflict', status: 'approved', message: expect.stringMatching(/approved/) });
+        expect(again.body).toMatchObject({ code: 'conflict', caseStatus: 'approved', detail: expect.stringMatching(/approved/) });
       }
       expect(await stack.db('verification_events').where({ case_id: caseId, type: 'approved' })).toHaveLength(1);
     });
@@ -268,7 +268,7 @@ describe('verification routes', () => {
         const res = await api.decide(caseId, staff.reviewer, body);
         expect(res.status).toBe(400);
         expect(res.body).toMatchObject({
-          error: 'invalid_request',
+          code: 'invalid_request',
           issues: [{ path: 'reasons', message: 'a rejection or a request for information needs at least one reason' }],
         });
       }
@@ -297,7 +297,7 @@ describe('verification routes', () => {
       const { idNumber, bankCard, documents } = individualRequest(merchantId);
       const notWaiting = await api.resubmit(caseId, merchant(merchantId), { idNumber, bankCard, documents });
       expect(notWaiting.status).toBe(409);
-      expect(notWaiting.body.message).toContain('not waiting for a resubmission');
+      expect(notWaiting.body.detail).toContain('not waiting for a resubmission');
 
       const asked = await api.decide(caseId, staff.reviewer, { decision: 'request_info', reasons: ['ID photo is blurred'] });
       expect(asked.status).toBe(200);
@@ -330,7 +330,7 @@ describe('verification routes', () => {
 
       const again = await api.resubmit(caseId, merchant(merchantId), { idNumber, bankCard: { bankName: '中国建设银行', accountNumber: newCard }, documents });
       expect(again.status).toBe(409);
-      expect(again.body.message).toContain('not waiting for a resubmission');
+      expect(again.body.detail).toContain('not waiting for a resubmission');
     });
   });
 });

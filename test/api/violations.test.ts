@@ -3,7 +3,7 @@ import request from 'supertest';
 import type { TypedSearchAttributes } from '@temporalio/common';
 import type { Role } from '../../api/auth';
 import type { TokenClaims } from '../../security/tokens';
-import { MERCHANT_ID, PROCESS_TYPE, STATUS } from '../../workflows/search-attributes';
+import { BUSINESS_STATUS, MERCHANT_ID, PROCESS_TYPE } from '../../workflows/search-attributes';
 import { eventually } from '../support/fixtures';
 import { openShop, platformShop } from '../support/shops';
 import { startStack, type Stack } from '../support/stack';
@@ -112,7 +112,7 @@ describe('violation routes: penalties and appeals over HTTP', () => {
       const attributes = described.typedSearchAttributes as TypedSearchAttributes;
       expect(attributes.get(MERCHANT_ID)).toBe(owner);
       expect(attributes.get(PROCESS_TYPE)).toBe('violation');
-      expect(attributes.get(STATUS)).toEqual(expect.any(String));
+      expect(attributes.get(BUSINESS_STATUS)).toEqual(expect.any(String));
 
       const decided = await eventually(
         () => view(caseId),
@@ -156,12 +156,12 @@ describe('violation routes: penalties and appeals over HTTP', () => {
     test('an unknown shop is a 404, a shop of another merchant a 409; neither records a case or starts a process', async () => {
       const unknown = await open(staff.admin, openBody(owner, 'shop-nobody'));
       expect(unknown.status).toBe(404);
-      expect(unknown.body).toMatchObject({ error: 'not_found', message: 'shop shop-nobody does not exist' });
+      expect(unknown.body).toMatchObject({ code: 'not_found', detail: 'shop shop-nobody does not exist' });
 
       const stranger = 'm-vio-stranger';
       const mismatch = await open(staff.ops, openBody(stranger, shopId));
       expect(mismatch.status).toBe(409);
-      expect(mismatch.body).toMatchObject({ error: 'conflict', message: `shop ${shopId} does not belong to merchant ${stranger}` });
+      expect(mismatch.body).toMatchObject({ code: 'conflict', detail: `shop ${shopId} does not belong to merchant ${stranger}` });
       expect(await casesOf(stranger)).toHaveLength(0);
       expect(await stack.db('violation_cases').where({ shop_id: 'shop-nobody' })).toHaveLength(0);
     });
@@ -234,8 +234,8 @@ describe('violation routes: penalties and appeals over HTTP', () => {
       const other = await open(staff.ops, openBody(owner, shopId, { reference: 'ticket-2026-0043', level: 'serious' }));
       expect(other.status).toBe(409);
       expect(other.body).toMatchObject({
-        error: 'conflict',
-        message: `reference ticket-2026-0043 already opened case ${first.body.caseId} with a different request`,
+        code: 'conflict',
+        detail: `reference ticket-2026-0043 already opened case ${first.body.caseId} with a different request`,
         caseId: first.body.caseId,
       });
       expect(await caseIds()).toEqual(before);
@@ -251,9 +251,15 @@ describe('violation routes: penalties and appeals over HTTP', () => {
       const first = await send(bare, 'retry-key-0001');
       expect(first.status).toBe(201);
       expect(first.body).toMatchObject({ reference: 'retry-key-0001', replayed: false });
+      // The same caller's key again: the first answer itself (api/idempotency.ts).
       const again = await send(bare, 'retry-key-0001');
-      expect(again.status).toBe(200);
-      expect(again.body).toMatchObject({ caseId: first.body.caseId, replayed: true });
+      expect(again.status).toBe(201);
+      expect(again.headers['idempotent-replayed']).toBe('true');
+      expect(again.body).toEqual(first.body);
+      // Another caller's key is another key, but the same reference: the case it opened.
+      const otherCaller = await request(stack.app).post('/v1/violations').set('Authorization', `Bearer ${await stack.token(staff.admin)}`).set('Idempotency-Key', 'retry-key-0001').send(bare);
+      expect(otherCaller.status).toBe(200);
+      expect(otherCaller.body).toMatchObject({ caseId: first.body.caseId, replayed: true });
       // The same request naming the reference in its body is the same request.
       const inBody = await send({ ...bare, reference: 'retry-key-0001' });
       expect(inBody.status).toBe(200);
@@ -328,18 +334,18 @@ describe('violation routes: penalties and appeals over HTTP', () => {
       const before = await casesOf(owner);
       for (const role of STAFF.filter((r) => !route.allowed.includes(r))) {
         const res = await call(route, caseId, owner, shopId, staff[role]);
-        expect({ role, status: res.status, error: res.body.error }).toEqual({ role, status: 403, error: 'forbidden' });
+        expect({ role, status: res.status, code: res.body.code }).toEqual({ role, status: 403, code: 'forbidden' });
       }
       if (!route.allowed.includes('merchant')) {
         const res = await call(route, caseId, owner, shopId, merchant(owner));
-        expect({ status: res.status, message: res.body.message }).toEqual({ status: 403, message: expect.stringContaining('role merchant') });
+        expect({ status: res.status, message: res.body.detail }).toEqual({ status: 403, message: expect.stringContaining('role merchant') });
       } else {
         // Another merchant's case (or list) answers exactly like a missing one: ids cannot be enumerated.
         const intruder = await call(route, caseId, owner, shopId, merchant('m-vio-intruder'));
         const missing = await call(route, UNKNOWN_CASE, 'm-vio-nobody', shopId, merchant('m-vio-intruder'));
         const existing = route.path(caseId, owner).includes(caseId) ? caseId : owner;
         const unknown = existing === caseId ? UNKNOWN_CASE : 'm-vio-nobody';
-        expect(intruder.body).toMatchObject({ error: 'not_found', requestId: intruder.headers['x-request-id'] });
+        expect(intruder.body).toMatchObject({ code: 'not_found', instance: intruder.headers['x-request-id'] });
         expectAnsweredAsMissing(intruder, missing, { existing, unknown });
       }
       const path = route.path(caseId, owner);
@@ -371,7 +377,7 @@ describe('violation routes: penalties and appeals over HTTP', () => {
       for (const route of ROUTES.slice(1, 4)) {
         for (const role of route.allowed) {
           const res = await call(route, UNKNOWN_CASE, owner, shopId, claimsFor(role, owner));
-          expect({ route: route.name, role, status: res.status, message: res.body.message }).toEqual({
+          expect({ route: route.name, role, status: res.status, message: res.body.detail }).toEqual({
             route: route.name,
             role,
             status: 404,
@@ -421,7 +427,7 @@ describe('violation routes: penalties and appeals over HTTP', () => {
       const res =
         route === 'open' ? await open(staff.admin, body()) : route === 'appeal' ? await appeal(caseId, merchant(owner), body()) : await decide(caseId, staff.reviewer, body());
       expect(res.status).toBe(400);
-      expect(res.body).toMatchObject({ error: 'invalid_request', requestId: res.headers['x-request-id'] });
+      expect(res.body).toMatchObject({ code: 'invalid_request', instance: res.headers['x-request-id'] });
       expect(res.body.issues).toEqual(expect.arrayContaining([issue]));
     });
 
@@ -447,7 +453,7 @@ describe('violation routes: penalties and appeals over HTTP', () => {
 
       const nothingToDecide = await decide(caseId, staff.reviewer, { decision: 'upheld' });
       expect(nothingToDecide.status).toBe(409);
-      expect(nothingToDecide.body.message).toBe(`case ${caseId} has no appeal waiting for a decision`);
+      expect(nothingToDecide.body.detail).toBe(`case ${caseId} has no appeal waiting for a decision`);
 
       const filed = await appeal(caseId, merchant(owner), { statement: '  the label was wrong, not the fabric  ' });
       expect(filed.status).toBe(200);
@@ -463,12 +469,12 @@ describe('violation routes: penalties and appeals over HTTP', () => {
 
       const again = await appeal(caseId, merchant(owner));
       expect(again.status).toBe(409);
-      expect(again.body).toMatchObject({ error: 'conflict', message: expect.stringContaining('already appealed'), requestId: again.headers['x-request-id'] });
+      expect(again.body).toMatchObject({ code: 'conflict', detail: expect.stringContaining('already appealed'), instance: again.headers['x-request-id'] });
       expect((await view(caseId)).body.appeal.statement).toBe('the label was wrong, not the fabric');
 
       const byOpener = await decide(caseId, staff.admin, { decision: 'upheld' });
       expect(byOpener.status).toBe(403);
-      expect(byOpener.body.message).toBe('the reviewer who opened the case cannot decide its appeal');
+      expect(byOpener.body.detail).toBe('the reviewer who opened the case cannot decide its appeal');
       // The same person under a reviewer token is still the opener.
       const sameAsReviewer = await decide(caseId, { sub: 'ada', role: 'reviewer' }, { decision: 'upheld' });
       expect(sameAsReviewer.status).toBe(403);
@@ -489,7 +495,7 @@ describe('violation routes: penalties and appeals over HTTP', () => {
 
       const decidedTwice = await decide(caseId, { sub: 'rhea', role: 'reviewer' }, { decision: 'rejected', reasons: ['second look'] });
       expect(decidedTwice.status).toBe(409);
-      expect(decidedTwice.body).toMatchObject({ error: 'conflict', message: `violation case ${caseId} is reversed: its process has ended`, status: 'reversed' });
+      expect(decidedTwice.body).toMatchObject({ code: 'conflict', detail: `violation case ${caseId} is reversed: its process has ended`, caseStatus: 'reversed' });
       const appealAfterwards = await appeal(caseId, staff.admin);
       expect(appealAfterwards.status).toBe(409);
     });
@@ -519,7 +525,7 @@ describe('violation routes: penalties and appeals over HTTP', () => {
 
       const late = await appeal(caseId, merchant(owner));
       expect(late.status).toBe(409);
-      expect(late.body).toMatchObject({ error: 'conflict', message: `the appeal window closed at ${deadline}` });
+      expect(late.body).toMatchObject({ code: 'conflict', detail: `the appeal window closed at ${deadline}` });
       const shown = await view(caseId, merchant(owner));
       expect(shown.body).toMatchObject({ status: 'in_effect', appeal: null });
       expect(shown.body.history.map((e: { type: string }) => e.type)).toEqual(['opened', 'penalty_applied', 'appeal_window_closed']);
@@ -537,14 +543,14 @@ describe('violation routes: penalties and appeals over HTTP', () => {
       expect(shown.body).toMatchObject({ level: 'especially_serious', appealDeadline: null, effectEndsAt: null, penalty: expect.objectContaining({ startClosure: true }) });
       const refused = await appeal(caseId, merchant(owner));
       expect(refused.status).toBe(409);
-      expect(refused.body.message).toBe('an especially serious violation cannot be appealed');
+      expect(refused.body.detail).toBe('an especially serious violation cannot be appealed');
       expect((await view(caseId)).body.appeal).toBeNull();
 
       await eventually(() => api.get(`/v1/shops/${shopId}/closure`, staff.ops), (r) => r.body.status === 'waiting');
       for (const who of [merchant(owner), staff.ops, staff.admin]) {
         const cancel = await api.post(`/v1/shops/${shopId}/closure/cancel`, who, {});
         expect(cancel.status).toBe(409);
-        expect(cancel.body).toMatchObject({ error: 'conflict', message: expect.stringContaining(`started by the penalty of violation case ${caseId}`) });
+        expect(cancel.body).toMatchObject({ code: 'conflict', detail: expect.stringContaining(`started by the penalty of violation case ${caseId}`) });
       }
       expect((await api.get(`/v1/shops/${shopId}/closure`, merchant(owner))).body).toMatchObject({ status: 'waiting', cancelledAt: null, details: { penaltyCaseId: caseId } });
     });

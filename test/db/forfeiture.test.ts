@@ -1,4 +1,5 @@
-import { createSettlementRepository, type SettlementRepository } from '../../db/repositories/settlement';
+import { createSettlementQueries } from '../../db/repositories/settlement/queries';
+import { createStatementRepository } from '../../db/repositories/settlement/statements';
 import { createViolationRepository } from '../../db/repositories/violations';
 import { createTestDb, type TestDb } from '../support/db';
 
@@ -8,12 +9,14 @@ const HOUR = 3_600_000;
 
 describe('forfeiture of unsettled commission', () => {
   let t: TestDb;
-  let repo: SettlementRepository;
-  const settle = (merchantId: string, period: string) => repo.settleMerchantRange(period, `${merchantId}`.slice(0, -1), merchantId, THRESHOLDS);
+  let statements: ReturnType<typeof createStatementRepository>;
+  let queries: ReturnType<typeof createSettlementQueries>;
+  const settle = (merchantId: string, period: string) => statements.settleMerchantRange(period, `${merchantId}`.slice(0, -1), merchantId, THRESHOLDS);
 
   beforeAll(async () => {
     t = await createTestDb();
-    repo = createSettlementRepository(t.db);
+    statements = createStatementRepository(t.db);
+    queries = createSettlementQueries(t.db);
   });
   afterAll(async () => {
     await t?.destroy();
@@ -33,12 +36,12 @@ describe('forfeiture of unsettled commission', () => {
     await sell('fa-1', 'fa-1-b', 50_000, shanghai('2026-10-11T10:00:00'));
     await flag('fa-1', 'case-fa-1', 1);
     await settle('fa-1', '2026-10');
-    expect(await repo.statement('fa-1', '2026-10')).toMatchObject({ forfeitedFen: 130_500, netFen: 0, payoutFen: 0 });
+    expect(await queries.statement('fa-1', '2026-10')).toMatchObject({ forfeitedFen: 130_500, netFen: 0, payoutFen: 0 });
 
     // Refunded in November: nothing was paid for it, so November takes nothing back.
     await t.db('orders').where({ id: 'fa-1-b' }).update({ status: 'refunded', refunded_at: shanghai('2026-11-03T10:00:00') });
     await settle('fa-1', '2026-11');
-    expect(await repo.statement('fa-1', '2026-11')).toMatchObject({ refundsFen: 0, netFen: 0, carriedOutFen: 0, lineCount: 1 });
+    expect(await queries.statement('fa-1', '2026-11')).toMatchObject({ refundsFen: 0, netFen: 0, carriedOutFen: 0, lineCount: 1 });
 
     // The appeal upheld: what is paid back is the commission of the line that was not refunded.
     const restored = await createViolationRepository(t.db).restoreForfeitFlag('case-fa-1', new Date());
@@ -50,7 +53,7 @@ describe('forfeiture of unsettled commission', () => {
     await flag('fb-1', 'case-fb-1', 2);
     await flag('fb-1', 'case-fb-2', 1);
     await settle('fb-1', '2026-10');
-    expect(await repo.statement('fb-1', '2026-10')).toMatchObject({ forfeitedFen: 87_000, netFen: 0 });
+    expect(await queries.statement('fb-1', '2026-10')).toMatchObject({ forfeitedFen: 87_000, netFen: 0 });
     const shares = await t.db('merchant_flags').where({ merchant_id: 'fb-1' }).orderBy('since').pluck('forfeited_fen');
     expect(shares.map(Number)).toEqual([87_000, 0]);
 

@@ -5,7 +5,7 @@ import {
   type FeedPage,
   type OrderFeedRepository,
 } from '../../db/repositories/order-feed';
-import { createSettlementRepository } from '../../db/repositories/settlement';
+import { createStatementRepository } from '../../db/repositories/settlement/statements';
 import type { FeedOrder, OrderFeedEvent } from '../../platform/types';
 import { createTestDb, type TestDb } from '../support/db';
 
@@ -227,7 +227,7 @@ describe('order feed repository', () => {
   }
 
   test('a settled order refunded through the feed keeps its settled period and is taken back by the next statement', async () => {
-    const settlement = createSettlementRepository(t.db);
+    const settlement = createStatementRepository(t.db);
     const settle = (period: string) => settlement.settleMerchantRange(period, 'm-settle-', 'm-settle-~', THRESHOLDS);
     const feed = feedOf('settle');
     const o = confirmed(order('o-settle', 'm-settle-1', { amountFen: 50_000 }), '2026-10-10T12:00:00');

@@ -1,21 +1,26 @@
-import { createSettlementRepository, type SettlementRepository, type SettlementTotals } from '../../db/repositories/settlement';
+import { createSettlementQueries } from '../../db/repositories/settlement/queries';
+import type { SettlementTotals } from '../../db/repositories/settlement/records';
+import { createStatementRepository } from '../../db/repositories/settlement/statements';
+
+/** The two settlement repositories a run uses to walk and settle merchants. */
+type SettlementRepos = { queries: ReturnType<typeof createSettlementQueries>; statements: ReturnType<typeof createStatementRepository> };
 import { merchantIdOf, seedOrders } from '../../scripts/seed-orders';
 import { createTestDb, type TestDb } from '../support/db';
 
 const THRESHOLDS = { unionFen: 10_000, shopFen: 10_000 };
 
 /** Pages through the merchants to settle and settles each page as one range, as the workflow does. */
-async function settleAll(repo: SettlementRepository, period: string, pageSize: number) {
+async function settleAll(repo: SettlementRepos, period: string, pageSize: number) {
   const sum: Partial<Record<keyof SettlementTotals, number>> = {};
   const missing: Array<{ merchantId: string; category: string }> = [];
   const listed: string[] = [];
   let after = '';
   for (;;) {
-    const page = await repo.merchantsToSettle(period, after, pageSize);
+    const page = await repo.queries.merchantsToSettle(period, after, pageSize);
     if (page.length === 0) break;
     listed.push(...page);
     const last = page[page.length - 1];
-    const result = await repo.settleMerchantRange(period, after, last, THRESHOLDS);
+    const result = await repo.statements.settleMerchantRange(period, after, last, THRESHOLDS);
     for (const [key, value] of Object.entries(result.totals) as Array<[keyof SettlementTotals, number]>) sum[key] = (sum[key] ?? 0) + value;
     missing.push(...result.missingRate);
     after = last;
@@ -25,10 +30,10 @@ async function settleAll(repo: SettlementRepository, period: string, pageSize: n
 
 describe('settling a seeded month', () => {
   let t: TestDb;
-  let repo: SettlementRepository;
+  let repo: SettlementRepos;
   beforeAll(async () => {
     t = await createTestDb();
-    repo = createSettlementRepository(t.db);
+    repo = { queries: createSettlementQueries(t.db), statements: createStatementRepository(t.db) };
   });
   afterAll(async () => {
     await t?.destroy();
@@ -90,8 +95,8 @@ describe('settling a seeded month', () => {
     ]);
     expect(unsettled[0].n).toBeGreaterThan(500);
 
-    expect(await repo.merchantsToSettle('2026-10', '', 50)).toEqual([]);
-    expect(await repo.settleMerchantRange('2026-10', '', null, THRESHOLDS)).toMatchObject({ statements: 0, linesMarked: 0 });
+    expect(await repo.queries.merchantsToSettle('2026-10', '', 50)).toEqual([]);
+    expect(await repo.statements.settleMerchantRange('2026-10', '', null, THRESHOLDS)).toMatchObject({ statements: 0, linesMarked: 0 });
   });
 
   test('a month with some orders in a category without a rate settles every other merchant', async () => {

@@ -1,12 +1,9 @@
 import type { Knex } from 'knex';
-import {
-  NothingPayableError,
-  SettlementConflictError,
-  SettlementValidationError,
-  createSettlementRepository,
-  payoutKey,
-  type SettlementRepository,
-} from '../../db/repositories/settlement';
+import { NothingPayableError, createPayoutRepository, payoutKey } from '../../db/repositories/settlement/payouts';
+import { createSettlementQueries } from '../../db/repositories/settlement/queries';
+import { SettlementValidationError } from '../../db/repositories/settlement/records';
+import { createSettlementRunRepository } from '../../db/repositories/settlement/runs';
+import { SettlementConflictError, createStatementRepository } from '../../db/repositories/settlement/statements';
 import { periodBounds, periodOf } from '../../domain/settlement';
 import { createTestDb, type TestDb } from '../support/db';
 
@@ -60,14 +57,20 @@ async function orderMarks(db: Knex, ids: string[]): Promise<Record<string, [stri
 
 describe('settlement repository', () => {
   let t: TestDb;
-  let repo: SettlementRepository;
+  let statements: ReturnType<typeof createStatementRepository>;
+  let queries: ReturnType<typeof createSettlementQueries>;
+  let runs: ReturnType<typeof createSettlementRunRepository>;
+  let payouts: ReturnType<typeof createPayoutRepository>;
   /** Settles the merchants whose ids start with `${prefix}-` (ids compare bytewise here). */
   const settle = (prefix: string, period: string, thresholds = THRESHOLDS) =>
-    repo.settleMerchantRange(period, `${prefix}-`, `${prefix}-~`, thresholds);
+    statements.settleMerchantRange(period, `${prefix}-`, `${prefix}-~`, thresholds);
 
   beforeAll(async () => {
     t = await createTestDb();
-    repo = createSettlementRepository(t.db);
+    statements = createStatementRepository(t.db);
+    queries = createSettlementQueries(t.db);
+    runs = createSettlementRunRepository(t.db);
+    payouts = createPayoutRepository(t.db);
   });
   afterAll(async () => {
     await t?.destroy();
@@ -113,7 +116,7 @@ describe('settlement repository', () => {
       const unionFee = lines.reduce((s, o) => s + feeOf(o.amountFen, RATES[o.category!].union), 0);
       const channelFee = lines.reduce((s, o) => s + feeOf(o.amountFen, RATES[o.category!].channel), 0);
       const net = gmv - unionFee - channelFee;
-      const statement = await repo.statement(merchantId, '2026-10');
+      const statement = await queries.statement(merchantId, '2026-10');
       expect(statement).toMatchObject({
         gmvFen: gmv,
         unionFeeFen: unionFee,
@@ -144,7 +147,7 @@ describe('settlement repository', () => {
     ]);
 
     await settle('bnd', '2026-10');
-    expect(await repo.statement('bnd-1', '2026-10')).toMatchObject({
+    expect(await queries.statement('bnd-1', '2026-10')).toMatchObject({
       gmvFen: 300_000,
       unionFeeFen: 30_000,
       channelFeeFen: 9_000,
@@ -157,7 +160,7 @@ describe('settlement repository', () => {
     });
 
     await settle('bnd', '2026-11');
-    expect(await repo.statement('bnd-1', '2026-11')).toMatchObject({ gmvFen: 400_000, unionFeeFen: 80_000, channelFeeFen: 20_000, lineCount: 1 });
+    expect(await queries.statement('bnd-1', '2026-11')).toMatchObject({ gmvFen: 400_000, unionFeeFen: 80_000, channelFeeFen: 20_000, lineCount: 1 });
     expect((await orderMarks(t.db, [next]))[next]).toEqual(['2026-11', null]);
   });
 
@@ -171,18 +174,18 @@ describe('settlement repository', () => {
     const result = await settle('rate', '2026-10');
     expect(result.statements).toBe(1);
     expect(result.missingRate).toEqual([{ merchantId: 'rate-1', category: 'pets' }]);
-    expect(await repo.statement('rate-1', '2026-10')).toBeUndefined();
-    expect(await repo.statement('rate-2', '2026-10')).toMatchObject({ gmvFen: 50_000, status: 'payable' });
+    expect(await queries.statement('rate-1', '2026-10')).toBeUndefined();
+    expect(await queries.statement('rate-2', '2026-10')).toMatchObject({ gmvFen: 50_000, status: 'payable' });
     expect(Object.values(await orderMarks(t.db, heldBack))).toEqual([
       [null, null],
       [null, null],
     ]);
-    expect(await repo.merchantsToSettle('2026-10', 'rate-', 1000)).toContain('rate-1');
+    expect(await queries.merchantsToSettle('2026-10', 'rate-', 1000)).toContain('rate-1');
 
     await t.db('fee_rates').insert({ category: 'pets', effective_from: '2026-01-01', union_fee_bp: 1200, channel_share_bp: 300 });
     const retried = await settle('rate', '2026-10');
     expect(retried).toMatchObject({ statements: 1, missingRate: [], linesMarked: 2 });
-    expect(await repo.statement('rate-1', '2026-10')).toMatchObject({ gmvFen: 80_000, unionFeeFen: 5_000 + 3_600, channelFeeFen: 1_500 + 900 });
+    expect(await queries.statement('rate-1', '2026-10')).toMatchObject({ gmvFen: 80_000, unionFeeFen: 5_000 + 3_600, channelFeeFen: 1_500 + 900 });
   });
 
   test('below the threshold the net carries forward, and is paid with the next period', async () => {
@@ -192,13 +195,13 @@ describe('settlement repository', () => {
     ]);
     await settle('carry', '2026-10');
     // 6,000 − 600 − 180 = 5,220 fen: below 100 CNY.
-    expect(await repo.statement('carry-1', '2026-10')).toMatchObject({ netFen: 5_220, payoutFen: 0, carriedOutFen: 5_220, status: 'carried' });
+    expect(await queries.statement('carry-1', '2026-10')).toMatchObject({ netFen: 5_220, payoutFen: 0, carriedOutFen: 5_220, status: 'carried' });
 
     await addOrders(t.db, [{ merchantId: 'carry-1', amountFen: 8_000, receivedAt: shanghai('2026-11-02T09:00:00') }]);
     // carry-2 sold nothing in November: its balance alone makes it a merchant to settle.
-    expect(await repo.merchantsToSettle('2026-11', 'carry-', 1000)).toEqual(expect.arrayContaining(['carry-1', 'carry-2']));
+    expect(await queries.merchantsToSettle('2026-11', 'carry-', 1000)).toEqual(expect.arrayContaining(['carry-1', 'carry-2']));
     await settle('carry', '2026-11');
-    expect(await repo.statement('carry-1', '2026-11')).toMatchObject({
+    expect(await queries.statement('carry-1', '2026-11')).toMatchObject({
       gmvFen: 8_000,
       carriedInFen: 5_220,
       netFen: 6_960 + 5_220,
@@ -206,12 +209,12 @@ describe('settlement repository', () => {
       carriedOutFen: 0,
       status: 'payable',
     });
-    expect(await repo.statement('carry-2', '2026-11')).toMatchObject({ lineCount: 0, carriedInFen: 2_610, netFen: 2_610, carriedOutFen: 2_610 });
+    expect(await queries.statement('carry-2', '2026-11')).toMatchObject({ lineCount: 0, carriedInFen: 2_610, netFen: 2_610, carriedOutFen: 2_610 });
 
     // Thresholds are both checked: the higher one decides.
     await addOrders(t.db, [{ merchantId: 'carry-3', amountFen: 20_000, receivedAt: shanghai('2026-10-10T12:00:00') }]);
     await settle('carry', '2026-10', { unionFen: 10_000, shopFen: 20_000 });
-    expect(await repo.statement('carry-3', '2026-10')).toMatchObject({ netFen: 17_400, status: 'carried' });
+    expect(await queries.statement('carry-3', '2026-10')).toMatchObject({ netFen: 17_400, status: 'carried' });
   });
 
   test('a refund after settlement is a negative line in the next statement; a refund before it is never settled', async () => {
@@ -220,13 +223,13 @@ describe('settlement repository', () => {
       { merchantId: 'ref-1', amountFen: 30_000, receivedAt: shanghai('2026-10-12T12:00:00'), refundedAt: shanghai('2026-10-15T12:00:00') },
     ]);
     await settle('ref', '2026-10');
-    expect(await repo.statement('ref-1', '2026-10')).toMatchObject({ gmvFen: 50_000, lineCount: 1, payoutFen: 43_500 });
+    expect(await queries.statement('ref-1', '2026-10')).toMatchObject({ gmvFen: 50_000, lineCount: 1, payoutFen: 43_500 });
 
     await refund(t.db, sold, shanghai('2026-11-03T08:00:00'));
     await addOrders(t.db, [{ merchantId: 'ref-1', amountFen: 20_000, receivedAt: shanghai('2026-11-05T12:00:00') }]);
     await settle('ref', '2026-11');
     // Taken back as settled: 50,000 − 5,000 − 1,500.
-    expect(await repo.statement('ref-1', '2026-11')).toMatchObject({
+    expect(await queries.statement('ref-1', '2026-11')).toMatchObject({
       gmvFen: 20_000,
       refundsFen: 43_500,
       netFen: 17_400 - 43_500,
@@ -239,7 +242,7 @@ describe('settlement repository', () => {
 
     await addOrders(t.db, [{ merchantId: 'ref-1', amountFen: 100_000, receivedAt: shanghai('2026-12-05T12:00:00') }]);
     await settle('ref', '2026-12');
-    expect(await repo.statement('ref-1', '2026-12')).toMatchObject({ refundsFen: 0, carriedInFen: -26_100, netFen: 87_000 - 26_100, status: 'payable' });
+    expect(await queries.statement('ref-1', '2026-12')).toMatchObject({ refundsFen: 0, carriedInFen: -26_100, netFen: 87_000 - 26_100, status: 'payable' });
   });
 
   test('a closing merchant’s final statement pays a net below the threshold, owes a negative one, and carries nothing', async () => {
@@ -247,16 +250,16 @@ describe('settlement repository', () => {
     await addOrders(t.db, [{ merchantId: 'fin-1', amountFen: 6_000, receivedAt: shanghai('2026-10-10T12:00:00') }]);
     await settle('fin', '2026-10');
     await addOrders(t.db, [{ merchantId: 'fin-1', amountFen: 6_000, receivedAt: shanghai('2026-11-03T12:00:00') }]);
-    const paid = await repo.settleMerchantFinal('fin-1', '2026-11');
+    const paid = await statements.settleMerchantFinal('fin-1', '2026-11');
     expect(paid).toEqual({ missingRate: [], statement: expect.objectContaining({ kind: 'final', carriedInFen: 5_220, netFen: 10_440, payoutFen: 10_440, carriedOutFen: 0, owedFen: 0, status: 'payable' }) });
     // Called again (a retried activity), it answers the same statement and settles nothing more.
-    expect(await repo.settleMerchantFinal('fin-1', '2026-11')).toEqual(paid);
+    expect(await statements.settleMerchantFinal('fin-1', '2026-11')).toEqual(paid);
 
     // fin-2: a settled order refunded after its statement, and nothing left to sell.
     const [sold] = await addOrders(t.db, [{ merchantId: 'fin-2', amountFen: 50_000, receivedAt: shanghai('2026-10-10T12:00:00') }]);
     await settle('fin', '2026-10');
     await refund(t.db, sold!, shanghai('2026-11-04T12:00:00'));
-    expect((await repo.settleMerchantFinal('fin-2', '2026-11')).statement).toMatchObject({
+    expect((await statements.settleMerchantFinal('fin-2', '2026-11')).statement).toMatchObject({
       kind: 'final',
       refundsFen: 43_500,
       netFen: -43_500,
@@ -267,9 +270,9 @@ describe('settlement repository', () => {
     });
 
     // The month's run finds both settled already, and nothing is carried into December.
-    expect(await repo.merchantsToSettle('2026-11', 'fin-', 10)).toEqual([]);
+    expect(await queries.merchantsToSettle('2026-11', 'fin-', 10)).toEqual([]);
     expect(await settle('fin', '2026-11')).toMatchObject({ statements: 0 });
-    expect(await repo.merchantsToSettle('2026-12', 'fin-', 10)).toEqual([]);
+    expect(await queries.merchantsToSettle('2026-12', 'fin-', 10)).toEqual([]);
     // The database refuses an owed amount on a monthly statement and a carry on a final one.
     await expect(t.db('statements').where({ merchant_id: 'fin-2', period: '2026-11' }).update({ kind: 'monthly' })).rejects.toThrow(/statements_balance_check/);
   });
@@ -290,7 +293,7 @@ describe('settlement repository', () => {
       { merchantId: 'ff-2', amountFen: 200_000, receivedAt: shanghai('2026-11-10T12:00:00') },
     ]);
     await settle('ff', '2026-11');
-    expect(await repo.statement('ff-1', '2026-11')).toMatchObject({
+    expect(await queries.statement('ff-1', '2026-11')).toMatchObject({
       gmvFen: 200_000,
       forfeitedFen: 174_000,
       carriedInFen: 5_220,
@@ -298,13 +301,13 @@ describe('settlement repository', () => {
       payoutFen: 0,
       status: 'carried',
     });
-    expect(await repo.statement('ff-2', '2026-11')).toMatchObject({ forfeitedFen: 0, netFen: 174_000 + 5_220, status: 'payable' });
+    expect(await queries.statement('ff-2', '2026-11')).toMatchObject({ forfeitedFen: 0, netFen: 174_000 + 5_220, status: 'payable' });
 
     // The statement used the flag up and kept what it forfeited; December's commission is paid.
     expect(await t.db('merchant_flags').where({ merchant_id: 'ff-1' }).first()).toMatchObject({ consumed_period: '2026-11', forfeited_fen: 174_000 });
     await addOrders(t.db, [{ merchantId: 'ff-1', amountFen: 200_000, receivedAt: shanghai('2026-12-10T12:00:00') }]);
     await settle('ff', '2026-12');
-    expect(await repo.statement('ff-1', '2026-12')).toMatchObject({ forfeitedFen: 0, netFen: 174_000 + 5_220, status: 'payable' });
+    expect(await queries.statement('ff-1', '2026-12')).toMatchObject({ forfeitedFen: 0, netFen: 174_000 + 5_220, status: 'payable' });
   });
 
   test('settling twice writes one statement per merchant and marks each order once, also when the calls race', async () => {
@@ -319,17 +322,17 @@ describe('settlement repository', () => {
     expect(first).toMatchObject({ statements: 3, linesMarked: 6, totals: { gmvFen: 330_000, lineCount: 6 } });
     const again = await settle('idem', '2026-10');
     expect(again).toMatchObject({ statements: 0, linesMarked: 0, missingRate: [], totals: { gmvFen: 0, payoutFen: 0 } });
-    expect(await repo.statementsOf('idem-1')).toHaveLength(1);
+    expect(await queries.statementsOf('idem-1')).toHaveLength(1);
     expect(Object.values(await orderMarks(t.db, ids)).every(([settled, refunded]) => settled === '2026-10' && refunded === null)).toBe(true);
 
     // An October order that reaches us after October was settled waits for November's
     // statement: the October one is never reopened.
     const [late] = await addOrders(t.db, [{ merchantId: 'idem-1', amountFen: 90_000, receivedAt: shanghai('2026-10-31T20:00:00') }]);
-    expect(await repo.merchantsToSettle('2026-10', 'idem-', 10)).not.toContain('idem-1');
+    expect(await queries.merchantsToSettle('2026-10', 'idem-', 10)).not.toContain('idem-1');
     expect(await settle('idem', '2026-10')).toMatchObject({ statements: 0, linesMarked: 0 });
-    expect(await repo.merchantsToSettle('2026-11', 'idem-', 1)).toEqual(['idem-1']);
+    expect(await queries.merchantsToSettle('2026-11', 'idem-', 1)).toEqual(['idem-1']);
     await settle('idem', '2026-11');
-    expect(await repo.statement('idem-1', '2026-11')).toMatchObject({ gmvFen: 90_000, lineCount: 1 });
+    expect(await queries.statement('idem-1', '2026-11')).toMatchObject({ gmvFen: 90_000, lineCount: 1 });
     expect((await orderMarks(t.db, [late]))[late]).toEqual(['2026-11', null]);
 
     await addOrders(
@@ -367,7 +370,7 @@ describe('settlement repository', () => {
       }
       await refunding.commit();
       expect(await settling).toBeInstanceOf(SettlementConflictError);
-      expect(await repo.statement('cfl-1', '2026-10')).toBeUndefined();
+      expect(await queries.statement('cfl-1', '2026-10')).toBeUndefined();
 
       expect(await settle('cfl', '2026-10')).toMatchObject({ statements: 1, linesMarked: 1, totals: { gmvFen: 60_000 } });
     },
@@ -386,21 +389,21 @@ describe('settlement repository', () => {
       ['pay-2', 87_000],
     ]);
 
-    const requested = await repo.recordPayoutRequested('pay-1', '2026-10');
+    const requested = await payouts.recordPayoutRequested('pay-1', '2026-10');
     expect(requested).toMatchObject({ created: true, payout: { idempotencyKey: payoutKey('pay-1', '2026-10'), amountFen: 87_000, status: 'requested' } });
-    expect(await repo.recordPayoutRequested('pay-1', '2026-10')).toMatchObject({ created: false, payout: { amountFen: 87_000 } });
+    expect(await payouts.recordPayoutRequested('pay-1', '2026-10')).toMatchObject({ created: false, payout: { amountFen: 87_000 } });
     expect((await payable()).map((r) => r.merchant_id)).toEqual(['pay-2']);
-    await expect(repo.recordPayoutRequested('pay-3', '2026-10')).rejects.toThrow(NothingPayableError);
+    await expect(payouts.recordPayoutRequested('pay-3', '2026-10')).rejects.toThrow(NothingPayableError);
 
     const paidAt = new Date('2026-11-20T02:00:00Z');
-    expect(await repo.markPayoutPaid('settle:pay-1:2026-10', { platformPayoutId: 'ks-po-1', paidAt })).toMatchObject({
+    expect(await payouts.markPayoutPaid('settle:pay-1:2026-10', { platformPayoutId: 'ks-po-1', paidAt })).toMatchObject({
       status: 'paid',
       paidAt,
       platformPayoutId: 'ks-po-1',
     });
-    const repeated = await repo.markPayoutPaid('settle:pay-1:2026-10', { platformPayoutId: 'ks-po-2', paidAt: new Date() });
+    const repeated = await payouts.markPayoutPaid('settle:pay-1:2026-10', { platformPayoutId: 'ks-po-2', paidAt: new Date() });
     expect(repeated).toMatchObject({ paidAt, platformPayoutId: 'ks-po-1' });
-    expect(await repo.statement('pay-1', '2026-10')).toMatchObject({ status: 'paid', payoutId: 'settle:pay-1:2026-10' });
+    expect(await queries.statement('pay-1', '2026-10')).toMatchObject({ status: 'paid', payoutId: 'settle:pay-1:2026-10' });
 
     // The database holds the line too: one payout per merchant and period, under its business key.
     await expect(
@@ -409,33 +412,33 @@ describe('settlement repository', () => {
   });
 
   test('a run is opened once, keeps cumulative progress, and a failed run can be reopened', async () => {
-    expect(await repo.startRun('2026-10', { workflowId: 'Settlement:2026-10' })).toMatchObject({
+    expect(await runs.startRun('2026-10', { workflowId: 'Settlement:2026-10' })).toMatchObject({
       started: true,
       run: { status: 'running', merchantsDone: 0, failures: [], totals: {}, workflowId: 'Settlement:2026-10' },
     });
-    expect(await repo.startRun('2026-10')).toMatchObject({ started: false, run: { status: 'running' } });
-    await repo.recordProgress('2026-10', { merchantsDone: 500, merchantsTotal: 1200, failures: [{ range: 'a..b' }] });
+    expect(await runs.startRun('2026-10')).toMatchObject({ started: false, run: { status: 'running' } });
+    await runs.recordProgress('2026-10', { merchantsDone: 500, merchantsTotal: 1200, failures: [{ range: 'a..b' }] });
     // The totals are the period's stored statements (earlier tests of this suite settled some).
-    const stored = await repo.periodTotals('2026-10');
+    const stored = await queries.periodTotals('2026-10');
     expect(stored.statements).toBeGreaterThan(0);
-    expect(await repo.run('2026-10')).toMatchObject({ merchantsDone: 500, merchantsTotal: 1200, totals: stored, failures: [{ range: 'a..b' }] });
+    expect(await runs.run('2026-10')).toMatchObject({ merchantsDone: 500, merchantsTotal: 1200, totals: stored, failures: [{ range: 'a..b' }] });
 
-    const failed = await repo.completeRun('2026-10', { status: 'failed' });
+    const failed = await runs.completeRun('2026-10', { status: 'failed' });
     expect(failed.completedAt).toBeInstanceOf(Date);
-    expect(await repo.startRun('2026-10', { workflowId: 'Settlement:2026-10:retry' })).toMatchObject({
+    expect(await runs.startRun('2026-10', { workflowId: 'Settlement:2026-10:retry' })).toMatchObject({
       started: true,
       run: { status: 'running', completedAt: null, merchantsDone: 500, workflowId: 'Settlement:2026-10:retry' },
     });
-    const done = await repo.completeRun('2026-10');
-    expect(await repo.completeRun('2026-10')).toMatchObject({ status: 'completed', completedAt: done.completedAt, totals: stored });
-    expect(await repo.run('2026-09')).toBeUndefined();
+    const done = await runs.completeRun('2026-10');
+    expect(await runs.completeRun('2026-10')).toMatchObject({ status: 'completed', completedAt: done.completedAt, totals: stored });
+    expect(await runs.run('2026-09')).toBeUndefined();
   });
 
   test('malformed periods and ranges are refused before any SQL runs', async () => {
-    await expect(repo.settleMerchantRange('2026-13', '', null, THRESHOLDS)).rejects.toThrow(SettlementValidationError);
-    await expect(repo.settleMerchantRange('2026-10', 'b', 'a', THRESHOLDS)).rejects.toThrow(/empty merchant range/);
-    await expect(repo.settleMerchantRange('2026-10', '', null, { unionFen: -1, shopFen: 0 })).rejects.toThrow(SettlementValidationError);
-    await expect(repo.merchantsToSettle('26-10', '', 10)).rejects.toThrow(SettlementValidationError);
+    await expect(statements.settleMerchantRange('2026-13', '', null, THRESHOLDS)).rejects.toThrow(SettlementValidationError);
+    await expect(statements.settleMerchantRange('2026-10', 'b', 'a', THRESHOLDS)).rejects.toThrow(/empty merchant range/);
+    await expect(statements.settleMerchantRange('2026-10', '', null, { unionFen: -1, shopFen: 0 })).rejects.toThrow(SettlementValidationError);
+    await expect(queries.merchantsToSettle('26-10', '', 10)).rejects.toThrow(SettlementValidationError);
   });
 
   test('a final statement in the month that has not ended covers the shop’s last days, through the closure', async () => {
@@ -447,11 +450,11 @@ describe('settlement repository', () => {
       { merchantId: 'fz-1', amountFen: 100_000, receivedAt: new Date(periodBounds(lastMonth).start.getTime() + 86_400_000) },
       { merchantId: 'fz-1', amountFen: 50_000, receivedAt: new Date(now.getTime() - 60_000) },
     ]);
-    const { statement } = await repo.settleMerchantFinal('fz-1', current);
+    const { statement } = await statements.settleMerchantFinal('fz-1', current);
     expect(statement).toMatchObject({ kind: 'final', gmvFen: 150_000, lineCount: 2, payoutFen: 87_000 + 43_500 });
     expect(await orderMarks(t.db, [earlier!, lastDay!])).toEqual({ [earlier!]: [current, null], [lastDay!]: [current, null] });
     // Last month's run, later, finds the merchant settled and adds nothing.
     await settle('fz', lastMonth);
-    expect(await repo.statement('fz-1', lastMonth)).toBeUndefined();
+    expect(await queries.statement('fz-1', lastMonth)).toBeUndefined();
   });
 });

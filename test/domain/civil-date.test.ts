@@ -19,6 +19,10 @@ test.each([
   ['26-01-10', false],
   [' 2026-01-10', false],
   ['2026-01-10\n', false],
+  ['0000-01-01', false], // no year 0 (PostgreSQL refuses it)
+  ['0000-02-29', false],
+  ['0001-01-01', true],
+  ['9999-12-31', true],
 ])('isIsoDate(%j) = %s', (value, expected) => {
   expect(isIsoDate(value)).toBe(expected);
 });

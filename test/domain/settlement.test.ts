@@ -3,6 +3,9 @@ import {
   DEFAULT_SETTLEMENT_THRESHOLDS,
   MissingFeeRateError,
   computeStatement,
+  forfeitureRepaidFen,
+  lineNetFen,
+  STATEMENT_FIGURES,
   feeOf,
   lineFees,
   periodBounds,
@@ -15,7 +18,7 @@ import {
   totalLineFees,
   type FeeRate,
   type SettlementLine,
-  type Statement,
+  type ComputedStatement,
   type StatementInput,
 } from '../../domain/settlement';
 
@@ -334,129 +337,145 @@ describe('settlement periods (Asia/Shanghai)', () => {
 describe('computeStatement', () => {
   const input = (over: Partial<StatementInput>): StatementInput => ({
     gmvFen: 0,
-    commissionFen: 0,
     unionFeeFen: 0,
     channelFeeFen: 0,
-    refundsOfSettledFen: 0,
-    carriedForwardFen: 0,
-    forfeited: false,
+    refundsFen: 0,
+    carriedInFen: 0,
+    flagged: false,
     ...over,
   });
 
-  /** Commission, net of fees, that one period earns (fees 10% + 3% of a 100,000-fen GMV). */
-  const period = (commissionFen: number): Partial<StatementInput> => ({
-    gmvFen: 100_000,
-    commissionFen,
+  /** One period's sales with 13,000 fen of fees (the fees are given as summed per line, not derived from gmvFen). */
+  const period = (gmvFen: number): Partial<StatementInput> => ({
+    gmvFen,
     unionFeeFen: 10_000,
     channelFeeFen: 3_000,
   });
 
-  type Expected = Pick<Statement, 'periodNetFen' | 'forfeitedFen' | 'netPayableFen' | 'payoutFen' | 'carryForwardFen'>;
+  type Expected = Pick<ComputedStatement, 'periodNetFen' | 'forfeitedFen' | 'netFen' | 'payoutFen' | 'carriedOutFen'>;
 
   test.each<[string, Partial<StatementInput>, Expected]>([
     [
-      'commission less both fees, paid out',
+      'sales less both fees, paid out',
       period(50_000),
-      { periodNetFen: 37_000, forfeitedFen: 0, netPayableFen: 37_000, payoutFen: 37_000, carryForwardFen: 0 },
+      { periodNetFen: 37_000, forfeitedFen: 0, netFen: 37_000, payoutFen: 37_000, carriedOutFen: 0 },
     ],
     [
       'exactly at the 100 CNY threshold: paid',
       period(23_000),
-      { periodNetFen: 10_000, forfeitedFen: 0, netPayableFen: 10_000, payoutFen: 10_000, carryForwardFen: 0 },
+      { periodNetFen: 10_000, forfeitedFen: 0, netFen: 10_000, payoutFen: 10_000, carriedOutFen: 0 },
     ],
     [
       'one fen below the threshold: carried',
       period(22_999),
-      { periodNetFen: 9_999, forfeitedFen: 0, netPayableFen: 9_999, payoutFen: 0, carryForwardFen: 9_999 },
+      { periodNetFen: 9_999, forfeitedFen: 0, netFen: 9_999, payoutFen: 0, carriedOutFen: 9_999 },
     ],
     [
       'a positive carry lifts the net over the threshold',
-      { ...period(20_000), carriedForwardFen: 3_000 },
-      { periodNetFen: 7_000, forfeitedFen: 0, netPayableFen: 10_000, payoutFen: 10_000, carryForwardFen: 0 },
+      { ...period(20_000), carriedInFen: 3_000 },
+      { periodNetFen: 7_000, forfeitedFen: 0, netFen: 10_000, payoutFen: 10_000, carriedOutFen: 0 },
     ],
     [
       'a negative carry is netted first, the rest is still below threshold',
-      { ...period(25_000), carriedForwardFen: -5_000 },
-      { periodNetFen: 12_000, forfeitedFen: 0, netPayableFen: 7_000, payoutFen: 0, carryForwardFen: 7_000 },
+      { ...period(25_000), carriedInFen: -5_000 },
+      { periodNetFen: 12_000, forfeitedFen: 0, netFen: 7_000, payoutFen: 0, carriedOutFen: 7_000 },
     ],
     [
       'a negative carry larger than the period: still negative, carried',
-      { ...period(25_000), carriedForwardFen: -20_000 },
-      { periodNetFen: 12_000, forfeitedFen: 0, netPayableFen: -8_000, payoutFen: 0, carryForwardFen: -8_000 },
+      { ...period(25_000), carriedInFen: -20_000 },
+      { periodNetFen: 12_000, forfeitedFen: 0, netFen: -8_000, payoutFen: 0, carriedOutFen: -8_000 },
     ],
     [
       'a negative carry paid off, the rest paid out',
-      { ...period(63_000), carriedForwardFen: -20_000 },
-      { periodNetFen: 50_000, forfeitedFen: 0, netPayableFen: 30_000, payoutFen: 30_000, carryForwardFen: 0 },
+      { ...period(63_000), carriedInFen: -20_000 },
+      { periodNetFen: 50_000, forfeitedFen: 0, netFen: 30_000, payoutFen: 30_000, carriedOutFen: 0 },
     ],
     [
-      'fees above the commission: the period itself is negative, carried',
+      'fees above the sales: the period itself is negative, carried',
       period(5_000),
-      { periodNetFen: -8_000, forfeitedFen: 0, netPayableFen: -8_000, payoutFen: 0, carryForwardFen: -8_000 },
+      { periodNetFen: -8_000, forfeitedFen: 0, netFen: -8_000, payoutFen: 0, carriedOutFen: -8_000 },
     ],
     [
       'forfeited: the period is lost, nothing else',
-      { ...period(50_000), forfeited: true },
-      { periodNetFen: 37_000, forfeitedFen: 37_000, netPayableFen: 0, payoutFen: 0, carryForwardFen: 0 },
+      { ...period(50_000), flagged: true },
+      { periodNetFen: 37_000, forfeitedFen: 37_000, netFen: 0, payoutFen: 0, carriedOutFen: 0 },
     ],
     [
       'forfeited with a positive carry below threshold: the carry stays, carried on',
-      { ...period(50_000), carriedForwardFen: 8_000, forfeited: true },
-      { periodNetFen: 37_000, forfeitedFen: 37_000, netPayableFen: 8_000, payoutFen: 0, carryForwardFen: 8_000 },
+      { ...period(50_000), carriedInFen: 8_000, flagged: true },
+      { periodNetFen: 37_000, forfeitedFen: 37_000, netFen: 8_000, payoutFen: 0, carriedOutFen: 8_000 },
     ],
     [
       'forfeited with a positive carry at threshold: the carry is paid',
-      { ...period(50_000), carriedForwardFen: 15_000, forfeited: true },
-      { periodNetFen: 37_000, forfeitedFen: 37_000, netPayableFen: 15_000, payoutFen: 15_000, carryForwardFen: 0 },
+      { ...period(50_000), carriedInFen: 15_000, flagged: true },
+      { periodNetFen: 37_000, forfeitedFen: 37_000, netFen: 15_000, payoutFen: 15_000, carriedOutFen: 0 },
     ],
     [
       'forfeited with a negative period: nothing to forfeit, the fees stay owed',
-      { ...period(5_000), forfeited: true },
-      { periodNetFen: -8_000, forfeitedFen: 0, netPayableFen: -8_000, payoutFen: 0, carryForwardFen: -8_000 },
+      { ...period(5_000), flagged: true },
+      { periodNetFen: -8_000, forfeitedFen: 0, netFen: -8_000, payoutFen: 0, carriedOutFen: -8_000 },
     ],
     [
       'forfeited with refunds of settled lines: the refunds are still taken back',
-      { ...period(50_000), refundsOfSettledFen: 4_000, carriedForwardFen: 1_000, forfeited: true },
-      { periodNetFen: 37_000, forfeitedFen: 37_000, netPayableFen: -3_000, payoutFen: 0, carryForwardFen: -3_000 },
+      { ...period(50_000), refundsFen: 4_000, carriedInFen: 1_000, flagged: true },
+      { periodNetFen: 37_000, forfeitedFen: 37_000, netFen: -3_000, payoutFen: 0, carriedOutFen: -3_000 },
     ],
     [
       'a refund of a settled line is a negative line',
-      { ...period(50_000), refundsOfSettledFen: 7_000 },
-      { periodNetFen: 37_000, forfeitedFen: 0, netPayableFen: 30_000, payoutFen: 30_000, carryForwardFen: 0 },
+      { ...period(50_000), refundsFen: 7_000 },
+      { periodNetFen: 37_000, forfeitedFen: 0, netFen: 30_000, payoutFen: 30_000, carriedOutFen: 0 },
     ],
     [
       'only a refund, no sales: negative, carried',
-      { refundsOfSettledFen: 12_000 },
-      { periodNetFen: 0, forfeitedFen: 0, netPayableFen: -12_000, payoutFen: 0, carryForwardFen: -12_000 },
+      { refundsFen: 12_000 },
+      { periodNetFen: 0, forfeitedFen: 0, netFen: -12_000, payoutFen: 0, carriedOutFen: -12_000 },
     ],
     [
       'nothing at all',
       {},
-      { periodNetFen: 0, forfeitedFen: 0, netPayableFen: 0, payoutFen: 0, carryForwardFen: 0 },
+      { periodNetFen: 0, forfeitedFen: 0, netFen: 0, payoutFen: 0, carriedOutFen: 0 },
     ],
   ])('%s', (_name, over, expected) => {
     const statement = computeStatement(input(over));
     expect(statement).toMatchObject(expected);
-    expect(statement.payoutFen + statement.carryForwardFen).toBe(statement.netPayableFen);
+    expect(statement.payoutFen + statement.carriedOutFen).toBe(statement.netFen);
     expect(statement.thresholdFen).toBe(10_000);
   });
 
   test('echoes its inputs so the statement shows every line', () => {
-    const given = input({ ...period(50_000), refundsOfSettledFen: 2_000, carriedForwardFen: -1_000 });
+    const given = input({ ...period(50_000), refundsFen: 2_000, carriedInFen: -1_000 });
     expect(computeStatement(given)).toEqual({
-      gmvFen: 100_000,
-      commissionFen: 50_000,
+      kind: 'monthly',
+      gmvFen: 50_000,
       unionFeeFen: 10_000,
       channelFeeFen: 3_000,
       periodNetFen: 37_000,
       forfeitedFen: 0,
-      refundsOfSettledFen: 2_000,
-      carriedForwardFen: -1_000,
-      netPayableFen: 34_000,
+      refundsFen: 2_000,
+      carriedInFen: -1_000,
+      netFen: 34_000,
       thresholdFen: 10_000,
       payoutFen: 34_000,
-      carryForwardFen: 0,
+      carriedOutFen: 0,
+      owedFen: 0,
     });
+  });
+
+  test.each<[string, Partial<StatementInput>, Pick<ComputedStatement, 'netFen' | 'payoutFen' | 'carriedOutFen' | 'owedFen'>]>([
+    ['a positive net below the threshold is paid', { ...period(14_000) }, { netFen: 1_000, payoutFen: 1_000, carriedOutFen: 0, owedFen: 0 }],
+    ['a negative net is owed, not carried', { ...period(14_000), refundsFen: 3_000 }, { netFen: -2_000, payoutFen: 0, carriedOutFen: 0, owedFen: 2_000 }],
+    ['a negative carry in is owed', { carriedInFen: -500 }, { netFen: -500, payoutFen: 0, carriedOutFen: 0, owedFen: 500 }],
+    ['nothing at all', {}, { netFen: 0, payoutFen: 0, carriedOutFen: 0, owedFen: 0 }],
+  ])('final statement: %s', (_name, over, expected) => {
+    const statement = computeStatement(input({ ...over, kind: 'final' }));
+    expect(statement).toMatchObject({ ...expected, kind: 'final', thresholdFen: 0 });
+    expect(statement.payoutFen + statement.carriedOutFen - statement.owedFen).toBe(statement.netFen);
+  });
+
+  test('every stored figure is named once, as its statements column', () => {
+    const statement = computeStatement(input({ ...period(50_000) }));
+    expect(STATEMENT_FIGURES.every((figure) => typeof statement[figure] === 'number')).toBe(true);
+    expect(new Set(STATEMENT_FIGURES).size).toBe(STATEMENT_FIGURES.length);
   });
 
   test('the default thresholds are 100 CNY each', () => {
@@ -474,33 +493,32 @@ describe('computeStatement', () => {
     [0, 0, 1, 1, 0],
     [0, 0, -1, 0, -1],
     [0, 0, 0, 0, 0],
-  ])('thresholds union %i, shop %i: net %i -> payout %i, carry %i', (unionFen, shopFen, net, payoutFen, carryForwardFen) => {
-    const statement = computeStatement(input({ carriedForwardFen: net }), { unionFen, shopFen });
-    expect(statement).toMatchObject({ thresholdFen: Math.max(unionFen, shopFen), payoutFen, carryForwardFen });
+  ])('thresholds union %i, shop %i: net %i -> payout %i, carry %i', (unionFen, shopFen, net, payoutFen, carriedOutFen) => {
+    const statement = computeStatement(input({ carriedInFen: net }), { unionFen, shopFen });
+    expect(statement).toMatchObject({ thresholdFen: Math.max(unionFen, shopFen), payoutFen, carriedOutFen });
   });
 
   test('month after month: a refund after settlement makes the next statement negative, carried until repaid', () => {
-    // January: 50,000 commission, fees 13,000: 37,000 paid out.
+    // January: 50,000 of sales, fees 13,000: 37,000 paid out.
     const january = computeStatement(input({ ...period(50_000) }));
-    expect(january).toMatchObject({ payoutFen: 37_000, carryForwardFen: 0 });
+    expect(january).toMatchObject({ payoutFen: 37_000, carriedOutFen: 0 });
 
     // February: the January order is refunded; its 37,000 comes back as a negative line.
     // February's own sales net 3,700, so the statement is negative and carried.
     const february = computeStatement(
       input({
-        gmvFen: 10_000,
-        commissionFen: 5_000,
+        gmvFen: 5_000,
         unionFeeFen: 1_000,
         channelFeeFen: 300,
-        refundsOfSettledFen: 37_000,
-        carriedForwardFen: january.carryForwardFen,
+        refundsFen: 37_000,
+        carriedInFen: january.carriedOutFen,
       }),
     );
-    expect(february).toMatchObject({ periodNetFen: 3_700, netPayableFen: -33_300, payoutFen: 0, carryForwardFen: -33_300 });
+    expect(february).toMatchObject({ periodNetFen: 3_700, netFen: -33_300, payoutFen: 0, carriedOutFen: -33_300 });
 
     // March: 50,000 net of fees clears the debt; 16,700 is left and paid.
-    const march = computeStatement(input({ ...period(63_000), carriedForwardFen: february.carryForwardFen }));
-    expect(march).toMatchObject({ periodNetFen: 50_000, netPayableFen: 16_700, payoutFen: 16_700, carryForwardFen: 0 });
+    const march = computeStatement(input({ ...period(63_000), carriedInFen: february.carriedOutFen }));
+    expect(march).toMatchObject({ periodNetFen: 50_000, netFen: 16_700, payoutFen: 16_700, carriedOutFen: 0 });
 
     // Over the three months the merchant received exactly what it earned less what came back.
     const paid = january.payoutFen + february.payoutFen + march.payoutFen;
@@ -510,27 +528,26 @@ describe('computeStatement', () => {
   test('small months accumulate until the threshold is reached', () => {
     let carried = 0;
     const payouts: number[] = [];
-    for (const commissionFen of [4_000, 4_000, 4_000]) {
-      const s = computeStatement(input({ commissionFen, carriedForwardFen: carried }));
+    for (const gmvFen of [4_000, 4_000, 4_000]) {
+      const s = computeStatement(input({ gmvFen, carriedInFen: carried }));
       payouts.push(s.payoutFen);
-      carried = s.carryForwardFen;
+      carried = s.carriedOutFen;
     }
     expect(payouts).toEqual([0, 0, 12_000]);
     expect(carried).toBe(0);
   });
 
   test.each<[string, Partial<StatementInput>, RegExp]>([
-    ['a negative commission', { commissionFen: -1 }, /commissionFen must be a non-negative safe integer/],
     ['a fractional union fee', { unionFeeFen: 0.5 }, /unionFeeFen must be a non-negative safe integer/],
     ['a negative channel fee', { channelFeeFen: -1 }, /channelFeeFen must be a non-negative/],
-    ['a negative refund (refunds are given as positive amounts)', { refundsOfSettledFen: -100 }, /refundsOfSettledFen must be a non-negative/],
+    ['a negative refund (refunds are given as positive amounts)', { refundsFen: -100 }, /refundsFen must be a non-negative/],
     ['a negative GMV', { gmvFen: -1 }, /gmvFen must be a non-negative/],
-    ['a fractional carry', { carriedForwardFen: 1.5 }, /carriedForwardFen must be a safe integer/],
-    ['an unsafe carry', { carriedForwardFen: 2 ** 53 }, /carriedForwardFen must be a safe integer/],
+    ['a fractional carry', { carriedInFen: 1.5 }, /carriedInFen must be a safe integer/],
+    ['an unsafe carry', { carriedInFen: 2 ** 53 }, /carriedInFen must be a safe integer/],
     [
       'a net beyond 2^53',
-      { commissionFen: Number.MAX_SAFE_INTEGER, carriedForwardFen: 1 },
-      /netPayableFen must be a safe integer/,
+      { gmvFen: Number.MAX_SAFE_INTEGER, carriedInFen: 1 },
+      /netFen must be a safe integer/,
     ],
     [
       'a period net below -2^53',
@@ -546,6 +563,23 @@ describe('computeStatement', () => {
     [{ unionFen: 10_000, shopFen: 0.5 }, /thresholds.shopFen must be a non-negative/],
   ])('refuses thresholds %p', (thresholds, message) => {
     expect(() => computeStatement(input({}), thresholds)).toThrow(message);
+  });
+});
+
+describe('lineNetFen and forfeitureRepaidFen', () => {
+  test('a line nets its amount less both fees, each rounded half-up', () => {
+    // beauty 15% + 4% of 12,345: 1,851.75 → 1,852 and 493.8 → 494.
+    expect(lineNetFen({ amountFen: 12_345, category: 'beauty', receiptConfirmedAt: '2026-03-01T10:00:00+08:00' }, DEFAULT_FEE_RATES)).toBe(12_345 - 1_852 - 494);
+  });
+
+  test.each([
+    [37_000, 0, 37_000],
+    [37_000, 10_000, 27_000],
+    [37_000, 37_000, 0],
+    [37_000, 37_001, 0],
+    [0, 5_000, 0],
+  ])('forfeited %i, forfeited lines refunded %i: %i paid back', (forfeitedFen, refundedFen, repaid) => {
+    expect(forfeitureRepaidFen(forfeitedFen, refundedFen)).toBe(repaid);
   });
 });
 

@@ -1,17 +1,15 @@
 import type { LadderStep } from '../../domain/deposit-policy';
-import { deductUpdate, depositStateQuery, topUpUpdate, type DepositAccountInput } from '../../workflows/deposit-account.defs';
-import { DAY, iso, startFastEnv, type FastEnv } from './support';
+import { closureSignal, deductUpdate, depositStateQuery, topUpUpdate, type DepositAccountInput } from '../../workflows/deposit-account.defs';
+import { DAY, iso, startFastEnv, statusesOf, type FastEnv } from './support';
 
 const REQUIRED_FEN = 2_000_00;
-/** The ladder the stub plans, in days after the shortfall began (production reads it from config). */
-const LADDER: Array<{ step: LadderStep; afterDays: number }> = [
-  { step: 'notify', afterDays: 0 },
-  { step: 'transfer_proceeds', afterDays: 1 },
-  { step: 'close_cart', afterDays: 3 },
-  { step: 'stop_listing', afterDays: 5 },
-  { step: 'stop_sales', afterDays: 7 },
-  { step: 'restrict_withdrawals', afterDays: 10 },
-];
+/**
+ * The ladder the stub plans, in days after the shortfall began (production reads it from
+ * config). Not the default ladder: here every step after the first has a day of its own, so
+ * each one is seen waiting for its day. Keyed by step, so a step added in domain/ must get a day.
+ */
+const STUB_DAYS: Record<LadderStep, number> = { notify: 0, transfer_proceeds: 1, close_cart: 3, stop_listing: 5, stop_sales: 7, restrict_withdrawals: 10 };
+const LADDER = (Object.entries(STUB_DAYS) as Array<[LadderStep, number]>).map(([step, afterDays]) => ({ step, afterDays }));
 
 interface StepCall {
   shopId: string;
@@ -108,5 +106,16 @@ describe('depositAccount shortfall ladder (stub activities, time-skipping)', () 
     expect(steps.at(-1)).toMatchObject({ step: 'close_cart', shortfallFen: 300_00 });
     expect((await handle.query(depositStateQuery)).episode!.startedAt).toBe(iso(startedAt));
     await handle.terminate('fast test over');
+  });
+
+  test('the Web UI shows shortfall, then closing, and a closed shop ends showing closed beside Completed', async () => {
+    const { handle } = await shortOn('shop-closed', 500_00);
+    const shown = () => statusesOf(fast, handle.workflowId);
+    expect(await fast.until(shown, (s) => s.business === 'shortfall')).toEqual({ execution: 'RUNNING', business: 'shortfall' });
+    await handle.signal(closureSignal, { event: 'started' });
+    expect(await fast.until(shown, (s) => s.business !== 'shortfall')).toEqual({ execution: 'RUNNING', business: 'closing' });
+    await handle.signal(closureSignal, { event: 'closed', balanceFen: 0, promotionBalanceFen: 0 });
+    expect(await handle.result()).toEqual({ status: 'closed' });
+    expect(await shown()).toEqual({ execution: 'COMPLETED', business: 'closed' });
   });
 });

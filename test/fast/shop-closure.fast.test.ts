@@ -1,5 +1,5 @@
 import { cancelClosureUpdate, closureStateQuery, type ClosureBlockers, type ClosureInput, type ClosureState } from '../../workflows/shop-closure.defs';
-import { DAY, iso, skipToResult, startFastEnv, type FastEnv } from './support';
+import { DAY, iso, skipToResult, startFastEnv, statusesOf, type FastEnv } from './support';
 
 const NONE: ClosureBlockers = { openOrders: 0, openViolations: 0, afterSalesUntil: null };
 
@@ -46,6 +46,7 @@ describe('shopClosure branching (stub activities, time-skipping)', () => {
     const final = await skipToResult<ClosureState>(fast, handle);
     expect(final).toMatchObject({ status: 'closed', owedFen: 120_00, stillOwedFen: 0, refundedFen: { deposit: 1_880_00, promotionDeposit: 0 } });
     expect(moneyStepsFor('shop-window')).toEqual(['finalSettlement', 'deductOwed', 'refundDeposits', 'completeClosure']);
+    expect(await statusesOf(fast, handle.workflowId)).toEqual({ execution: 'COMPLETED', business: 'closed' });
     expect(fast.stubs.inputsOf('deductOwed')).toContainEqual({ closureId: 'closure-shop-window', shopId: 'shop-window', owedFen: 120_00 });
   });
 
@@ -68,6 +69,7 @@ describe('shopClosure branching (stub activities, time-skipping)', () => {
     const cancelled = await handle.executeUpdate(cancelClosureUpdate, { args: [{ actor: 'merchant:m-1' }] });
     expect(cancelled.status).toBe('cancelled');
     expect((await handle.result()).status).toBe('cancelled');
+    expect(await statusesOf(fast, handle.workflowId)).toEqual({ execution: 'COMPLETED', business: 'cancelled' });
     expect(fast.stubs.inputsOf('cancelClosure')).toContainEqual({ closureId: 'closure-shop-cancel', shopId: 'shop-cancel', merchantId: 'm-1', actor: 'merchant:m-1' });
     expect(moneyStepsFor('shop-cancel')).toEqual([]);
   });

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Client, type WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
+import { BUSINESS_STATUS } from '../../workflows/search-attributes';
 import { startTimeSkippingEnv, workflowBundle } from '../support/temporal';
 
 /**
@@ -95,6 +96,12 @@ export async function startFastEnv(canned: Record<string, Canned>): Promise<Fast
 /** The result of a workflow that is finishing, read through `env.client` so pending timers skip. */
 export function skipToResult<T>(fast: FastEnv, handle: WorkflowHandle): Promise<T> {
   return fast.env.client.workflow.getHandle(handle.workflowId).result() as Promise<T>;
+}
+
+/** What the Web UI shows for a process: Temporal's execution status and our BusinessStatus. */
+export async function statusesOf(fast: FastEnv, workflowId: string): Promise<{ execution: string; business: string | undefined }> {
+  const described = await fast.client.workflow.getHandle(workflowId).describe();
+  return { execution: described.status.name, business: described.typedSearchAttributes.get(BUSINESS_STATUS) };
 }
 
 export const DAY = 24 * 60 * 60 * 1000;

@@ -1,6 +1,6 @@
 import { decideUpdate, resubmitUpdate, verificationStateQuery, type VerificationInput, type VerificationResult } from '../../workflows/verification.defs';
 import { depositWorkflowId } from '../../workflows/deposit-account.defs';
-import { DAY, iso, skipToResult, startFastEnv, type FastEnv } from './support';
+import { DAY, iso, skipToResult, startFastEnv, statusesOf, type FastEnv } from './support';
 
 const SLA_DAYS = 3;
 const RESUBMIT_DAYS = 7;
@@ -42,6 +42,7 @@ describe('verificationReview branching (stub activities, time-skipping)', () => 
     expect(callsFor('activateMerchant', 'm-approve')).toEqual([{ caseId: 'case-m-approve', merchantId: 'm-approve', entityType: 'individual' }]);
     expect(callsFor('notifyMerchant', 'm-approve').map((c) => c.template)).toEqual(['verification_approved']);
     expect(eventsOf('m-approve')).toEqual(['submitted', 'deadline_set', 'approved']);
+    expect(await statusesOf(fast, handle.workflowId)).toEqual({ execution: 'COMPLETED', business: 'approved' });
     // The deposit account is a child process of its own, left running when the review ends.
     const child = fast.client.workflow.getHandle(depositWorkflowId('shop-m-approve'));
     expect((await child.describe()).type).toBe('depositAccount');
@@ -95,6 +96,7 @@ describe('verificationReview branching (stub activities, time-skipping)', () => 
     await fast.env.sleep(RESUBMIT_DAYS * DAY - 60_000);
     expect((await handle.query(verificationStateQuery)).status).toBe('awaiting_resubmission');
     expect(await skipToResult<VerificationResult>(fast, handle)).toEqual({ status: 'abandoned' });
+    expect(await statusesOf(fast, handle.workflowId)).toEqual({ execution: 'COMPLETED', business: 'abandoned' });
     expect(eventsOf('m-silent').slice(-2)).toEqual(['info_requested', 'abandoned']);
     expect(callsFor('notifyMerchant', 'm-silent').map((c) => c.template)).toEqual(['verification_info_requested', 'verification_abandoned']);
   });
@@ -109,10 +111,12 @@ describe('verificationReview branching (stub activities, time-skipping)', () => 
     await fast.env.sleep(120_000);
     const overdue = await fast.until(() => handle.query(verificationStateQuery), (s) => s.overdue);
     expect(overdue.status).toBe('in_review');
+    expect(await statusesOf(fast, handle.workflowId)).toEqual({ execution: 'RUNNING', business: 'in_review' });
     expect(callsFor('escalateOverdueCase', 'm-sla')).toEqual([{ caseId: 'case-m-sla', merchantId: 'm-sla', deadline }]);
     await fast.env.sleep(5 * DAY);
     expect(callsFor('escalateOverdueCase', 'm-sla')).toHaveLength(1);
     await handle.executeUpdate(decideUpdate, { args: [{ decision: 'reject', reasons: ['late but no'], reviewer: 'reviewer:rui' }] });
     expect(await handle.result()).toEqual({ status: 'rejected' });
+    expect(await statusesOf(fast, handle.workflowId)).toEqual({ execution: 'COMPLETED', business: 'rejected' });
   });
 });

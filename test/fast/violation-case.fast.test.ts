@@ -7,7 +7,7 @@ import {
   type ViolationCaseInput,
   type ViolationCaseState,
 } from '../../workflows/violation-case.defs';
-import { DAY, iso, skipToResult, startFastEnv, type FastEnv } from './support';
+import { DAY, iso, skipToResult, startFastEnv, statusesOf, type FastEnv } from './support';
 
 const APPEAL_DAYS = 3;
 const SUSPENSION_DAYS = 7;
@@ -89,6 +89,7 @@ describe('violationCase branching (stub activities, time-skipping)', () => {
     expect(final.status).toBe('expired');
     expect(lifted('v-general')).toEqual(['effect']);
     expect(events('v-general')).toEqual(['appeal_window_closed', 'expired']);
+    expect(await statusesOf(fast, handle.workflowId)).toEqual({ execution: 'COMPLETED', business: 'expired' });
   });
 
   test('a serious penalty lifts its sales suspension on day 7 and the rest when the effect period ends', async () => {
@@ -114,6 +115,7 @@ describe('violationCase branching (stub activities, time-skipping)', () => {
     expect(decided).toMatchObject({ status: 'reversed', appeal: { decision: 'upheld', decidedBy: 'reviewer:rui' } });
     const final = await skipToResult<ViolationCaseState>(fast, handle);
     expect(final.status).toBe('reversed');
+    expect(await statusesOf(fast, handle.workflowId)).toEqual({ execution: 'COMPLETED', business: 'reversed' });
     expect(inputsFor('reverseViolationPenalty', 'v-upheld')).toEqual([expect.objectContaining({ reviewer: 'reviewer:rui' })]);
     expect(events('v-upheld')).toEqual(['appeal_filed', 'appeal_upheld']);
     expect(lifted('v-upheld')).toEqual([]); // reversal, not the timers, took the penalty back

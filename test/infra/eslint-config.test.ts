@@ -79,6 +79,8 @@ const probes: Probe[] = [
   // Layers point down: nothing below the API imports api/, not even a type.
   { id: 'activities-api-service', file: 'activities/probe.ts', code: "import { createShopService } from '../api/shops/service';\nexport const x = createShopService;\n" },
   { id: 'activities-api-type', file: 'activities/probe.ts', code: "import type { HttpError } from '../api/errors';\nexport type X = HttpError;\n" },
+  { id: 'registry-routes', file: 'worker/registry.ts', code: "import { shopRoutes } from '../api/shops/router';\nexport const x = shopRoutes;\n" },
+  { id: 'registry-service', file: 'worker/registry.ts', code: "import { createShopService } from '../api/shops/service';\nexport const x = createShopService;\n" },
   { id: 'worker-api', file: 'worker/probe.ts', code: "import { createCalendarService } from '../api/calendar/service';\nexport const x = createCalendarService;\n" },
   { id: 'db-api', file: 'db/repositories/probe.ts', code: "import { conflict } from '../../api/errors';\nexport const x = conflict;\n" },
   { id: 'platform-api', file: 'platform/sandbox/probe.ts', code: "import type { Principal } from '../../api/auth';\nexport type X = Principal;\n" },
@@ -91,9 +93,9 @@ const probes: Probe[] = [
     code:
       "import { requestShopClosure } from './shop-closure-start';\n" +
       "import { ClosureAlreadyActive } from '../domain/errors';\n" +
-      "import { createDepositRepository } from '../db/repositories/deposits';\n" +
+      "import { createShopRepository } from '../db/repositories/shops';\n" +
       "import { closureWorkflowId } from '../workflows/shop-closure.defs';\n" +
-      'export const x = [requestShopClosure, ClosureAlreadyActive, createDepositRepository, closureWorkflowId];\n',
+      'export const x = [requestShopClosure, ClosureAlreadyActive, createShopRepository, closureWorkflowId];\n',
   },
   { id: 'api-imports-activities', file: 'api/shops/probe.ts', code: "import { requestShopClosure } from '../../activities/shop-closure-start';\nexport const x = requestShopClosure;\n" },
   // domain/ imports only domain/ and its few pure packages.
@@ -172,6 +174,7 @@ describe('eslint.config.mjs', () => {
     'domain-allowed',
     'below-api-allowed',
     'api-imports-activities',
+    'registry-routes',
     'api-workflow-defs',
     'api-search-attributes',
     'activities-node',
@@ -186,6 +189,11 @@ describe('eslint.config.mjs', () => {
       expect(reported[id]?.map((m) => m.message).join('\n')).toMatch(/Layers point down|domain\/ imports only domain/);
     },
   );
+
+  it('lets the process registry name route factories and nothing else of the API', () => {
+    expect(rulesOf('registry-service')).toContain(RESTRICTED);
+    expect(reported['registry-service']?.map((m) => m.message).join('\n')).toMatch(/route factories/);
+  });
 
   it('forbids `process` in workflow code', () => {
     expect(rulesOf('wf-process')).toContain('no-restricted-globals');

@@ -36,6 +36,21 @@ describe('platform client: violation penalties against a running sandbox', () =>
     expect(sandbox.state.shops.get('c-retry')?.productChanges.map((c) => c.action)).toEqual(['delist', 'relist']);
   });
 
+  it('upserts listings once per key, counts an unchanged listing as no change, and holds them as a set', async () => {
+    const listing = { productId: 'p-1', title: '三只松鼠坚果礼盒', category: 'ks-food', priceFen: 9_900, inventory: 5, mainImageUrl: 'https://img.example/p-1.jpg', detailUrl: 'https://item.example/p-1', presaleLabel: null, promoTags: [] };
+    const batch = { partner: 'jd' as const, storeId: 'jd-1', listings: [listing] };
+    await expect(client().upsertListings('c-listings', batch, 'sync:c-listings:1')).resolves.toEqual({ changed: 1 });
+    await expect(client().upsertListings('c-listings', batch, 'sync:c-listings:1')).resolves.toEqual({ changed: 1 });
+    await expect(client().upsertListings('c-listings', batch, 'sync:c-listings:2')).resolves.toEqual({ changed: 0 });
+    expect(sandbox.state.listings.get('c-listings')?.upserts.get('jd:jd-1:p-1')).toBe(2);
+    const hold = { action: 'hold' as const, partner: 'jd' as const, storeId: 'jd-1', productIds: ['p-1'], reason: 'price_gap' };
+    await expect(client().holdListings('c-listings', hold, 'hold:c-listings:1')).resolves.toEqual({ changed: 1 });
+    await expect(client().holdListings('c-listings', hold, 'hold:c-listings:2')).resolves.toEqual({ changed: 0 });
+    await expect(client().holdListings('c-listings', { ...hold, action: 'release' }, 'release:c-listings:1')).resolves.toEqual({ changed: 1 });
+    const refused = await failureOf(client().upsertListings('c-listings', { ...batch, listings: [] }, 'sync:c-listings:3'));
+    expect(refused.nonRetryable).toBe(true);
+  });
+
   it('applies the violation restrictions through setRestrictions', async () => {
     const applied = await client().setRestrictions('c-penalty', aRestrictionsChange({ restrictions: ['bar_big_promotions', 'disable_api'] }), 'restrict:c-penalty:case-3');
     expect(applied).toEqual({ shopId: 'c-penalty', inForce: ['disable_api', 'bar_big_promotions'] });

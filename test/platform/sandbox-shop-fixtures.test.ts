@@ -18,6 +18,7 @@ describe('sandbox platform: shop fixtures (control routes)', () => {
       productChanges: [],
       proceedsTransfers: [],
       refunds: [],
+      listings: { count: 0, upserts: 0, held: [] },
     });
     expect(state.shops.has('s-unknown')).toBe(false);
   });

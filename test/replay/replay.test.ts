@@ -26,6 +26,10 @@ import { historyFromJSON, type History } from '@temporalio/common/lib/proto-util
 import { bundleWorkflowCode, Worker, type WorkflowBundle } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { workflowBundle } from '../support/temporal';
+import { PROCESSES } from '../../worker/registry';
+import { TRACING_WORKFLOW_MODULES, tracingWorkerOptions } from '../../worker/worker';
+import { NoopSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { Resource } from '@opentelemetry/resources';
 
 const HISTORIES_DIR = path.join(__dirname, 'histories');
 const historyFiles = fs
@@ -47,16 +51,15 @@ async function bundleOf(entry: string): Promise<WorkflowBundle> {
   return bundleWorkflowCode({ workflowsPath: require.resolve(entry), logger: bundlerLogger });
 }
 
-/** Each file's prefix names the workflow type it recorded. */
-const WORKFLOW_TYPE_OF_PREFIX: Record<string, string> = {
-  'verification-': 'verificationReview',
-  'deposit-account-': 'depositAccount',
-  'shop-closure-': 'shopClosure',
-  'monthly-settlement-': 'monthlySettlement',
-  'order-import-': 'orderImport',
-  'violation-case-': 'violationCase',
-  'entity-change-': 'entityChange',
-  'promotion-closure-': 'promotionClosure',
+/** The registered process whose histories a file records, by the process's replay prefix. */
+const processOf = (file: string) => PROCESSES.find((p) => file.startsWith(p.replayPrefix));
+/**
+ * Processes with no recorded history yet, and why; every other registered process must have
+ * one, so a new process cannot ship without its replay check.
+ */
+const NOT_RECORDED: Record<string, string> = {
+  // Its only step is one activity (reassessShops); it has no branching a change could break.
+  'deposit-reassessment-': 'a single activity call',
 };
 const verificationFiles = historyFiles.filter((f) => f.startsWith('verification-'));
 
@@ -88,18 +91,29 @@ describe('recorded histories', () => {
         'entity-change-rejected.json',
         // Owed amounts taken from the promotion deposit, the rest refunded.
         'promotion-closure-owed-refunded.json',
+        'store-binding-youzan-refreshed-revoked-reauthorised-unbound.json',
+        'store-binding-taobao-sub-account-refused-bound-unbound.json',
         // A step the database refused for good: needs_attention, a retry, then closed by ops.
         'verification-needs-attention-closed-by-ops.json',
+        // Recorded after a process began to end showing its final BusinessStatus (behind patched):
+        // the other deposit and settlement histories end without it and prove the patch replay-safe.
+        'deposit-account-closed-final-status.json',
+        'monthly-settlement-completed-final-status.json',
       ]),
     );
   });
 
-  test('each history ran its workflow to completion', () => {
+  test('every registered process has a recorded history (or says why not)', () => {
+    const missing = PROCESSES.filter((p) => !historyFiles.some((f) => f.startsWith(p.replayPrefix)) && !(p.replayPrefix in NOT_RECORDED));
+    expect(missing.map((p) => p.workflowType)).toEqual([]);
+  });
+
+  test('each history ran its registered process to completion', () => {
     for (const file of historyFiles) {
       const { events } = loadHistory(file);
       const started = events?.[0]?.workflowExecutionStartedEventAttributes;
-      const prefix = Object.keys(WORKFLOW_TYPE_OF_PREFIX).find((p) => file.startsWith(p));
-      expect(prefix && started?.workflowType?.name).toBe(prefix && WORKFLOW_TYPE_OF_PREFIX[prefix]);
+      const process = processOf(file);
+      expect({ file, type: started?.workflowType?.name }).toEqual({ file, type: process?.workflowType });
       expect(events?.at(-1)?.workflowExecutionCompletedEventAttributes).toBeTruthy();
     }
   });
@@ -112,6 +126,26 @@ describe('recorded histories', () => {
     const histories = historyFiles.map((file) => ({ workflowId: workflowIdOf(file), history: loadHistory(file) }));
     const results = [];
     for await (const result of Worker.runReplayHistories({ workflowBundle: workflowBundle() }, histories)) results.push(result);
+    expect(results.map((r) => ({ workflowId: r.workflowId, error: r.error }))).toEqual(
+      histories.map(({ workflowId }) => ({ workflowId, error: undefined })),
+    );
+  });
+});
+
+describe('the tracing interceptors the worker bundles', () => {
+  // The production worker bundles the OpenTelemetry workflow interceptors (worker/worker.ts).
+  // They add no command: every history, recorded without them, replays with them.
+  test('leave every recorded history replaying', async () => {
+    const traced = await bundleWorkflowCode({
+      workflowsPath: require.resolve('../../workflows'),
+      workflowInterceptorModules: TRACING_WORKFLOW_MODULES,
+      logger: bundlerLogger,
+    });
+    // The bundle carries the workflow interceptors; the worker adds the span sink they call.
+    const { sinks } = tracingWorkerOptions({ spanProcessor: new NoopSpanProcessor(), resource: new Resource({}) });
+    const histories = historyFiles.map((file) => ({ workflowId: workflowIdOf(file), history: loadHistory(file) }));
+    const results = [];
+    for await (const result of Worker.runReplayHistories({ workflowBundle: traced, sinks }, histories)) results.push(result);
     expect(results.map((r) => ({ workflowId: r.workflowId, error: r.error }))).toEqual(
       histories.map(({ workflowId }) => ({ workflowId, error: undefined })),
     );

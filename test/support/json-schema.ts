@@ -178,3 +178,16 @@ function fromSchema(schema: JsonSchema, known: KnownValues): fc.Arbitrary<unknow
       return oddJson;
   }
 }
+
+/** The document with every `$ref` to components/schemas replaced by the schema it names, so schemaProblem can read it. */
+export function inlineRefs<T>(doc: T): T {
+  const schemas = ((doc as { components?: { schemas?: Record<string, unknown> } }).components?.schemas ?? {}) as Record<string, unknown>;
+  const walk = (node: unknown): unknown => {
+    if (Array.isArray(node)) return node.map(walk);
+    if (typeof node !== 'object' || node === null) return node;
+    const ref = (node as { $ref?: unknown }).$ref;
+    if (typeof ref === 'string' && ref.startsWith('#/components/schemas/')) return walk(schemas[ref.slice('#/components/schemas/'.length)]);
+    return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, walk(v)]));
+  };
+  return walk(doc) as T;
+}

@@ -11,10 +11,12 @@ import { maxTokenLifetimeSeconds, signToken, type TokenClaims } from '../../secu
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { startSandboxPlatform, type PaymentCallbackTarget, type RunningSandbox } from '../../platform/sandbox';
-import { activityDepsFrom, createActivities, type ActivityDeps } from '../../worker/dependencies';
+import { activityDepsFrom, createActivities, partnerGatewayFrom, type ActivityDeps } from '../../worker/dependencies';
 import type { PlatformClient } from '../../platform/types';
+import type { PartnerGateway } from '../../platform/partners/types';
 import { writeTestCalendarFile } from './calendar';
 import { createTestDb, type TestDb } from './db';
+import { createFakePartnerGateway } from './partner-gateway-fake';
 import { startTimeSkippingEnv, workflowBundle } from './temporal';
 import type { Db } from '../../db/connection';
 
@@ -33,8 +35,9 @@ export interface Stack {
 
 const SANDBOX_TOKEN = 'test-platform-token';
 
-function withPlatform(deps: ActivityDeps, wrap?: (platform: PlatformClient) => PlatformClient): ActivityDeps {
-  return wrap ? { ...deps, platform: wrap(deps.platform) } : deps;
+function withPlatform(deps: ActivityDeps, wrap: ((platform: PlatformClient) => PlatformClient) | undefined, partners: PartnerGateway): ActivityDeps {
+  const withPartners = { ...deps, partners };
+  return wrap ? { ...withPartners, platform: wrap(deps.platform) } : withPartners;
 }
 
 /**
@@ -45,6 +48,12 @@ function withPlatform(deps: ActivityDeps, wrap?: (platform: PlatformClient) => P
 export interface StackOptions {
   /** Wraps the platform client the activities use, e.g. to inject faults. */
   wrapPlatform?: (platform: PlatformClient) => PlatformClient;
+  /**
+   * The partner platforms the activities and the API use: a fresh in-memory fake by default;
+   * `'sandbox'` is the HTTP gateway over the stack's sandbox (its /partners endpoints), as in
+   * the dev stack.
+   */
+  partners?: PartnerGateway | 'sandbox';
   /** Serve the app on a port, so the sandbox's payment callbacks reach it. */
   listenForCallbacks?: boolean;
 }
@@ -56,25 +65,30 @@ export async function startStack(overrides: Record<string, string> = {}, options
   try {
     testDb = await createTestDb();
     const paymentCallback: PaymentCallbackTarget = { url: '', secret: '' };
-    sandbox = await startSandboxPlatform({ port: 0, token: SANDBOX_TOKEN, paymentCallback });
+    // The app the partners know is the one the config's defaults name.
+    const defaults = loadConfig({ NODE_ENV: 'test' });
+    const partnerApp = { appId: defaults.YOUZAN_APP_ID, appSecret: defaults.YOUZAN_APP_SECRET, redirectUris: [defaults.YOUZAN_REDIRECT_URI] };
+    sandbox = await startSandboxPlatform({ port: 0, token: SANDBOX_TOKEN, paymentCallback, partnerApp });
     const config = loadConfig({
       NODE_ENV: 'test',
       LOG_LEVEL: 'silent',
       TEMPORAL_TASK_QUEUE: `test-${randomBytes(4).toString('hex')}`,
       PLATFORM_BASE_URL: sandbox.url,
       PLATFORM_API_TOKEN: SANDBOX_TOKEN,
+      PARTNER_BASE_URL: `${sandbox.url}/partners`,
       CALENDAR_EXTRA_PATH: writeTestCalendarFile(),
       // Every request of a suite comes from one loopback address, polling loops included.
       API_ADDRESS_RATE_LIMIT_PER_MINUTE: '100000',
       ...overrides,
     });
     const db = testDb.db;
+    const partners = options.partners === 'sandbox' ? partnerGatewayFrom(config) : (options.partners ?? createFakePartnerGateway());
     const worker = await Worker.create({
       connection: env.nativeConnection,
       namespace: env.namespace ?? 'default',
       taskQueue: config.TEMPORAL_TASK_QUEUE,
       workflowBundle: workflowBundle(),
-      activities: createActivities(withPlatform(activityDepsFrom(config, db, env.client), options.wrapPlatform)),
+      activities: createActivities(withPlatform(activityDepsFrom(config, db, env.client), options.wrapPlatform, partners)),
     });
     const running = worker.run();
     const vault = piiVaultFrom(config);
@@ -82,7 +96,7 @@ export async function startStack(overrides: Record<string, string> = {}, options
     const auth = { secret: config.JWT_SECRET, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE };
     const startedDb = testDb;
     const startedSandbox = sandbox;
-    const app = createApp({ config, db, temporal: env.client, logger, vault });
+    const app = createApp({ config, db, temporal: env.client, logger, vault, partners });
     paymentCallback.secret = config.PLATFORM_CALLBACK_SECRET;
     let server: Server | undefined;
     if (options.listenForCallbacks) {

@@ -32,6 +32,7 @@ describe('worker dependencies', () => {
       const activities = createActivities(activityDepsFrom(loadConfig({}), db));
       expect(activities).toHaveProperty('openCase');
       expect(activities).toHaveProperty('openViolationCase');
+      expect(activities).toHaveProperty('refreshYouzanToken');
     } finally {
       await db.destroy();
     }
@@ -39,6 +40,18 @@ describe('worker dependencies', () => {
   });
 
   test('production refuses the development secrets and the embedded database', () => {
-    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/JWT_SECRET[\s\S]*PII_ENCRYPTION_KEY[\s\S]*IDENTITY_HASH_KEY[\s\S]*DATABASE_URL/);
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/JWT_SECRET[\s\S]*PII_ENCRYPTION_KEY[\s\S]*IDENTITY_HASH_KEY[\s\S]*PARTNER_SECRETS_KEY[\s\S]*YOUZAN_APP_SECRET[\s\S]*DATABASE_URL/);
+  });
+
+  test('partner settings come from config: the Youzan redirect, the secrets key and a refresh lead of one day by default', async () => {
+    const db = knex({ client: 'pg' });
+    try {
+      const deps = activityDepsFrom(loadConfig({}), db);
+      expect(deps.partnerSettings).toEqual({ youzanRedirectUri: 'http://127.0.0.1:3000/v1/bindings/oauth/youzan/callback', secretsKey: expect.any(String), refreshLeadSeconds: 86_400 });
+      expect(Buffer.from(deps.partnerSettings.secretsKey, 'base64')).toHaveLength(32);
+      expect(activityDepsFrom(loadConfig({ PARTNER_TOKEN_REFRESH_LEAD_SECONDS: '3600' }), db).partnerSettings.refreshLeadSeconds).toBe(3600);
+    } finally {
+      await db.destroy();
+    }
   });
 });

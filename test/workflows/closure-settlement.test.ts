@@ -1,5 +1,6 @@
 import { createShopService, type ShopService } from '../../api/shops/service';
-import { createSettlementRepository } from '../../db/repositories/settlement';
+import { createSettlementQueries } from '../../db/repositories/settlement/queries';
+import { createStatementRepository } from '../../db/repositories/settlement/statements';
 import { periodOf } from '../../domain/settlement';
 import { closureStateQuery, closureWorkflowId, type ClosureState } from '../../workflows/shop-closure.defs';
 import { eventually } from '../support/fixtures';
@@ -59,7 +60,7 @@ describe('shop closure with commission to settle (time-skipping)', () => {
 
     // 6,000 − 10% − 3% = 5,220 fen: under 100 CNY, a monthly statement would carry it; a final one pays it.
     const period = periodOf(new Date(now));
-    expect(await createSettlementRepository(stack.db).statement(merchantId, period)).toMatchObject({
+    expect(await createSettlementQueries(stack.db).statement(merchantId, period)).toMatchObject({
       kind: 'final',
       netFen: 5_220,
       payoutFen: 5_220,
@@ -82,15 +83,16 @@ describe('shop closure with commission to settle (time-skipping)', () => {
     const earlier = previousPeriod(now);
     // Settled and paid last month: 50,000 − 5,000 − 1,500 = 43,500 fen; refunded since.
     await addOrder(merchantId, 'co-1', 50_000, Date.parse(`${earlier}-10T04:00:00Z`));
-    const settlement = createSettlementRepository(stack.db);
-    await settlement.settleMerchantRange(earlier, `${merchantId.slice(0, -1)}`, merchantId, THRESHOLDS);
-    expect(await settlement.statement(merchantId, earlier)).toMatchObject({ payoutFen: 43_500 });
+    const statementRepo = createStatementRepository(stack.db);
+    const settlementQueries = createSettlementQueries(stack.db);
+    await statementRepo.settleMerchantRange(earlier, `${merchantId.slice(0, -1)}`, merchantId, THRESHOLDS);
+    expect(await settlementQueries.statement(merchantId, earlier)).toMatchObject({ payoutFen: 43_500 });
     await stack.db('orders').where({ id: 'co-1' }).update({ status: 'refunded', refunded_at: new Date(now - 1_000) });
 
     await shops.requestClosure(shopId, me);
     const state = await closed(shopId);
 
-    expect(await settlement.statement(merchantId, periodOf(new Date(now)))).toMatchObject({
+    expect(await settlementQueries.statement(merchantId, periodOf(new Date(now)))).toMatchObject({
       kind: 'final',
       refundsFen: 43_500,
       netFen: -43_500,

@@ -2,7 +2,7 @@ import { Client } from '@temporalio/client';
 import { lastNaturalMonth } from '../../domain/deposit';
 import { depositWorkflowId, topUpUpdate } from '../../workflows/deposit-account.defs';
 import { REASSESSMENT_WORKFLOW_TYPE } from '../../workflows/deposit-reassessment.defs';
-import { STATUS } from '../../workflows/search-attributes';
+import { BUSINESS_STATUS } from '../../workflows/search-attributes';
 import { depositState, expectLedgerWhole, finance, merchantOf, openShop, platformShop } from '../support/shops';
 import { createShopService, type ShopService } from '../../api/shops/service';
 import { paymentIdOf } from '../support/payments';
@@ -50,7 +50,7 @@ describe('deposit account workflow (time-skipping)', () => {
     expect(stack.sandbox.state.notifications.filter((n) => n.merchantId === merchantId).map((n) => n.template)).toContain('deposit_shortfall');
     expect(inForceOnPlatform(shopId)).toEqual([]);
     const described = await stack.env.client.workflow.getHandle(depositWorkflowId(shopId)).describe();
-    expect(described.typedSearchAttributes.get(STATUS)).toBe('shortfall');
+    expect(described.typedSearchAttributes.get(BUSINESS_STATUS)).toBe('shortfall');
 
     const expectations: Array<[number, string[]]> = [
       [2, []],

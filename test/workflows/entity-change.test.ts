@@ -98,7 +98,7 @@ describe('change of entity (entityChange workflow, through the API)', () => {
 
     const asked = await api.decide(caseId, staff.reviewer, { decision: 'request_info', reasons: ['licence blurred'] });
     expect(asked.status).toBe(409);
-    expect(asked.body.message).toMatch(/approved or rejected/);
+    expect(asked.body.detail).toMatch(/approved or rejected/);
 
     const decided = await api.decide(caseId, staff.reviewer, { decision: 'reject', reasons: ['licence does not match the name'] });
     expect(decided.status).toBe(200);
@@ -128,7 +128,7 @@ describe('change of entity (entityChange workflow, through the API)', () => {
     const { merchantId: _m, ...holdersId } = individualRequest('m-holder');
     const clash = await fileChange('m-change-taken', holdersId);
     expect(clash.status).toBe(409);
-    expect(clash.body.message).toMatch(/ID number belongs to another merchant/);
+    expect(clash.body.detail).toMatch(/ID number belongs to another merchant/);
 
     for (const claims of [staff.finance, staff.reviewer, merchant('m-holder')]) {
       expect((await api.post('/v1/merchants/m-change-taken/entity-change', claims, newCompany('m-change-taken'))).status).toBe(403);

@@ -1,6 +1,6 @@
 import { Client, WorkflowUpdateStage } from '@temporalio/client';
 import request from 'supertest';
-import { STATUS } from '../../workflows/search-attributes';
+import { BUSINESS_STATUS } from '../../workflows/search-attributes';
 import { decideUpdate, verificationStateQuery, type VerificationState } from '../../workflows/verification.defs';
 import { resolveAttentionUpdate } from '../../workflows/attention.defs';
 import { closureStateQuery } from '../../workflows/shop-closure.defs';
@@ -33,7 +33,7 @@ function holdRelisting(gate: { held: boolean }) {
 /**
  * A step whose text the database refuses for good (text that reached a process past the API,
  * e.g. from a client that skipped it) no longer wedges its process: the process stops in
- * needs_attention, visible in the case view and the Web UI's Status, and ops move it on.
+ * needs_attention, visible in the case view and the Web UI's BusinessStatus, and ops move it on.
  */
 describe('a step that fails for good waits for ops (time-skipping)', () => {
   let stack: Stack;
@@ -54,7 +54,7 @@ describe('a step that fails for good waits for ops (time-skipping)', () => {
     eventually(() => stack.env.client.workflow.getHandle(workflowId).query(verificationStateQuery), done);
   const violationState = (caseId: string, done: (s: ViolationCaseState) => boolean) =>
     eventually(() => caseHandle(stack, caseId).query(violationStateQuery), done);
-  const statusAttribute = async (workflowId: string) => (await stack.env.client.workflow.getHandle(workflowId).describe()).typedSearchAttributes.get(STATUS);
+  const statusAttribute = async (workflowId: string) => (await stack.env.client.workflow.getHandle(workflowId).describe()).typedSearchAttributes.get(BUSINESS_STATUS);
 
   test("a reviewer's reason holding NUL: the case needs attention, blocks a new filing, and ops abandoning it frees the merchant", async () => {
     const merchantId = 'm-wedged';

@@ -1,6 +1,7 @@
 import { createShopService, type ShopService } from '../../api/shops/service';
 import { createLedger } from '../../db/repositories/ledger';
-import { createSettlementRepository } from '../../db/repositories/settlement';
+import { createSettlementQueries } from '../../db/repositories/settlement/queries';
+import { createStatementRepository } from '../../db/repositories/settlement/statements';
 import { periodOf } from '../../domain/settlement';
 import { closureStateQuery, closureWorkflowId, type ClosureState } from '../../workflows/shop-closure.defs';
 import { eventually } from '../support/fixtures';
@@ -121,9 +122,10 @@ describe('what the merchant owes (time-skipping)', () => {
       paid_at: new Date(Date.parse(`${earlier}-07T04:00:00Z`)),
       receipt_confirmed_at: new Date(Date.parse(`${earlier}-10T04:00:00Z`)),
     });
-    const settlement = createSettlementRepository(stack.db);
-    await settlement.settleMerchantRange(earlier, `${merchantId.slice(0, -1)}`, merchantId, THRESHOLDS);
-    expect(await settlement.statement(merchantId, earlier)).toMatchObject({ payoutFen: 174_000 });
+    const statementRepo = createStatementRepository(stack.db);
+    const settlementQueries = createSettlementQueries(stack.db);
+    await statementRepo.settleMerchantRange(earlier, `${merchantId.slice(0, -1)}`, merchantId, THRESHOLDS);
+    expect(await settlementQueries.statement(merchantId, earlier)).toMatchObject({ payoutFen: 174_000 });
     await stack.db('orders').where({ id: 'oc-1' }).update({ status: 'refunded', refunded_at: new Date(now - 1_000) });
 
     await shops.requestClosure(shopId, me);

@@ -43,7 +43,8 @@ describe('closing third-party promotion (time-skipping)', () => {
 
     const asked = await shops.closePromotion(shopId, me);
     expect(asked).toMatchObject({ workflowId: promotionClosureWorkflowId(shopId), status: 'requested' });
-    const waiting = await closureState(shopId, (s) => s.status === 'waiting');
+    // Waiting is shown before its first look at the blockers: wait for that look.
+    const waiting = await closureState(shopId, (s) => s.status === 'waiting' && s.blockers !== null);
     expect(waiting.blockers).toEqual({ openOrders: 0, openViolations: 1, afterSalesUntil: new Date(now + 21 * DAY).toISOString() });
     // The function is off on the platform at once; no money moved yet.
     expect([...platformShop(stack, shopId).restrictions]).toContain('disable_third_party_promotion');

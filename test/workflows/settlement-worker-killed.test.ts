@@ -112,10 +112,10 @@ describeWithPostgres('monthly settlement with its worker killed (SIGKILL) mid-ru
   }
 
   /**
-   * The server gives up on a dead worker's attempt when its 2-minute heartbeat timeout
-   * passes; the time-skipping server cannot skip that (an activity in flight holds time),
-   * so the test reports the attempt failed as the timeout would, and the retry policy
-   * takes over as in production.
+   * The server gives up on a dead worker's attempt when its heartbeat timeout (20 s) passes;
+   * the time-skipping server cannot skip that (an activity in flight holds time), so the test
+   * reports the attempt failed as the timeout would, and the retry policy takes over as in
+   * production. test/workflows/worker-killed-recovery.test.ts lets the real timeout happen.
    */
   async function timeOutAttemptsOfDeadWorker(handle: WorkflowHandle): Promise<void> {
     const { raw } = await handle.describe();

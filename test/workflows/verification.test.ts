@@ -1,6 +1,6 @@
 import { Client } from '@temporalio/client';
 import { workingDayDeadline, createWorkingDayCalendar } from '../../domain/calendar';
-import { OVERDUE, STATUS } from '../../workflows/search-attributes';
+import { BUSINESS_STATUS, OVERDUE } from '../../workflows/search-attributes';
 import { verificationStateQuery, type VerificationState } from '../../workflows/verification.defs';
 import type { Principal } from '../../api/auth';
 import { TEST_CALENDAR_EXTRA } from '../support/calendar';
@@ -71,7 +71,7 @@ describe('verification review workflow (time-skipping)', () => {
     expect(supervisorCalls[0]).toMatchObject({ template: 'verification_overdue', data: { caseId: started.caseId } });
     const described = await handleOf(started.workflowId).describe();
     expect(described.typedSearchAttributes.get(OVERDUE)).toBe(true);
-    expect(described.typedSearchAttributes.get(STATUS)).toBe('in_review');
+    expect(described.typedSearchAttributes.get(BUSINESS_STATUS)).toBe('in_review');
 
     const decided = await stack.verifications.decide(started.caseId, { decision: 'approve', reasons: [] }, reviewer);
     expect(decided.status).toBe('approved');
