@@ -14,6 +14,7 @@ import { deductUpdate, depositWorkflowId, reverseDeductionUpdate } from '../work
 import { cancelClosureUpdate, closureWorkflowId } from '../workflows/shop-closure.defs';
 import type { AppealState, CaseDecision, ViolationStatus } from '../workflows/violation-case.defs';
 import { liftOwnRestrictions } from './restrictions';
+import { updateAccepted } from './update-accepted';
 import { requestShopClosure } from './shop-closure-start';
 
 export interface ViolationActivityDeps {
@@ -57,19 +58,20 @@ export function createViolationActivities({ db, platform, calendar, policy, temp
     return temporal;
   };
 
-  /** Balances move only through the deposit process, so the shortfall ladder sees every fine. */
+  /**
+   * Balances move only through the deposit process, so the shortfall ladder sees every fine. The
+   * whole fine is taken: the deposit pays what it holds, the rest is owed and the ladder asks for
+   * it. The deposit process accepting the deduction is the case's part done; its handler posts it
+   * to the ledger (under the reference, once) right after.
+   */
   async function fine(c: ViolationCase): Promise<number> {
     const reference = FINE_REFERENCE(c.id);
     const earlier = await ledger.findByKey(`deduction:${c.shopId}:${reference}`);
     if (earlier) return earlier.entries.find((e) => e.account === 'platform_income')!.amountFen;
-    // The whole fine: the deposit pays what it holds, the rest is owed and the ladder asks for it.
     const amount = c.penalty!.fineFen;
     try {
-      await client()
-        .workflow.getHandle(depositWorkflowId(c.shopId))
-        .executeUpdate(deductUpdate, {
-          args: [{ account: 'deposit', amountFen: amount, reason: `fine: violation ${c.id} (${c.level})`, reference, actor: `violation:${c.id}`, owing: true }],
-        });
+      const deduction = { account: 'deposit' as const, amountFen: amount, reason: `fine: violation ${c.id} (${c.level})`, reference, actor: `violation:${c.id}`, owing: true };
+      await updateAccepted(client().workflow.getHandle(depositWorkflowId(c.shopId)), deductUpdate, deduction, reference);
     } catch (err) {
       // A shop closed meanwhile has no deposit left to fine (its refund went out); any other
       // refusal is retried, and shows on the activity in the Web UI.
@@ -205,11 +207,13 @@ export function createViolationActivities({ db, platform, calendar, policy, temp
         done.relisted = c.evidence.productIds;
       }
       if (c.fineDeductedFen > 0) {
-        await client()
-          .workflow.getHandle(depositWorkflowId(c.shopId))
-          .executeUpdate(reverseDeductionUpdate, {
-            args: [{ deductionReference: FINE_REFERENCE(c.id), reason: `appeal upheld: fine of violation ${c.id} returned`, actor: input.reviewer }],
-          });
+        // The fine was handed over once accepted: its reversal waits until the ledger holds it.
+        const reference = FINE_REFERENCE(c.id);
+        if (!(await ledger.findByKey(`deduction:${c.shopId}:${reference}`))) {
+          throw ApplicationFailure.retryable(`the fine of violation ${c.id} is not in the ledger yet`, ErrorType.SubmissionNotRecorded);
+        }
+        const reversal = { deductionReference: reference, reason: `appeal upheld: fine of violation ${c.id} returned`, actor: input.reviewer };
+        await updateAccepted(client().workflow.getHandle(depositWorkflowId(c.shopId)), reverseDeductionUpdate, reversal, `reversal:${reference}`);
         done.fineRefundedFen = c.fineDeductedFen;
       }
       for (const part of ['suspension', 'effect', 'permanent'] as const) {
@@ -240,9 +244,8 @@ export function createViolationActivities({ db, platform, calendar, policy, temp
    */
   async function cancelPenaltyClosure(c: ViolationCase, reviewer: string): Promise<boolean> {
     try {
-      await client()
-        .workflow.getHandle(closureWorkflowId(c.shopId))
-        .executeUpdate(cancelClosureUpdate, { args: [{ actor: reviewer, reversalOf: c.id }] });
+      // Accepted is enough: the closure's handler answers once its loop has recorded the cancellation.
+      await updateAccepted(client().workflow.getHandle(closureWorkflowId(c.shopId)), cancelClosureUpdate, { actor: reviewer, reversalOf: c.id }, `cancel:violation:${c.id}`);
       return true;
     } catch (err) {
       if (err instanceof WorkflowNotFoundError || err instanceof WorkflowUpdateFailedError) return false;

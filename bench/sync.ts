@@ -88,10 +88,6 @@ async function syncRounds(db: Knex, databaseUrl: string, sandbox: SandboxProcess
     workflowsPath: require.resolve('../workflows'),
     activities: createActivities(activityDepsFrom(config, db, client)),
     maxConcurrentActivityTaskExecutions: 20,
-    // At the end, the cases' fines may wait on deposit processes this worker no longer serves:
-    // cancel them after a moment rather than wait out their timeouts.
-    shutdownGraceTime: '2 seconds',
-    shutdownForceTime: '10 seconds',
   });
   // One worker for both rounds (a worker runs once); the violation cases the second round
   // opens go on being processed by it after the round is timed.
@@ -132,7 +128,12 @@ async function syncRounds(db: Knex, databaseUrl: string, sandbox: SandboxProcess
     `(b) full round through Temporal: ${(full.ms / 1000).toFixed(2)} s (${full.result.storesDone} stores, ${full.events} history events; ${cases} cases opened; ${Number(held?.n ?? 0)} listings held; failures ${JSON.stringify(full.result.failedByClass ?? {})})`,
   );
   console.log(`ratio b/a = ${(full.ms / floorMs).toFixed(2)} (goal ≤ 2.0)`);
-  console.log(`where (b) went, activity time by type: ${await activityTimes(client, catalogueSyncWorkflowId('base:changed'))}`);
+  console.log(`activity time by type in the round's last run (it continues as new every few batches): ${await activityTimes(client, catalogueSyncWorkflowId('base:changed'))}`);
+  // The round ends once its cases are opened; their penalties go on after it. Wait for them, so
+  // the worker stops with nothing in flight.
+  const settledAt = performance.now();
+  const penalised = await casesPenalised(db, casesBefore + cases);
+  console.log(`penalties applied to ${penalised} of ${cases} new cases ${((performance.now() - settledAt) / 1000).toFixed(1)} s after the round`);
   worker.shutdown();
   await running;
 }
@@ -275,6 +276,15 @@ async function activityTimes(client: Client, workflowId: string): Promise<string
     }
   }
   return [...totals].map(([type, t]) => `${type} ${(t / 1000).toFixed(2)} s`).join(', ');
+}
+
+/** Waits (up to 10 minutes) until every case has applied its penalty; answers how many have. */
+async function casesPenalised(db: Knex, cases: number): Promise<number> {
+  for (const giveUpAt = Date.now() + 600_000; ; await new Promise((r) => setTimeout(r, 500))) {
+    const row = await db('violation_events').where({ type: 'penalty_applied' }).count({ n: '*' }).first();
+    const n = Number(row?.n ?? 0);
+    if (n >= cases || Date.now() > giveUpAt) return n;
+  }
 }
 
 async function countCases(db: Knex): Promise<number> {

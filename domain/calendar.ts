@@ -11,17 +11,23 @@
  * on it says so, to be re-planned when the year is loaded; without one, or for a year
  * before the data, the year is refused (CalendarYearNotLoadedError), never guessed silently.
  *
- * Pure: no I/O, no clock, no Node built-ins, so workflow code may import it. Deadlines
- * are still computed in activities and kept in history (the data changes each year).
+ * Pure: no I/O, no clock, no Node built-ins. Deadlines are computed in activities and kept in
+ * history (the data changes each year); workflow code imports the data-free modules it re-exports.
  */
 import packagedData from 'chinese-days/dist/chinese-days.json';
 import {
-  MS_PER_DAY,
   epochDayOf,
   isoDateOfEpochDay,
   requireIsoDate,
   weekdayOfEpochDay,
 } from './civil-date';
+import { shanghaiDate } from './shanghai-time';
+import type { WorkingDayCalendar } from './working-days';
+
+// Data-free parts live in their own modules so workflow code can import them without the
+// package's calendar data (2 MB of JSON evaluated again for every workflow the worker starts).
+export { endOfShanghaiDay, shanghaiDate, startOfShanghaiDay } from './shanghai-time';
+export { planWorkingDayDeadline, workingDayDeadline, type WorkingDayCalendar } from './working-days';
 
 /** 'YYYY-MM-DD' -> free text (chinese-days uses 'English,中文,n'). */
 export interface CalendarData {
@@ -31,20 +37,6 @@ export interface CalendarData {
   workdays: Record<string, string>;
 }
 
-export interface WorkingDayCalendar {
-  /** Throws CalendarYearNotLoadedError for a year without data, Error for a malformed date. */
-  isWorkingDay(date: string): boolean;
-  /** The n-th working day strictly after fromDate (n a positive integer). */
-  addWorkingDays(fromDate: string, n: number): string;
-  /** Years with data, ascending. */
-  loadedYears(): number[];
-  /** Whether the year of date has official data (package, file or loaded by ops). */
-  covers(date: string): boolean;
-  /** Whether date falls in a year answered by the provisional calendar (no official data yet). */
-  isProvisional(date: string): boolean;
-  /** Like addWorkingDays; provisional when any day counted lies in a provisional year. */
-  countWorkingDays(fromDate: string, n: number): { date: string; provisional: boolean };
-}
 
 export interface CalendarOptions {
   /**
@@ -150,58 +142,6 @@ export function createWorkingDayCalendar(extra?: CalendarData, options: Calendar
     loadedYears: () => [...years],
     covers: (date) => loaded.has(requireIsoDate(date).year),
   };
-}
-
-/**
- * Business time is Asia/Shanghai (docs/rules.md). China has used UTC+8 all year since 1991
- * (no daylight saving), so a fixed offset on epoch milliseconds is exact for every date
- * the calendar covers and needs no time-zone database (none in the workflow sandbox).
- */
-const SHANGHAI_OFFSET_MS = 8 * 60 * 60 * 1000;
-
-/** The Shanghai calendar date ('YYYY-MM-DD') of an instant. */
-export function shanghaiDate(instant: Date): string {
-  const ms = instant.getTime();
-  if (Number.isNaN(ms)) throw new Error('shanghaiDate needs a valid Date');
-  return isoDateOfEpochDay(Math.floor((ms + SHANGHAI_OFFSET_MS) / MS_PER_DAY));
-}
-
-/** 00:00:00.000 Shanghai time on date (16:00:00.000Z the day before). */
-export function startOfShanghaiDay(date: string): Date {
-  return new Date(epochDayOf(requireIsoDate(date)) * MS_PER_DAY - SHANGHAI_OFFSET_MS);
-}
-
-/** 23:59:59.999 Shanghai time on date (15:59:59.999Z the same day). */
-export function endOfShanghaiDay(date: string): Date {
-  return new Date(startOfShanghaiDay(date).getTime() + MS_PER_DAY - 1);
-}
-
-/**
- * Deadline of "N working days from submission" (the review SLA, docs/rules.md §1):
- * the end, Shanghai time, of the N-th working day after the Shanghai date of submission.
- * The day of submission never counts, whatever the hour and whether or not it is a
- * working day; so a case submitted on Saturday or on a holiday starts counting on the
- * next working day, the same as one submitted at 23:59 on a Friday.
- */
-export function workingDayDeadline(
-  submittedAt: Date,
-  workingDays: number,
-  cal: WorkingDayCalendar,
-): Date {
-  return planWorkingDayDeadline(submittedAt, workingDays, cal).deadline;
-}
-
-/**
- * workingDayDeadline, saying whether a day it counted came from the provisional calendar
- * (then the deadline must be re-planned once the official year is loaded).
- */
-export function planWorkingDayDeadline(
-  submittedAt: Date,
-  workingDays: number,
-  cal: WorkingDayCalendar,
-): { deadline: Date; provisional: boolean } {
-  const { date, provisional } = cal.countWorkingDays(shanghaiDate(submittedAt), workingDays);
-  return { deadline: endOfShanghaiDay(date), provisional };
 }
 
 export interface CalendarCoverage {

@@ -8,24 +8,10 @@
  */
 import { z } from 'zod';
 
-/**
- * The enforcement ladder, in the order it escalates. [src] lists what the platform may do
- * when the balance is short; the order is [default]. restrict_withdrawals also stands for
- * "restrict or close other functions" ([src] items 4 and 5 come into force together).
- */
-export const LADDER_STEPS = [
-  'notify',
-  'transfer_proceeds',
-  'close_cart',
-  'stop_listing',
-  'stop_sales',
-  'restrict_withdrawals',
-] as const;
-export type LadderStep = (typeof LADDER_STEPS)[number];
-
-/** The ladder steps that take something away from the shop (lifted by a full top-up). */
-export const RESTRICTIONS = ['close_cart', 'stop_listing', 'stop_sales', 'restrict_withdrawals'] as const;
-export type Restriction = (typeof RESTRICTIONS)[number];
+// The steps and restrictions are data-free (domain/deposit-steps.ts), so workflow code imports
+// them without zod.
+import { LADDER_STEPS, type LadderStep } from './deposit-steps';
+export { LADDER_STEPS, RESTRICTIONS, type LadderStep, type Restriction } from './deposit-steps';
 
 export type ShopType = 'individual' | 'enterprise';
 

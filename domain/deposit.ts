@@ -6,16 +6,10 @@
  * Pure: no clock, no I/O, no Node built-ins, so workflow code may import it. The caller
  * passes "now" in; deadlines are computed in activities and kept in history (STYLE.md).
  */
-import { shanghaiDate, startOfShanghaiDay } from './calendar';
+import { shanghaiDate, startOfShanghaiDay } from './shanghai-time';
 import { MS_PER_DAY } from './civil-date';
-import {
-  LADDER_STEPS,
-  RESTRICTIONS,
-  type DepositPolicy,
-  type LadderStep,
-  type Restriction,
-  type ShopType,
-} from './deposit-policy';
+import type { DepositPolicy, ShopType } from './deposit-policy';
+import { LADDER_STEPS, RESTRICTIONS, type LadderStep, type Restriction } from './deposit-steps';
 
 function requireFen(name: string, value: number, { allowNegative = false } = {}): void {
   if (!Number.isSafeInteger(value) || (!allowNegative && value < 0)) {

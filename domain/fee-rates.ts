@@ -1,4 +1,4 @@
-import { shanghaiDate } from './calendar';
+import { shanghaiDate } from './shanghai-time';
 import { epochDayOf, isoDateOfEpochDay, parseIsoDate } from './civil-date';
 import { FIRST_SETTLEMENT_PERIOD } from './settlement';
 

@@ -1,5 +1,5 @@
 import { epochDayOf, isoDateOfEpochDay, MS_PER_DAY, parseIsoDate } from './civil-date';
-import { shanghaiDate, startOfShanghaiDay } from './calendar';
+import { shanghaiDate, startOfShanghaiDay } from './shanghai-time';
 import { ErrorType } from './errors';
 
 /**

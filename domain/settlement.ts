@@ -10,7 +10,7 @@
  * Pure: no clock, no I/O, no Node built-ins, so workflow code may import it. The caller
  * passes instants in; the settlement activity decides when it runs.
  */
-import { shanghaiDate, startOfShanghaiDay } from './calendar';
+import { shanghaiDate, startOfShanghaiDay } from './shanghai-time';
 import { requireIsoDate } from './civil-date';
 import { lastNaturalMonth } from './deposit';
 

@@ -1,4 +1,5 @@
-import { planWorkingDayDeadline, shanghaiDate, workingDayDeadline, type WorkingDayCalendar } from './calendar';
+import { shanghaiDate } from './shanghai-time';
+import { planWorkingDayDeadline, workingDayDeadline, type WorkingDayCalendar } from './working-days';
 
 /**
  * Violations and penalty escalation (docs/rules.md §4): levels, what each penalty does,

@@ -294,6 +294,17 @@ const violationScenarios: Record<string, Scenario> = {
     };
   },
 };
+// The same cases again, opened after their first steps became local activities
+// (workflows/violation-case.ts, case-opening-local-activities): runs of both kinds are open.
+violationScenarios['violation-cases-local-opening'] = async (stack, merchantId) => {
+  const recorded = (await violationScenarios['violation-cases']!(stack, merchantId)) as Record<string, string>;
+  // The ban closes the shop; its deposit process took the fine as a local activity (fines-local-activity).
+  await stack.env.sleep('30 days');
+  return {
+    ...Object.fromEntries(Object.entries(recorded).map(([file, workflowId]) => [`${file}-local-opening`, workflowId])),
+    'deposit-account-fined-local-closed': depositWorkflowId(`shop-${merchantId}`),
+  };
+};
 Object.assign(scenarios, violationScenarios);
 
 /** A verified individual's change of entity: one approved (the shop becomes an enterprise shop), one rejected. */
@@ -478,6 +489,7 @@ const FILES_OF: Record<string, string[]> = {
   'settlement-final-status': ['monthly-settlement-completed-final-status'],
   'settlement-scheduled': ['monthly-settlement-scheduled-hand-over'],
   'violation-cases': ['violation-case-appeal-upheld', 'violation-case-appeal-rejected-expired', 'violation-case-ban'],
+  'violation-cases-local-opening': ['violation-case-appeal-upheld-local-opening', 'violation-case-appeal-rejected-expired-local-opening', 'violation-case-ban-local-opening', 'deposit-account-fined-local-closed'],
   'entity-changes': ['entity-change-approved', 'entity-change-rejected'],
   'promotion-closure': ['promotion-closure-owed-refunded'],
   'store-bindings': ['store-binding-youzan-refreshed-revoked-reauthorised-unbound', 'store-binding-taobao-sub-account-refused-bound-unbound'],

@@ -1,6 +1,6 @@
 import { proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { QualificationActivities } from '../activities/qualifications';
-import { shanghaiDate } from '../domain/calendar';
+import { shanghaiDate } from '../domain/shanghai-time';
 import { ErrorType } from '../domain/errors';
 import { HEARTBEAT_TIMEOUT } from './activity-heartbeat';
 import { businessStatus } from './business-status';

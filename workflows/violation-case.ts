@@ -1,4 +1,4 @@
-import { allHandlersFinished, ApplicationFailure, condition, patched, proxyActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import { allHandlersFinished, ApplicationFailure, condition, patched, proxyActivities, proxyLocalActivities, setHandler, upsertSearchAttributes, type LocalActivityOptions } from '@temporalio/workflow';
 import type { ViolationActivities } from '../activities/violations';
 import { ErrorType } from '../domain/errors';
 import { checkAppealReviewer, checkAppealTime } from '../domain/violations';
@@ -17,11 +17,19 @@ import {
   type ViolationStatus,
 } from './violation-case.defs';
 
-const act = proxyActivities<ViolationActivities>({
+const options: LocalActivityOptions = {
   startToCloseTimeout: '1 minute',
   // A fine that the deposit process refuses (shop closed) would fail the same way again.
   retry: { initialInterval: '2 seconds', maximumInterval: '10 minutes', nonRetryableErrorTypes: [ErrorType.PlatformRejected, ErrorType.RecordNotFound] },
-});
+};
+const act = proxyActivities<ViolationActivities>(options);
+// Judging a case and applying its penalty are a few writes and platform calls, none waiting on
+// another process (a fine is handed over once the deposit process accepts it): run as local
+// activities, inside the case's first workflow task, they need no activity task round trips and
+// leave a marker each instead of a scheduled/started/completed triple. A risk scan opens cases by
+// the hundred, so this is most of what a case costs the server. Runs from before replay theirs.
+const local = proxyLocalActivities<ViolationActivities>(options);
+const OPENING_AS_LOCAL_ACTIVITIES = 'case-opening-local-activities';
 
 const FINAL: ViolationStatus[] = ['expired', 'reversed'];
 const now = () => new Date().toISOString();
@@ -157,12 +165,13 @@ export async function violationCase(input: ViolationCaseInput): Promise<Violatio
   });
 
   const openedAt = now();
-  const decision = await loop.openViolationCase({ caseId, asOf: openedAt });
+  const opening = patched(OPENING_AS_LOCAL_ACTIVITIES) ? gated(local, gate) : loop;
+  const decision = await opening.openViolationCase({ caseId, asOf: openedAt });
   state.decision = decision;
   // Only a run whose window crossed into a year without official data ever sets it.
   if (decision.appealDeadlineProvisional) upsertSearchAttributes([{ key: PROVISIONAL_DEADLINE, value: true }]);
   status.set(decision.appealDeadline === null ? 'permanent' : 'appealable');
-  await loop.applyViolationPenalty({ caseId, asOf: now() });
+  await opening.applyViolationPenalty({ caseId, asOf: now() });
   const suspensionEnds = decision.penalty.suspendSalesUntil ? Date.parse(decision.penalty.suspendSalesUntil) : null;
   state.suspensionLifted = suspensionEnds === null;
   let appealCloses = decision.appealDeadline ? Date.parse(decision.appealDeadline) : null;

@@ -56,6 +56,8 @@ export interface StackOptions {
   partners?: PartnerGateway | 'sandbox';
   /** Serve the app on a port, so the sandbox's payment callbacks reach it. */
   listenForCallbacks?: boolean;
+  /** The worker's activity slots (the SDK's default otherwise): one shows an activity that waits on another. */
+  activitySlots?: number;
 }
 
 export async function startStack(overrides: Record<string, string> = {}, options: StackOptions = {}): Promise<Stack> {
@@ -89,6 +91,7 @@ export async function startStack(overrides: Record<string, string> = {}, options
       taskQueue: config.TEMPORAL_TASK_QUEUE,
       workflowBundle: workflowBundle(),
       activities: createActivities(withPlatform(activityDepsFrom(config, db, env.client), options.wrapPlatform, partners)),
+      ...(options.activitySlots ? { maxConcurrentActivityTaskExecutions: options.activitySlots } : {}),
     });
     const running = worker.run();
     const vault = piiVaultFrom(config);
