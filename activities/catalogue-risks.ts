@@ -267,6 +267,8 @@ export function createCatalogueRiskActivities({ db, platform, temporal, taskQueu
         await attachFixes(bindingId, ids, at);
         await risks.markJudged(bindingId, ids, list.version, day);
         beat({ after });
+        // A short page was the last: each of its sources had fewer left than a page.
+        if (products.length < PAGE) break;
       }
       return summary;
   }

@@ -122,9 +122,39 @@ const COLUMNS_OF_KIND: Record<CatalogueSyncKind, string[]> = {
 const failureStatus = (failures: CheckFailure[]): 'failed' | 'pending' => (failures.length > 0 ? 'failed' : 'pending');
 
 /**
- * One page in one statement: upsert what differs (by the kind's part of the content hash),
- * record the check failures of the rows it wrote, and mark gone the stored products the
- * partner's page range no longer holds. Returns the written rows and the counts.
+ * A page's first statement, light whatever the products hold: it takes only their ids and content
+ * hashes, marks gone the stored products the partner's page range no longer holds, and answers
+ * which of the page's products must be written (new, changed in the kind's part of the hash,
+ * back from gone, or still pending). Most of a round's products are unchanged: they never travel
+ * whole to the database.
+ */
+export function pageDiffStatement(kind: CatalogueSyncKind): string {
+  const part = PART[kind];
+  return `
+WITH page AS (
+  SELECT * FROM jsonb_to_recordset(:hashes::jsonb) AS x(product_id text, content_hash text)
+), gone AS (
+  -- The page's id range as a range of the key (ids sort bytewise, like the partner's pages);
+  -- NOT IN over the page is one hashed lookup a row.
+  UPDATE catalogue_products g SET gone_at = now(), last_sync_run_id = :runId
+  WHERE g.binding_id = :bindingId AND g.gone_at IS NULL
+    AND g.product_id > coalesce(:lowerId::text, '')
+    AND (:upperId::text IS NULL OR g.product_id <= :upperId::text)
+    AND g.product_id NOT IN (SELECT p.product_id FROM page p)
+  RETURNING 1
+)
+SELECT (SELECT count(*) FROM gone)::int AS gone,
+       (SELECT coalesce(json_agg(p.product_id), '[]'::json)
+          FROM page p LEFT JOIN catalogue_products c ON c.binding_id = :bindingId AND c.product_id = p.product_id
+         WHERE c.product_id IS NULL
+            OR split_part(c.content_hash, '.', ${part}) IS DISTINCT FROM split_part(p.content_hash, '.', ${part})
+            OR c.gone_at IS NOT NULL OR c.listing_status = 'pending') AS write`;
+}
+
+/**
+ * The page's second statement, for the products the first found to write (none: no statement):
+ * upsert them (under the same condition, should another run have written them meanwhile) and
+ * record the check failures of the rows it wrote. Returns the written rows and the counts.
  */
 export function pageStatement(kind: CatalogueSyncKind): string {
   const part = PART[kind];
@@ -164,18 +194,8 @@ WITH incoming AS (
   FROM upserted u JOIN incoming i USING (product_id)
   CROSS JOIN LATERAL jsonb_to_recordset(CASE WHEN u.inserted THEN i.failures_new ELSE i.failures_kind END) AS f(class text, reason text, fix text)
   RETURNING class
-), gone AS (
-  -- The page's id range as a range of the key (ids sort bytewise, like the partner's pages);
-  -- NOT IN over the page is one hashed lookup a row.
-  UPDATE catalogue_products g SET gone_at = now(), last_sync_run_id = :runId
-  WHERE g.binding_id = :bindingId AND g.gone_at IS NULL
-    AND g.product_id > coalesce(:lowerId::text, '')
-    AND (:upperId::text IS NULL OR g.product_id <= :upperId::text)
-    AND g.product_id NOT IN (SELECT i.product_id FROM incoming i)
-  RETURNING 1
 )
 SELECT (SELECT coalesce(json_agg(u), '[]'::json) FROM upserted u) AS changed,
-       (SELECT count(*) FROM gone)::int AS gone,
        (SELECT coalesce(json_object_agg(class, n), '{}'::json) FROM (SELECT class, count(*)::int AS n FROM failed GROUP BY class) x) AS failed`;
 }
 
@@ -242,19 +262,30 @@ export function createCatalogueSyncActivities({ db, partners, platform, secretsK
   }
 
   async function syncPage(input: StoreBatchInput, binding: BindingRow, products: PartnerProduct[], lowerId: string | null, upperId: string | null, mappings: Map<string, CategoryMappingRule>, counts: StoreCounts) {
-    const rows = products.map((p) => {
-      const mapping = mappings.get(p.category) ?? null;
-      const failuresNew = checkProduct(p, mapping, 'base');
-      const failuresKind = input.kind === 'base' ? failuresNew : checkProduct(p, mapping, input.kind);
-      return {
-        ...productColumns(p),
-        ks_category: mapping?.ksCategory ?? null,
-        status_new: failureStatus(failuresNew),
-        status_kind: failureStatus(failuresKind),
-        failures_new: failuresNew,
-        failures_kind: failuresKind,
-      };
-    });
+    const where = { runId: input.runId, bindingId: binding.id, lowerId, upperId };
+    const hashes = products.map((p) => ({ product_id: p.productId, content_hash: contentHashOf(p) }));
+    const diff = (await db.raw(pageDiffStatement(input.kind), { hashes: JSON.stringify(hashes), ...where })).rows[0] as { gone: number; write: string[] };
+    counts.fetched += products.length;
+    counts.gone += diff.gone;
+    counts.unchanged += products.length - diff.write.length;
+    if (diff.write.length === 0) return;
+
+    const toWrite = new Set(diff.write);
+    const rows = products
+      .filter((p) => toWrite.has(p.productId))
+      .map((p) => {
+        const mapping = mappings.get(p.category) ?? null;
+        const failuresNew = checkProduct(p, mapping, 'base');
+        const failuresKind = input.kind === 'base' ? failuresNew : checkProduct(p, mapping, input.kind);
+        return {
+          ...productColumns(p),
+          ks_category: mapping?.ksCategory ?? null,
+          status_new: failureStatus(failuresNew),
+          status_kind: failureStatus(failuresKind),
+          failures_new: failuresNew,
+          failures_kind: failuresKind,
+        };
+      });
     const result = await db.raw(pageStatement(input.kind), {
       rows: JSON.stringify(rows),
       runId: input.runId,
@@ -263,16 +294,13 @@ export function createCatalogueSyncActivities({ db, partners, platform, secretsK
       shopId: binding.shop_id,
       platform: binding.platform,
       storeId: binding.store_id,
-      lowerId,
-      upperId,
     });
-    const answer = (result.rows as Array<{ changed: ChangedRow[]; gone: number; failed: Record<string, number> }>)[0]!;
+    const answer = (result.rows as Array<{ changed: ChangedRow[]; failed: Record<string, number> }>)[0]!;
     const inserted = answer.changed.filter((r) => r.inserted).length;
-    counts.fetched += products.length;
     counts.inserted += inserted;
     counts.updated += answer.changed.length - inserted;
-    counts.unchanged += products.length - answer.changed.length;
-    counts.gone += answer.gone;
+    // Found to write but written meanwhile by another run: unchanged for this one.
+    counts.unchanged += rows.length - answer.changed.length;
     addCounts(counts.failedByClass, answer.failed);
     await pushListings(input.runId, binding, answer.changed, counts);
   }

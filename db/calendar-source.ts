@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { createWorkingDayCalendar, withLoadedYears, type CalendarData, type CalendarSource } from '../domain/calendar';
+import { createWorkingDayCalendar, withLoadedYears, type CalendarData, type CalendarSource, type WorkingDayCalendar } from '../domain/calendar';
 import { provisionalYear } from '../domain/provisional-calendar';
 import { createCalendarYearRepository } from './repositories/calendar-years';
 
@@ -11,9 +11,15 @@ import { createCalendarYearRepository } from './repositories/calendar-years';
  */
 export function createCalendarSource(db: Knex, fileData?: CalendarData): CalendarSource {
   const years = createCalendarYearRepository(db);
+  // Building the calendar indexes twenty years of dates: built again only when the loaded years
+  // changed (every violation case and review reads it).
+  let built: { loaded: string; calendar: WorkingDayCalendar } | null = null;
   return {
     async current() {
-      return createWorkingDayCalendar(withLoadedYears(fileData, await years.all()), { provisional: provisionalYear });
+      const rows = await years.all();
+      const loaded = JSON.stringify(rows);
+      if (built?.loaded !== loaded) built = { loaded, calendar: createWorkingDayCalendar(withLoadedYears(fileData, rows), { provisional: provisionalYear }) };
+      return built.calendar;
     },
   };
 }

@@ -90,7 +90,9 @@ export async function clearStaleDevServer(o: StaleCheck): Promise<void> {
   }
   const held = await busyPorts();
   if (!held.includes(Number(port))) {
-    // Only the dev server's own UI port, picked free a moment ago: taken since, by chance.
+    // Only the dev server's own UI port, picked free a moment ago: taken since, most often by
+    // another program's passing probe for a free port. Look again for a moment before giving up.
+    if (await waitUntil(async () => !(await busy()), 3_000)) return;
     throw new Error(`the port picked for the dev server's own Web UI (${o.uiPort}) was taken meanwhile: start again`);
   }
   throw new Error(
