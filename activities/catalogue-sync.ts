@@ -262,47 +262,50 @@ export function createCatalogueSyncActivities({ db, partners, platform, secretsK
   }
 
   async function syncPage(input: StoreBatchInput, binding: BindingRow, products: PartnerProduct[], lowerId: string | null, upperId: string | null, mappings: Map<string, CategoryMappingRule>, counts: StoreCounts) {
-    const where = { runId: input.runId, bindingId: binding.id, lowerId, upperId };
-    const hashes = products.map((p) => ({ product_id: p.productId, content_hash: contentHashOf(p) }));
-    const diff = (await db.raw(pageDiffStatement(input.kind), { hashes: JSON.stringify(hashes), ...where })).rows[0] as { gone: number; write: string[] };
-    counts.fetched += products.length;
-    counts.gone += diff.gone;
-    counts.unchanged += products.length - diff.write.length;
-    if (diff.write.length === 0) return;
-
-    const toWrite = new Set(diff.write);
-    const rows = products
-      .filter((p) => toWrite.has(p.productId))
-      .map((p) => {
-        const mapping = mappings.get(p.category) ?? null;
-        const failuresNew = checkProduct(p, mapping, 'base');
-        const failuresKind = input.kind === 'base' ? failuresNew : checkProduct(p, mapping, input.kind);
-        return {
-          ...productColumns(p),
-          ks_category: mapping?.ksCategory ?? null,
-          status_new: failureStatus(failuresNew),
-          status_kind: failureStatus(failuresKind),
-          failures_new: failuresNew,
-          failures_kind: failuresKind,
-        };
+    // Both statements in one transaction: a page is written whole or not at all, so a retried
+    // page finds what it found before (its gone marks included) and counts it once.
+    const page = await db.transaction(async (trx) => {
+      const hashes = products.map((p) => ({ product_id: p.productId, content_hash: contentHashOf(p) }));
+      const where = { runId: input.runId, bindingId: binding.id, lowerId, upperId };
+      const diff = (await trx.raw(pageDiffStatement(input.kind), { hashes: JSON.stringify(hashes), ...where })).rows[0] as { gone: number; write: string[] };
+      if (diff.write.length === 0) return { gone: diff.gone, changed: [] as ChangedRow[], failed: {} };
+      const toWrite = new Set(diff.write);
+      const rows = products
+        .filter((p) => toWrite.has(p.productId))
+        .map((p) => {
+          const mapping = mappings.get(p.category) ?? null;
+          const failuresNew = checkProduct(p, mapping, 'base');
+          const failuresKind = input.kind === 'base' ? failuresNew : checkProduct(p, mapping, input.kind);
+          return {
+            ...productColumns(p),
+            ks_category: mapping?.ksCategory ?? null,
+            status_new: failureStatus(failuresNew),
+            status_kind: failureStatus(failuresKind),
+            failures_new: failuresNew,
+            failures_kind: failuresKind,
+          };
+        });
+      const result = await trx.raw(pageStatement(input.kind), {
+        rows: JSON.stringify(rows),
+        runId: input.runId,
+        bindingId: binding.id,
+        merchantId: binding.merchant_id,
+        shopId: binding.shop_id,
+        platform: binding.platform,
+        storeId: binding.store_id,
       });
-    const result = await db.raw(pageStatement(input.kind), {
-      rows: JSON.stringify(rows),
-      runId: input.runId,
-      bindingId: binding.id,
-      merchantId: binding.merchant_id,
-      shopId: binding.shop_id,
-      platform: binding.platform,
-      storeId: binding.store_id,
+      const written = (result.rows as Array<{ changed: ChangedRow[]; failed: Record<string, number> }>)[0]!;
+      return { gone: diff.gone, ...written };
     });
-    const answer = (result.rows as Array<{ changed: ChangedRow[]; failed: Record<string, number> }>)[0]!;
-    const inserted = answer.changed.filter((r) => r.inserted).length;
+    const inserted = page.changed.filter((r) => r.inserted).length;
+    counts.fetched += products.length;
     counts.inserted += inserted;
-    counts.updated += answer.changed.length - inserted;
+    counts.updated += page.changed.length - inserted;
     // Found to write but written meanwhile by another run: unchanged for this one.
-    counts.unchanged += rows.length - answer.changed.length;
-    addCounts(counts.failedByClass, answer.failed);
-    await pushListings(input.runId, binding, answer.changed, counts);
+    counts.unchanged += products.length - page.changed.length;
+    counts.gone += page.gone;
+    addCounts(counts.failedByClass, page.failed);
+    await pushListings(input.runId, binding, page.changed, counts);
   }
 
   async function recordStore(runId: string, bindingId: string, status: StoreSyncOutcome['status'], reason: string | null, counts: StoreCounts): Promise<void> {
