@@ -6,7 +6,6 @@ import { ErrorType } from '../../domain/errors';
 import { closingInstant, openingInstant } from '../../domain/link-windows';
 import type { PlatformClient } from '../../platform/types';
 import { linkWindowStateQuery, type LinkWindowState } from '../../workflows/link-window.defs';
-import { eventually } from '../support/fixtures';
 import { bindStore, linksTakenDownEarlier } from '../support/link-windows';
 import { startStack, type Stack } from '../support/stack';
 
@@ -50,6 +49,18 @@ describe('a link window on its dates, under platform faults (time-skipping)', ()
   const now = async () => new Date(Number(await stack.env.currentTimeMs()));
   const dateIn = (at: Date, days: number) => shanghaiDate(new Date(at.getTime() + days * DAY));
   const sleepUntil = async (instant: Date, offsetMs: number) => stack.env.sleep(instant.getTime() + offsetMs - (await now()).getTime());
+  /**
+   * Waits on the server's clock, a second skipped per look: lost and failed answers are retried
+   * with growing backoff, which on the wall clock could outlast any fixed wait.
+   */
+  const skipUntil = async <T>(read: () => Promise<T>, done: (value: T) => boolean): Promise<T> => {
+    for (let look = 0; look < 600; look++) {
+      const value = await read();
+      if (done(value)) return value;
+      await stack.env.sleep(1_000);
+    }
+    throw new Error('the window never reached the state the test waits for in 10 minutes of its time');
+  };
   const changesOf = (shopId: string) => stack.sandbox.state.shops.get(shopId)?.partnerLinkChanges ?? [];
   /** How often the platform actually changed each link, by action. */
   const timesChanged = (shopIds: string[], action: 'publish' | 'take_down') => {
@@ -79,12 +90,12 @@ describe('a link window on its dates, under platform faults (time-skipping)', ()
     await sleepUntil(openingInstant(plan), -60_000);
     expect(changesOf(a.shopId)).toEqual([]);
     await sleepUntil(openingInstant(plan), 60_000);
-    await eventually(() => windows.view(created.windowId), (w) => w.progress.live === 450, 60_000);
+    await skipUntil(() => windows.view(created.windowId), (w) => w.progress.live === 450);
 
     // Listed while open: published by the next pass.
     const listed = await windows.listLink({ bindingId: a.bindingId, linkKind: 'self_operated', productId: 'p-new', url: 'https://item.jd.com/1.html' }, { sub: 'u-m-lw-a', role: 'merchant', merchantId: 'm-lw-a' }, await now());
     expect(listed).toMatchObject({ status: 'listed', windowId: created.windowId });
-    await eventually(() => windows.view(created.windowId), (w) => w.progress.live === 451, 60_000);
+    await skipUntil(() => windows.view(created.windowId), (w) => w.progress.live === 451);
 
     // Changed while open: its end moves two days later.
     const changed = await windows.change(created.windowId, { ...plan, closesOn: dateIn(today, 5), source: 'a later notice' }, ops, await now());
