@@ -144,7 +144,9 @@ export function createDepositActivities({ db, platform, policy, temporal }: Depo
         db.transaction(async (tx) => {
           const earlier = await ledger.findByKey(input.idempotencyKey, tx);
           if (earlier) return { transactionId: earlier.transactionId, replayed: true };
-          const held = await ledger.balance(input.shopId, input.account, tx);
+          // Read under the account's lock: another movement between this read and the post would
+          // make the post refuse a split planned on the older balance.
+          const held = await ledger.lockedBalance(input.shopId, input.account, tx);
           const entries = deductionOwing(input.account, input.amountFen, held);
           return ledger.post({ idempotencyKey: input.idempotencyKey, shopId: input.shopId, kind: 'deduction', reason: input.reason, actor: input.actor, entries }, tx);
         }),

@@ -263,4 +263,21 @@ describe('deposit money audit', () => {
     expect(await closure.refundDeposits({ closureId: 'cl-unbacked', shopId })).toEqual(result);
     expect((sandbox.state.shops.get(shopId)?.refunds ?? []).reduce((s, r) => s + r.amountFen, 0)).toBe(1_000);
   });
+
+  // Two fines of the same shop at once: each reads what the deposit holds before it posts. The
+  // deposit process hands fines over once accepted, so a fine that failed here would stay
+  // recorded on its case with nothing in the ledger: each must be taken whole, paid or owed.
+  test('two fines of one shop at once are both taken whole: the deposit pays what it holds, the rest is owed', async () => {
+    // Several shops, so the two reads of some shop land before either post.
+    const shops = Array.from({ length: 10 }, (_, i) => `shop-two-fines-${i}`);
+    for (const shopId of shops) {
+      await openShop(shopId);
+      await credit(shopId, await pay(shopId, 10_000));
+    }
+    const fine = (shopId: string, n: number) =>
+      deposits.deductOwing({ shopId, account: 'deposit', amountFen: 8_000, idempotencyKey: `deduction:${shopId}:violation:vio_${n}:fine`, reason: `fine ${n}`, actor: 'test' });
+    const results = await Promise.allSettled(shops.flatMap((shopId) => [fine(shopId, 1), fine(shopId, 2)]));
+    expect(results.filter((r) => r.status === 'rejected').map((r) => String((r as PromiseRejectedResult).reason))).toEqual([]);
+    for (const shopId of shops) expect(await createLedger(t.db).balances(shopId)).toMatchObject({ deposit: 0, receivable: -6_000, platform_income: 16_000 });
+  });
 });
