@@ -88,6 +88,14 @@ export async function clearStaleDevServer(o: StaleCheck): Promise<void> {
     fs.rmSync(o.pidFile, { force: true });
     if (!(await busy())) return;
   }
+  if (record && record.dbFile === o.dbFile) {
+    // Our leftover, already gone from its group but still letting go of its ports (it ends by
+    // itself once its output pipe is gone): give them a moment before blaming another program.
+    if (await waitUntil(async () => !(await busy()), 5_000)) {
+      fs.rmSync(o.pidFile, { force: true });
+      return;
+    }
+  }
   const held = await busyPorts();
   if (!held.includes(Number(port))) {
     // Only the dev server's own UI port, picked free a moment ago: taken since, most often by
