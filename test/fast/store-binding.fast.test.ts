@@ -129,6 +129,9 @@ describe('storeBinding branching (stub activities, time-skipping)', () => {
       throw new Error('partner down');
     };
     const pending = handle.executeUpdate(oauthCallbackUpdate, { args: [{ bindingId: 'bnd-yz-stuck', codeSecretId: 'code-s', actor: 'youzan-callback' }] }).catch((e: unknown) => e);
+    // Skip only once the update is running: time skipped before it arrives would leave its
+    // retries' backoff to pass in real time (the server locks skipping again after a sleep).
+    await fast.until(async () => callsFor('exchangeYouzanCode', 'yz-stuck').length, (n) => n > 0);
     await fast.env.sleep(31 * 60_000);
     expect(await pending).toBeInstanceOf(WorkflowUpdateFailedError);
     const stuck = await fast.until(() => handle.query(bindingStateQuery), (s) => s.attention !== null);

@@ -174,10 +174,10 @@ describe('a stale Temporal dev server or a used port at npm start (scripts/dev.t
     await new Client({ connection: first }).workflow.start('orderImport', { taskQueue: 'nobody-polls', workflowId: 'in-flight-across-restart', args: [{}] });
     await first.close();
 
-    await killRun(run);
+    // Found before the kill: the leftover may end on its own right after it (see below).
     const [leftover] = devServersWith(c.dir);
     expect(leftover).toBeDefined();
-    expect(await portInUse(c.port)).toBe(true);
+    await killRun(run);
 
     const warnings: string[] = [];
     const server = await nextStart(c, warnings);

@@ -82,10 +82,13 @@ describe('platform client against a running sandbox', () => {
     expect(failure.message).toBe('POST /v1/notifications timed out after 50 ms');
 
     // The platform finishes the request the client gave up on: the reason keys exist.
-    await new Promise((resolve) => setTimeout(resolve, 400));
+    // Waited for, not slept on: a loaded machine may take longer than the latency.
+    while (sandbox.state.calls.filter((c) => c.idempotencyKey === 'notify:c-timeout:1').length === 0) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
     sandbox.state.settings.latencyMs = 0;
     expect(sandbox.state.notifications.filter((n) => n.merchantId === 'c-timeout')).toHaveLength(1);
-    const retried = await client({ timeoutMs: 50 }).notify(input, 'notify:c-timeout:1');
+    const retried = await client().notify(input, 'notify:c-timeout:1');
     expect(retried.notificationId).toBe(sandbox.state.notifications.find((n) => n.merchantId === 'c-timeout')?.notificationId);
     expect(sandbox.state.notifications.filter((n) => n.merchantId === 'c-timeout')).toHaveLength(1);
     expect(sandbox.state.calls.filter((c) => c.idempotencyKey === 'notify:c-timeout:1').map((c) => [c.status, c.replayed])).toEqual([
