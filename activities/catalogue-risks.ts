@@ -69,13 +69,13 @@ const CASE_TYPE: Partial<Record<RiskKind, 'price_violation' | 'false_advertising
  * statement never looks like a dead worker (a retried attempt would run beside it). Nothing to
  * report to outside an activity (a direct call).
  */
-function scanHeartbeat(): Pick<Heartbeat<unknown>, 'progress' | 'stop'> {
+function scanHeartbeat<D>(): Heartbeat<D> {
   try {
     Context.current();
   } catch {
-    return { progress: () => undefined, stop: () => undefined };
+    return { resumed: undefined, progress: () => undefined, stop: () => undefined };
   }
-  return keepHeartbeating<unknown>();
+  return keepHeartbeating<D>();
 }
 
 const hash = (value: unknown) => createHash('sha256').update(canonicalJson(value)).digest('hex');
@@ -275,14 +275,54 @@ export function createCatalogueRiskActivities({ db, platform, temporal, taskQueu
 
   return {
     async scanCatalogueRisks(input: RiskScanInput): Promise<RiskScanSummary> {
-      const heartbeat = scanHeartbeat();
+      const heartbeat = scanHeartbeat<unknown>();
       try {
         return await scanStore(input, (details) => heartbeat.progress(details));
       } finally {
         heartbeat.stop();
       }
     },
+
+    /**
+     * The scans of a batch's synced stores in one activity, one after another: a round of a
+     * thousand stores schedules fifty activities, not a thousand, and leaves the worker's
+     * slots and the machine's cores to the syncs the next batch waits for (scanning four at a
+     * time made the 100k round of npm run bench:sync slower, 9.5-10.0 s against 7.6-8.3 s). Each store's summary is heartbeated as it
+     * ends, so a retried attempt scans only the stores left (a scan is safe to repeat anyway).
+     */
+    async scanCatalogueRisksOfStores({ bindingIds, syncRunId, asOf }: StoresRiskScanInput): Promise<StoreRiskScan[]> {
+      const heartbeat = scanHeartbeat<StoresScanProgress>();
+      const progress: StoresScanProgress = heartbeat.resumed ?? { done: [] };
+      try {
+        for (const bindingId of bindingIds) {
+          if (progress.done.some((d) => d.bindingId === bindingId)) continue;
+          const summary = await scanStore({ bindingId, syncRunId, asOf }, () => heartbeat.progress(progress));
+          progress.done.push({ bindingId, summary });
+          heartbeat.progress(progress);
+        }
+        return bindingIds.map((bindingId) => progress.done.find((d) => d.bindingId === bindingId)!);
+      } finally {
+        heartbeat.stop();
+      }
+    },
   };
+}
+
+/** A batch's synced stores to scan, in order, after the sync run `syncRunId`. */
+export interface StoresRiskScanInput {
+  bindingIds: string[];
+  syncRunId: string;
+  asOf: string;
+}
+
+export interface StoreRiskScan {
+  bindingId: string;
+  summary: RiskScanSummary;
+}
+
+/** A batch scan's heartbeat: the stores scanned so far. */
+interface StoresScanProgress {
+  done: StoreRiskScan[];
 }
 
 export type CatalogueRiskActivities = ReturnType<typeof createCatalogueRiskActivities>;

@@ -417,25 +417,33 @@ const linkWindowScenarios: Record<string, Scenario> = {
   },
 };
 Object.assign(scenarios, linkWindowScenarios);
+/**
+ * A base sync over three stores, one a batch: a store waiting for re-authorisation skipped,
+ * a store whose products fail their checks (category unmapped, a small main image), and an
+ * empty store; the risk scan after each synced store. No product passes, so no listing is sent.
+ */
+async function baseSyncOverThreeStores(stack: Stack, merchantId: string): Promise<string> {
+  const faulty = `tb-${merchantId}`;
+  await bindStore(stack.db, merchantId, 'taobao', faulty);
+  await bindStore(stack.db, merchantId, 'jd', `jd-${merchantId}`);
+  const reauth = await bindStore(stack.db, merchantId, 'pinduoduo', `pdd-${merchantId}`);
+  await stack.db('store_bindings').where({ id: reauth.bindingId }).update({ status: 'needs_reauth', sync_enabled: false });
+  partners.products.set(storeKey('taobao', faulty), [
+    catalogueProduct('p-1', { category: 'cat-unmapped' }),
+    catalogueProduct('p-2', { category: 'cat-unmapped', images: [{ url: 'https://img.example.com/p-2.jpg', width: 400, height: 400, watermark: false, text: false }] }),
+  ]);
+  const workflowId = catalogueSyncWorkflowId(`base:${merchantId}`);
+  await stack.env.client.workflow.execute(CATALOGUE_SYNC_WORKFLOW_TYPE, { workflowId, taskQueue: stack.config.TEMPORAL_TASK_QUEUE, args: [{ kind: 'base', startedBy: 'olga', storesPerBatch: 1 }] });
+  return workflowId;
+}
 const catalogueSyncScenarios: Record<string, Scenario> = {
-  /**
-   * A base sync over three stores, one a batch: a store waiting for re-authorisation skipped,
-   * a store whose products fail their checks (category unmapped, a small main image), and an
-   * empty store; the risk scan after each synced store. No product passes, so no listing is sent.
-   */
+  /** Recorded when each store's scan was an activity of its own. */
   async 'catalogue-sync'(stack, merchantId) {
-    const faulty = `tb-${merchantId}`;
-    await bindStore(stack.db, merchantId, 'taobao', faulty);
-    await bindStore(stack.db, merchantId, 'jd', `jd-${merchantId}`);
-    const reauth = await bindStore(stack.db, merchantId, 'pinduoduo', `pdd-${merchantId}`);
-    await stack.db('store_bindings').where({ id: reauth.bindingId }).update({ status: 'needs_reauth', sync_enabled: false });
-    partners.products.set(storeKey('taobao', faulty), [
-      catalogueProduct('p-1', { category: 'cat-unmapped' }),
-      catalogueProduct('p-2', { category: 'cat-unmapped', images: [{ url: 'https://img.example.com/p-2.jpg', width: 400, height: 400, watermark: false, text: false }] }),
-    ]);
-    const workflowId = catalogueSyncWorkflowId(`base:${merchantId}`);
-    await stack.env.client.workflow.execute(CATALOGUE_SYNC_WORKFLOW_TYPE, { workflowId, taskQueue: stack.config.TEMPORAL_TASK_QUEUE, args: [{ kind: 'base', startedBy: 'olga', storesPerBatch: 1 }] });
-    return { 'catalogue-sync-base-skipped-failed-checks': workflowId };
+    return { 'catalogue-sync-base-skipped-failed-checks': await baseSyncOverThreeStores(stack, merchantId) };
+  },
+  /** A batch's scans in one activity (the patch risk-scans-per-batch). */
+  async 'catalogue-sync-batch-scans'(stack, merchantId) {
+    return { 'catalogue-sync-base-batch-scans': await baseSyncOverThreeStores(stack, merchantId) };
   },
 };
 Object.assign(scenarios, catalogueSyncScenarios);
@@ -496,6 +504,7 @@ const FILES_OF: Record<string, string[]> = {
   'link-windows': ['link-window-opened-changed-closed', 'link-window-cancelled-before-opening'],
   'qualification-check': ['qualification-check-scheduled-hand-over', 'qualification-check-notified-case-opened'],
   'catalogue-sync': ['catalogue-sync-base-skipped-failed-checks'],
+  'catalogue-sync-batch-scans': ['catalogue-sync-base-batch-scans'],
 };
 
 const force = process.argv.includes('--force');

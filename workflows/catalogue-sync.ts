@@ -1,4 +1,4 @@
-import { continueAsNew, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { continueAsNew, patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { CatalogueSyncActivities } from '../activities/catalogue-sync';
 import type { CatalogueRiskActivities } from '../activities/catalogue-risks';
 import { ErrorType } from '../domain/errors';
@@ -33,11 +33,17 @@ const stores = proxyActivities<CatalogueSyncActivities>({
   retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 5, nonRetryableErrorTypes: [ErrorType.DataRejected] },
 });
 
-const risks = proxyActivities<CatalogueRiskActivities>({
-  startToCloseTimeout: '30 minutes',
-  heartbeatTimeout: HEARTBEAT_TIMEOUT,
-  retry: { initialInterval: '5 seconds', maximumInterval: '1 minute', maximumAttempts: 10 },
-});
+const riskRetry = { initialInterval: '5 seconds', maximumInterval: '1 minute', maximumAttempts: 10 } as const;
+const risks = proxyActivities<CatalogueRiskActivities>({ startToCloseTimeout: '30 minutes', heartbeatTimeout: HEARTBEAT_TIMEOUT, retry: riskRetry });
+/** A batch's scans, store after store: the batch's sync bound (its heartbeat tells a dead worker apart). */
+const riskBatches = proxyActivities<CatalogueRiskActivities>({ startToCloseTimeout: '2 hours', heartbeatTimeout: HEARTBEAT_TIMEOUT, retry: riskRetry });
+
+/**
+ * A batch's risk scans in one activity, not one each: a thousand stores made a thousand
+ * activities that held the worker's slots while the next batch's sync waited for one. Runs
+ * from before scanned store by store.
+ */
+const RISK_SCANS_PER_BATCH = 'risk-scans-per-batch';
 
 /**
  * One catalogue sync run of a kind over every bound store with sync on (docs/rules.md §5.3).
@@ -72,7 +78,11 @@ export async function catalogueSync(input: CatalogueSyncInput): Promise<Catalogu
       if (input.kind === 'base') {
         await scanning;
         const synced = done.stores.filter((store) => store.status === 'synced');
-        scanning = Promise.all(synced.map((store) => risks.scanCatalogueRisks({ bindingId: store.bindingId, syncRunId: runId, asOf: startedAt })));
+        if (patched(RISK_SCANS_PER_BATCH)) {
+          if (synced.length > 0) scanning = riskBatches.scanCatalogueRisksOfStores({ bindingIds: synced.map((store) => store.bindingId), syncRunId: runId, asOf: startedAt });
+        } else {
+          scanning = Promise.all(synced.map((store) => risks.scanCatalogueRisks({ bindingId: store.bindingId, syncRunId: runId, asOf: startedAt })));
+        }
       }
       if (done.lastBindingId === null) lane.finished = true;
       else lane.afterBindingId = done.lastBindingId;

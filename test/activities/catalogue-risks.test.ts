@@ -1,5 +1,6 @@
+import { MockActivityEnvironment } from '@temporalio/testing';
 import type { Knex } from 'knex';
-import { createCatalogueRiskActivities, type CatalogueRiskActivities } from '../../activities/catalogue-risks';
+import { createCatalogueRiskActivities, type CatalogueRiskActivities, type StoreRiskScan } from '../../activities/catalogue-risks';
 import { createCatalogueRiskRepository } from '../../db/repositories/catalogue-risks';
 import { createViolationRepository } from '../../db/repositories/violations';
 import { findingKey } from '../../domain/catalogue-risks';
@@ -116,6 +117,34 @@ describe('scanCatalogueRisks (database, Temporal and a recording platform)', () 
     ]);
     // The case's process runs and decides it.
     await caseState(stack, opened[0].id, (s) => s.status === 'appealable');
+  }, 120_000);
+
+  test("a batch's scans run store after store in one activity; a retried attempt scans only the stores its heartbeat has not recorded", async () => {
+    const [first, second] = [await boundStore(), await boundStore()];
+    await synced(stack.db, first, 'run-b', 'p-b1', { title: '国家级 面膜' });
+    await synced(stack.db, second, 'run-b', 'p-b2', { title: '最佳 面膜' });
+    const activities = createCatalogueRiskActivities({ db: stack.db, platform: {} as PlatformClient, temporal: stack.env.client, taskQueue: stack.config.TEMPORAL_TASK_QUEUE });
+    const beats: unknown[] = [];
+    const env = new MockActivityEnvironment();
+    env.on('heartbeat', (d: unknown) => beats.push(d));
+    const input = { bindingIds: [first.bindingId, second.bindingId], syncRunId: 'run-b', asOf: AS_OF };
+    const scans: StoreRiskScan[] = await env.run(activities.scanCatalogueRisksOfStores, input);
+    expect(scans).toEqual([
+      { bindingId: first.bindingId, summary: expect.objectContaining({ scanned: 1, casesOpened: 1 }) },
+      { bindingId: second.bindingId, summary: expect.objectContaining({ scanned: 1, casesOpened: 1 }) },
+    ]);
+    expect(beats.at(-1)).toEqual({ done: scans });
+
+    // An attempt after the first store's summary was heartbeated: the first is not scanned again.
+    const judgedBefore = await stack.db('catalogue_products').where({ binding_id: first.bindingId }).first('risk_judged_on');
+    await stack.db('catalogue_products').where({ binding_id: first.bindingId }).update({ risk_judged_on: null });
+    const retried = new MockActivityEnvironment({ heartbeatDetails: { done: [scans[0]] } });
+    const again: StoreRiskScan[] = await retried.run(activities.scanCatalogueRisksOfStores, input);
+    expect(again[0]).toEqual(scans[0]);
+    expect(again[1]).toMatchObject({ bindingId: second.bindingId, summary: { casesOpened: 0 } });
+    expect(await stack.db('catalogue_products').where({ binding_id: first.bindingId }).first('risk_judged_on')).toEqual({ risk_judged_on: null });
+    expect(judgedBefore!.risk_judged_on).not.toBeNull();
+    expect(await stack.db('violation_cases').whereIn('shop_id', [first.shopId, second.shopId])).toHaveLength(2);
   }, 120_000);
 
   test('a price moving more than 15% against the week before opens a price violation; exactly 15% does not', async () => {

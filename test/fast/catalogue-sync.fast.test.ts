@@ -21,8 +21,9 @@ const skipped = (bindingId: string): StoreSyncOutcome => ({ bindingId, status: '
 const failed = (bindingId: string): StoreSyncOutcome => ({ bindingId, status: 'failed', reason: 'rejected' });
 const ids = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}${String(i).padStart(2, '0')}`);
 
+/** A batch's risk scan: its synced stores, in order. */
 interface ScanCall {
-  bindingId: string;
+  bindingIds: string[];
   syncRunId: string;
   asOf: string;
 }
@@ -51,9 +52,9 @@ describe('catalogueSync lanes, batches and risk scans (stub activities, time-ski
         const stores = left.slice(0, storesPerBatch);
         return { stores, lastBindingId: stores.at(-1)?.bindingId ?? null };
       },
-      scanCatalogueRisks: async ({ bindingId }: ScanCall) => {
-        await scanHeld.get(bindingId);
-        return { scanned: 10, findings: {}, casesOpened: 0, held: 0, released: 0 };
+      scanCatalogueRisksOfStores: async ({ bindingIds }: ScanCall) => {
+        await Promise.all(bindingIds.map((bindingId) => scanHeld.get(bindingId)));
+        return bindingIds.map((bindingId) => ({ bindingId, summary: { scanned: 10, findings: {}, casesOpened: 0, held: 0, released: 0 } }));
       },
       // The totals are the stores' rows in production; here, the stores the batches handed out.
       finishCatalogueSyncRun: async ({ runId }: { runId: string }): Promise<CatalogueSyncResult> => {
@@ -71,7 +72,7 @@ describe('catalogueSync lanes, batches and risk scans (stub activities, time-ski
     fast.client.workflow.start('catalogueSync', { taskQueue: fast.taskQueue, workflowId: catalogueSyncWorkflowId(key), args: [input] });
   const inputsFor = <T>(name: string, runId: string) => fast.stubs.inputsOf(name).filter((i) => (i as { runId?: string; syncRunId?: string }).runId === runId || (i as { syncRunId?: string }).syncRunId === runId) as T[];
   const batchesOf = (runId: string, lane: number) => inputsFor<StoreBatchInput>('syncCatalogueStores', runId).filter((b) => b.lane?.index === lane);
-  const scannedOf = (runId: string) => inputsFor<ScanCall>('scanCatalogueRisks', runId).map((s) => s.bindingId).sort();
+  const scannedOf = (runId: string) => inputsFor<ScanCall>('scanCatalogueRisksOfStores', runId).flatMap((s) => s.bindingIds).sort();
   /** The activities one run of the workflow scheduled, in order, and whether each has completed. */
   const stepsOf = async (handle: WorkflowHandle, runId?: string): Promise<{ steps: Step[]; decidedSinceLastCompletion: boolean; continued: boolean }> => {
     const events = (await fast.client.workflow.getHandle(handle.workflowId, runId).fetchHistory()).events ?? [];
@@ -106,7 +107,9 @@ describe('catalogueSync lanes, batches and risk scans (stub activities, time-ski
     expect(batchesOf(runId, 0)).toEqual([batch(0, null), batch(0, 'a2'), batch(0, 'a3')]);
     expect(batchesOf(runId, 1)).toEqual([batch(1, null), batch(1, 'b2')]);
     expect(scannedOf(runId)).toEqual(['a1', 'a3', 'b2']);
-    expect(inputsFor<ScanCall>('scanCatalogueRisks', runId).every((s) => s.asOf === opened.startedAt)).toBe(true);
+    // One scan activity a batch, over the stores it synced; a batch with none scans nothing.
+    expect(inputsFor<ScanCall>('scanCatalogueRisksOfStores', runId).map((s) => s.bindingIds).sort()).toEqual([['a1'], ['a3'], ['b2']]);
+    expect(inputsFor<ScanCall>('scanCatalogueRisksOfStores', runId).every((s) => s.asOf === opened.startedAt)).toBe(true);
     expect(inputsFor('finishCatalogueSyncRun', runId)).toEqual([{ runId, finishedAt: expect.any(String) }]);
     expect((await statusesOf(fast, handle.workflowId)).execution).toBe('COMPLETED');
   });
@@ -147,7 +150,7 @@ describe('catalogueSync lanes, batches and risk scans (stub activities, time-ski
     expect(inputsFor('openCatalogueSyncRun', runId)).toHaveLength(1);
     const [{ startedAt }] = inputsFor<{ startedAt: string }>('openCatalogueSyncRun', runId);
     expect(scannedOf(runId)).toEqual(lanes.flat().sort());
-    expect(inputsFor<ScanCall>('scanCatalogueRisks', runId).every((s) => s.asOf === startedAt)).toBe(true);
+    expect(inputsFor<ScanCall>('scanCatalogueRisksOfStores', runId).every((s) => s.asOf === startedAt)).toBe(true);
     expect(inputsFor('finishCatalogueSyncRun', runId)).toEqual([{ runId, finishedAt: expect.any(String) }]);
   });
 
@@ -164,17 +167,17 @@ describe('catalogueSync lanes, batches and risk scans (stub activities, time-ski
         ({ steps, decidedSinceLastCompletion }) => steps.filter((s) => s.name === 'syncCatalogueStores' && s.completed).length === batches && decidedSinceLastCompletion,
       );
     const namesOf = (steps: Step[]) => steps.map((s) => s.name);
-    const scansDone = (steps: Step[]) => steps.filter((s) => s.name === 'scanCatalogueRisks').map((s) => s.completed);
+    const scansDone = (steps: Step[]) => steps.filter((s) => s.name === 'scanCatalogueRisksOfStores').map((s) => s.completed);
 
     // Each lane's first batch; lane 0's second runs while the first batch's scan waits, its third does not.
     const first = await decidedAfter(3);
-    expect(namesOf(first.steps)).toEqual(['openCatalogueSyncRun', 'syncCatalogueStores', 'syncCatalogueStores', 'scanCatalogueRisks', 'syncCatalogueStores']);
+    expect(namesOf(first.steps)).toEqual(['openCatalogueSyncRun', 'syncCatalogueStores', 'syncCatalogueStores', 'scanCatalogueRisksOfStores', 'syncCatalogueStores']);
     expect(scansDone(first.steps)).toEqual([false]);
 
     release.get('h1')!();
     // The third batch finds no store; the run does not finish while the second batch's scan waits.
     const second = await decidedAfter(4);
-    expect(namesOf(second.steps)).toEqual([...namesOf(first.steps), 'scanCatalogueRisks', 'syncCatalogueStores']);
+    expect(namesOf(second.steps)).toEqual([...namesOf(first.steps), 'scanCatalogueRisksOfStores', 'syncCatalogueStores']);
     expect(scansDone(second.steps)).toEqual([true, false]);
 
     release.get('h2')!();
@@ -205,7 +208,7 @@ describe('catalogueSync lanes, batches and risk scans (stub activities, time-ski
     expect(failure).toBeInstanceOf(WorkflowFailedError);
     expect(((failure as WorkflowFailedError).cause as ActivityFailure).cause).toMatchObject({ type: ErrorType.DataRejected });
     expect(batchesOf(runId, 0)).toHaveLength(1);
-    expect(inputsFor('scanCatalogueRisks', runId)).toHaveLength(0);
+    expect(inputsFor('scanCatalogueRisksOfStores', runId)).toHaveLength(0);
     expect(inputsFor('finishCatalogueSyncRun', runId)).toHaveLength(0);
   });
 });
