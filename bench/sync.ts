@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import type { Knex } from 'knex';
 import { withBenchDatabase } from './database';
+import { cpuSnapshot, describeCpu, postmasterOf, temporalServerPid, type CpuParts } from './cpu';
 import { Client } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
@@ -117,17 +118,23 @@ async function syncRounds(db: Knex, databaseUrl: string, sandbox: SandboxProcess
   console.log(`changed the catalogues (${priceChange} prices, ${banned} banned words) in ${((performance.now() - generated) / 1000).toFixed(1)} s`);
   await settle(db);
 
+  const cpu = await cpuParts(db, sandbox);
+  const beforeFloor = cpuSnapshot(cpu);
   const floorMs = await sqlFloor(db, storeIds, changed);
   console.log(`(a) SQL floor: upsert and diff by content hash, page by page: ${(floorMs / 1000).toFixed(2)} s`);
+  console.log(`    CPU during the floor: ${describeCpu(beforeFloor, cpuSnapshot(cpu), floorMs)}`);
 
   await settle(db);
   const casesBefore = await countCases(db);
+  const beforeRound = cpuSnapshot(cpu);
   const full = await round('changed');
+  const afterRound = cpuSnapshot(cpu);
   const cases = (await countCases(db)) - casesBefore;
   const held = await db('catalogue_products').where({ listing_status: 'held' }).count({ n: '*' }).first();
   console.log(
     `(b) full round through Temporal: ${(full.ms / 1000).toFixed(2)} s (${full.result.storesDone} stores, ${full.events} history events; ${cases} cases opened; ${Number(held?.n ?? 0)} listings held; failures ${JSON.stringify(full.result.failedByClass ?? {})})`,
   );
+  console.log(`    CPU during the round: ${describeCpu(beforeRound, afterRound, full.ms)}`);
   console.log(`ratio b/a = ${(full.ms / floorMs).toFixed(2)} (goal ≤ 2.0)`);
   console.log(`activity time by type in the round's last run (it continues as new every few batches): ${await activityTimes(client, catalogueSyncWorkflowId('base:changed'))}`);
   // The round ends once its cases are opened; their penalties go on after it. Wait for them, so
@@ -137,6 +144,18 @@ async function syncRounds(db: Knex, databaseUrl: string, sandbox: SandboxProcess
   console.log(`penalties applied to ${penalised} of ${cases} new cases ${((performance.now() - settledAt) / 1000).toFixed(1)} s after the round`);
   worker.shutdown();
   await running;
+}
+
+/** The processes that share the machine's cores with the timed parts: the Temporal server, the sandbox, PostgreSQL when local. */
+async function cpuParts(db: Knex, sandbox: SandboxProcess): Promise<CpuParts> {
+  const roots: Record<string, number> = {};
+  const backend = (await db.raw('SELECT pg_backend_pid() AS pid')).rows[0] as { pid: number };
+  const postmaster = postmasterOf(backend.pid);
+  if (postmaster !== undefined) roots.postgres = postmaster;
+  const temporal = temporalServerPid();
+  if (temporal !== undefined) roots['Temporal server'] = temporal;
+  if (sandbox.process.pid !== undefined) roots['partner sandbox'] = sandbox.process.pid;
+  return { roots };
 }
 
 /** The bench shops' deposit processes, as approval starts them; 50 starts at a time. */
