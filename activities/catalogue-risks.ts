@@ -287,8 +287,9 @@ export function createCatalogueRiskActivities({ db, platform, temporal, taskQueu
      * The scans of a batch's synced stores in one activity, one after another: a round of a
      * thousand stores schedules fifty activities, not a thousand, and leaves the worker's
      * slots and the machine's cores to the syncs the next batch waits for (scanning four at a
-     * time made the 100k round of npm run bench:sync slower, 9.5-10.0 s against 7.6-8.3 s). Each store's summary is heartbeated as it
-     * ends, so a retried attempt scans only the stores left (a scan is safe to repeat anyway).
+     * time made the 100k round of npm run bench:sync slower, 9.5-10.0 s against 7.6-8.3 s).
+     * Each store's summary is heartbeated as it ends, so a retried attempt scans only the
+     * stores left (a scan is safe to repeat anyway).
      */
     async scanCatalogueRisksOfStores({ bindingIds, syncRunId, asOf }: StoresRiskScanInput): Promise<StoreRiskScan[]> {
       const heartbeat = scanHeartbeat<StoresScanProgress>();
