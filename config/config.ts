@@ -33,6 +33,8 @@ export const configSchema = z
     API_HOST: z.string().default('127.0.0.1'),
     API_PORT: int(3000),
     API_BODY_LIMIT: z.string().default('100kb'),
+    // A campaign's list (docs/rules.md §5.5): 50,000 shop ids are about 1.3 MB of JSON.
+    API_CAMPAIGN_BODY_LIMIT: z.string().default('8mb'),
     API_RATE_LIMIT_PER_MINUTE: int(120),
     // How long a route waits for a process to answer an update before it answers 202 with the
     // process's state instead: a step waiting for ops must never hold a request open.
@@ -160,6 +162,8 @@ export const configSchema = z
     VERIFICATION_RESUBMIT_WINDOW_DAYS: int(7),
     // Partial JSON over DEFAULT_DEPOSIT_POLICY, see domain/deposit-policy.ts (parseDepositPolicy).
     DEPOSIT_POLICY_JSON: z.string().optional(),
+    // Partial JSON over DEFAULT_FULFILMENT_POLICY, see domain/fulfilment.ts (parseFulfilmentPolicy).
+    FULFILMENT_POLICY_JSON: z.string().optional(),
   })
   .superRefine((c, ctx) => {
     if (c.NODE_ENV !== 'production') return;

@@ -19,7 +19,23 @@ export interface FeedOrder {
   paidAt: string;
   receiptConfirmedAt: string | null;
   refundedAt: string | null;
+  // Fulfilment facts (docs/rules.md §5.4), each optional: a feed event without them reads
+  // as null, as every event did before the feed carried them.
+  /** The partner platform's order this one mirrors (e.g. the Youzan order of a bound store's product). */
+  partnerOrder?: { platform: PartnerOrderPlatform; orderId: string } | null;
+  /** A pre-sale order: the instant its listing promised the goods; its 48 hours start then. */
+  presalePromisedAt?: string | null;
+  shippedAt?: string | null;
+  trackingNumber?: string | null;
+  /** The carrier's last tracking event. */
+  trackingUpdatedAt?: string | null;
+  /** What the carrier reported went wrong with the parcel. */
+  logisticsException?: 'lost' | 'damaged' | null;
 }
+
+/** The partner platforms an order can mirror (the bound stores' platforms, platform/partners/types.ts). */
+export const PARTNER_ORDER_PLATFORMS = ['taobao', 'tmall', 'youzan', 'jd', 'pinduoduo'] as const;
+export type PartnerOrderPlatform = (typeof PARTNER_ORDER_PLATFORMS)[number];
 
 const instant = z.iso.datetime({ offset: true });
 
@@ -34,6 +50,16 @@ export const feedOrderFields = {
   paidAt: instant,
   receiptConfirmedAt: instant.nullable(),
   refundedAt: instant.nullable(),
+  partnerOrder: z
+    .object({ platform: z.enum(PARTNER_ORDER_PLATFORMS), orderId: z.string().min(1).max(200) })
+    .strict()
+    .nullable()
+    .optional(),
+  presalePromisedAt: instant.nullable().optional(),
+  shippedAt: instant.nullable().optional(),
+  trackingNumber: z.string().min(1).max(100).nullable().optional(),
+  trackingUpdatedAt: instant.nullable().optional(),
+  logisticsException: z.enum(['lost', 'damaged']).nullable().optional(),
 };
 
 /**
@@ -48,10 +74,16 @@ export function checkOrderState(order: FeedOrder, ctx: z.RefinementCtx): void {
   if (order.status !== 'refunded' && order.refundedAt !== null) issue('refundedAt', `a ${order.status} order has no refund`);
   if (order.status === 'refunded' && order.refundedAt === null) issue('refundedAt', 'a refunded order needs its refund time');
   const paid = Date.parse(order.paidAt);
-  for (const key of ['receiptConfirmedAt', 'refundedAt'] as const) {
+  for (const key of ['receiptConfirmedAt', 'refundedAt', 'shippedAt'] as const) {
     const at = order[key];
-    if (at !== null && Date.parse(at) < paid) issue(key, 'is before paidAt');
+    if (at != null && Date.parse(at) < paid) issue(key, 'is before paidAt');
   }
+  // Tracking and carrier reports exist only for a parcel that left: a shipment time comes first.
+  const shipped = order.shippedAt ?? null;
+  for (const key of ['trackingNumber', 'trackingUpdatedAt', 'logisticsException'] as const) {
+    if (order[key] != null && shipped === null) issue(key, 'needs shippedAt');
+  }
+  if (order.trackingUpdatedAt != null && shipped !== null && Date.parse(order.trackingUpdatedAt) < Date.parse(shipped)) issue('trackingUpdatedAt', 'is before shippedAt');
 }
 
 /** An order state as the import reads it: fields the platform may add later are ignored. */

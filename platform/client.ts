@@ -1,8 +1,12 @@
 import { requestJson } from './json-request';
 import type {
+  CompensationInput,
+  CompensationPaid,
   MonthlySales,
   NotificationAccepted,
   NotificationInput,
+  OrderRefundAnswer,
+  OrderRefundItem,
   ListingsAnswer,
   ListingsHold,
   ListingsUpsert,
@@ -63,6 +67,10 @@ export function createPlatformClient(options: PlatformClientOptions): PlatformCl
       request<PayoutIssued>('POST', '/v1/payments/payouts', input, idempotencyKey),
     payoutBatch: (items: PayoutBatchItem[]) =>
       request<{ payouts: PayoutBatchAnswer[] }>('POST', '/v1/payments/payouts/batch', { payouts: items }),
+    orderRefundBatch: (items: OrderRefundItem[]) =>
+      request<{ refunds: OrderRefundAnswer[] }>('POST', '/v1/payments/order-refunds/batch', { refunds: items }),
+    compensateOrder: (orderId: string, input: CompensationInput, idempotencyKey: string) =>
+      request<CompensationPaid>('POST', `/v1/orders/${encodeURIComponent(orderId)}/compensations`, input, idempotencyKey),
     monthlySales: (shopId: string, month: string) =>
       request<MonthlySales>('GET', `${shopPath(shopId, 'sales')}?month=${encodeURIComponent(month)}`),
     shopOrders: (shopId: string) => request<ShopOrders>('GET', shopPath(shopId, 'orders')),

@@ -5,11 +5,14 @@
 import type { FeedOrder } from '../domain/order-feed';
 import type { PartnerPlatform } from './partners/types';
 
-export type NotificationRecipient = 'supervisor' | 'merchant' | 'ops';
+export type NotificationRecipient = 'supervisor' | 'merchant' | 'ops' | 'streamer';
 
 export interface NotificationInput {
   recipient: NotificationRecipient;
+  /** The merchant the notice is for, or about (a streamer is warned about selling this merchant's goods). */
   merchantId: string;
+  /** The streamer (主播) a `streamer` notice goes to, by the platform's id; only for that recipient. */
+  streamerId?: string;
   template: string;
   data?: Record<string, unknown>;
 }
@@ -135,6 +138,37 @@ export interface PayoutBatchAnswer extends PayoutIssued {
   replayed: boolean;
 }
 
+/** One consumer order refunded through the platform (an enforcement action's mass refund). */
+export interface OrderRefundItem {
+  /** `order-refund:<orderId>`: the platform refunds an order once under it, however often asked. */
+  idempotencyKey: string;
+  orderId: string;
+  shopId: string;
+  amountFen: number;
+  reason: string;
+}
+
+/** Why the platform refused an order's refund; final: the same item is refused again. */
+export type OrderRefundRefusal = 'order_unknown' | 'order_not_of_shop' | 'amount_exceeds_order' | 'order_already_refunded';
+
+export type OrderRefundAnswer =
+  | { idempotencyKey: string; orderId: string; outcome: 'refunded'; refundId: string; amountFen: number; refundedAt: string; replayed: boolean }
+  | { idempotencyKey: string; orderId: string; outcome: 'refused'; reason: OrderRefundRefusal };
+
+/** A logistics exception the platform compensates the buyer for, out of the shop's proceeds (docs/rules.md §5.4). */
+export interface CompensationInput {
+  shopId: string;
+  kind: 'no_tracking' | 'lost' | 'damaged';
+  amountFen: number;
+  reason: string;
+}
+
+export interface CompensationPaid {
+  compensationId: string;
+  orderId: string;
+  amountFen: number;
+}
+
 export interface MonthlySales {
   shopId: string;
   /** `YYYY-MM`. */
@@ -192,6 +226,14 @@ export interface PlatformClient {
   payout(input: PayoutInput, idempotencyKey: string): Promise<PayoutIssued>;
   /** Many payouts in one call, each idempotent on its own key. */
   payoutBatch(items: PayoutBatchItem[]): Promise<{ payouts: PayoutBatchAnswer[] }>;
+  /** Refunds consumer orders, 1 to 1,000 per call, each once under its own key; refusals come back per item. */
+  orderRefundBatch(items: OrderRefundItem[]): Promise<{ refunds: OrderRefundAnswer[] }>;
+  /**
+   * Compensates an order's buyer for a logistics exception; keyed `compensation:<orderId>:<kind>`.
+   * Refused (409) for an order the platform does not know, of another shop, not shipped, an amount
+   * above the order's, or an order and kind already compensated under another key.
+   */
+  compensateOrder(orderId: string, input: CompensationInput, idempotencyKey: string): Promise<CompensationPaid>;
   /** `month` is `YYYY-MM`; a month without sales answers 0 and `{}`. */
   monthlySales(shopId: string, month: string): Promise<MonthlySales>;
   shopOrders(shopId: string): Promise<ShopOrders>;

@@ -34,6 +34,10 @@ import { seedOrders } from './seed-orders';
 import { SETTLEMENT_PROCESS, settlementWorkflowId, SETTLEMENT_WORKFLOW_TYPE } from '../workflows/settlement.defs';
 import { BUSINESS_STATUS, PROCESS_TYPE } from '../workflows/search-attributes';
 import { CATALOGUE_SYNC_WORKFLOW_TYPE, catalogueSyncWorkflowId } from '../workflows/catalogue-sync.defs';
+import { createEnforcementService } from '../api/enforcement/service';
+import { createEnforcementRepository } from '../db/repositories/enforcement';
+import { ENFORCEMENT_WORKFLOW_TYPE, enforcementWorkflowId } from '../workflows/enforcement-action.defs';
+import { feedOrdersOf, onPlatformFeed, seedEnforcedShop } from '../test/support/enforcement';
 import { product as catalogueProduct } from '../test/support/catalogue';
 import { ORDER_IMPORT_WORKFLOW_TYPE, orderImportWorkflowId } from '../workflows/order-import.defs';
 import type { FeedOrder } from '../platform/types';
@@ -48,6 +52,13 @@ import { closingInstant, openingInstant } from '../domain/link-windows';
 import { bindStore, linksTakenDownEarlier } from '../test/support/link-windows';
 import { createQualificationRepository } from '../db/repositories/qualifications';
 import { QUALIFICATION_CHECK_PROCESS, QUALIFICATION_CHECK_WORKFLOW_TYPE, qualificationCheckWorkflowId } from '../workflows/qualification-check.defs';
+import { createAfterSalesRepository, type TicketOrder } from '../db/repositories/after-sales';
+import { handlingDueAt } from '../domain/after-sales';
+import { addOrder } from '../test/support/after-sales';
+import { AFTER_SALES_ESCALATION_PROCESS, AFTER_SALES_ESCALATION_WORKFLOW_TYPE, afterSalesEscalationWorkflowId } from '../workflows/after-sales-escalation.defs';
+import { FULFILMENT_SCAN_PROCESS, FULFILMENT_SCAN_WORKFLOW_TYPE, fulfilmentScanWorkflowId } from '../workflows/fulfilment-scan.defs';
+import { fulfilmentOrder, publishAndImport } from '../test/support/fulfilment';
+import { createCampaignService } from '../api/campaigns/service';
 
 const HISTORIES_DIR = path.resolve(__dirname, '../test/replay/histories');
 const MINUTE = 60_000;
@@ -475,6 +486,127 @@ const qualificationScenarios: Record<string, Scenario> = {
 };
 Object.assign(scenarios, qualificationScenarios);
 
+const afterSalesScenarios: Record<string, Scenario> = {
+  /** A complaint opened 49 hours ago and left unhandled: the scan escalates it and tells ops. */
+  async 'after-sales-escalation'(stack, merchantId) {
+    const repo = createAfterSalesRepository(stack.db);
+    await repo.saveAgent({ id: 'olga', categories: ['apparel'], active: true, by: 'ada' });
+    const orderId = `o-${merchantId}`;
+    await addOrder(stack.db, { id: orderId, merchantId, category: 'apparel' });
+    const createdAt = new Date((await stack.env.currentTimeMs()) - 49 * 3_600_000);
+    const order = (await repo.order(orderId)) as TicketOrder;
+    await repo.createTicket({ id: `ast_${'a'.repeat(24)}`, kind: 'complaint', order, description: 'parcel arrived crushed', createdBy: 'olga', createdAt, dueAt: new Date(handlingDueAt(createdAt.getTime())) });
+    const workflowId = `${afterSalesEscalationWorkflowId()}-replay`;
+    await stack.env.client.workflow.execute(AFTER_SALES_ESCALATION_WORKFLOW_TYPE, {
+      workflowId,
+      taskQueue: stack.config.TEMPORAL_TASK_QUEUE,
+      args: [{}],
+      typedSearchAttributes: [{ key: PROCESS_TYPE, value: AFTER_SALES_ESCALATION_PROCESS }],
+    });
+    return { 'after-sales-escalation-escalated-notified': workflowId };
+  },
+};
+Object.assign(scenarios, afterSalesScenarios);
+
+const fulfilmentScenarios: Record<string, Scenario> = {
+  /** One scan that warns an order, records a late one and compensates a silent parcel. */
+  async 'fulfilment-scan'(stack, merchantId) {
+    const now = Number(await stack.env.currentTimeMs());
+    const ago = (hours: number) => new Date(now - hours * 3_600_000).toISOString();
+    await publishAndImport(stack.sandbox.state, stack.db, [
+      fulfilmentOrder(`o-${merchantId}-soon`, merchantId, { paidAt: ago(47) }),
+      fulfilmentOrder(`o-${merchantId}-late`, merchantId, { paidAt: ago(49) }),
+      fulfilmentOrder(`o-${merchantId}-silent`, merchantId, { paidAt: ago(90), shippedAt: ago(80), trackingNumber: 'SF-replay' }),
+    ]);
+    const workflowId = `${fulfilmentScanWorkflowId()}-replay`;
+    await stack.env.client.workflow.execute(FULFILMENT_SCAN_WORKFLOW_TYPE, {
+      workflowId,
+      taskQueue: stack.config.TEMPORAL_TASK_QUEUE,
+      args: [{}],
+      typedSearchAttributes: [{ key: PROCESS_TYPE, value: FULFILMENT_SCAN_PROCESS }],
+    });
+    return { 'fulfilment-scan-warned-late-compensated': workflowId };
+  },
+};
+Object.assign(scenarios, fulfilmentScenarios);
+
+const campaignScenarios: Record<string, Scenario> = {
+  /** Three shops closed at two calls a minute: paused by ops after the first page, resumed, then the last page and the summary. */
+  async campaign(stack, merchantId) {
+    const campaigns = createCampaignService({ db: stack.db, temporal: stack.env.client, taskQueue: stack.config.TEMPORAL_TASK_QUEUE });
+    const ops = { sub: 'olga', role: 'ops' as const };
+    const items = [1, 2, 3].map((i) => ({ shopId: `s-${merchantId}-${i}` }));
+    const created = await campaigns.create({ kind: 'close_shops', reason: 'recorded scenario', ratePerMinute: 2, items }, ops);
+    await eventually(() => campaigns.view(created.campaignId), (c) => c.progress.done === 2, 30_000);
+    await campaigns.pause(created.campaignId, { reason: 'recorded pause' }, ops);
+    // Past the gap between pages: the process waits for the resume instead of the next page.
+    await stack.env.sleep(2 * MINUTE);
+    await campaigns.resume(created.campaignId, {}, ops);
+    await eventually(() => campaigns.view(created.campaignId), (c) => c.state === 'completed', 30_000);
+    return { 'campaign-paused-resumed-completed': created.workflowId };
+  },
+};
+Object.assign(scenarios, campaignScenarios);
+
+const enforcementScenarios: Record<string, Scenario> = {
+  /**
+   * An action approved by a second person: withdrawals restricted, 30 orders refunded five a page
+   * (one refused: the platform does not know it), paused by ops after a few pages and resumed.
+   * And an action rejected by its checker.
+   */
+  async 'enforcement-actions'(stack, merchantId) {
+    const service = createEnforcementService({ db: stack.db, temporal: stack.env.client, taskQueue: stack.config.TEMPORAL_TASK_QUEUE, updateWaitMs: 10_000 });
+    const olga = { sub: 'olga', role: 'ops' as const };
+    const pan = { sub: 'pan', role: 'ops' as const };
+    const shop = { shopId: `shop-${merchantId}`, merchantId };
+    await seedEnforcedShop(stack.db, shop, 30);
+    onPlatformFeed(stack.sandbox.state, (await feedOrdersOf(stack.db, shop.shopId)).slice(1));
+    const actionId = 'enf_000000000000000000replay';
+    await createEnforcementRepository(stack.db).insertAction({ id: actionId, shop_id: shop.shopId, merchant_id: merchantId, reason: 'forged_brand_authorisation', evidence: 'recorded scenario', opened_by: 'olga', workflow_id: enforcementWorkflowId(actionId) });
+    stack.sandbox.state.settings.latencyMs = 100;
+    try {
+      await stack.env.client.workflow.start(ENFORCEMENT_WORKFLOW_TYPE, {
+        workflowId: enforcementWorkflowId(actionId),
+        taskQueue: stack.config.TEMPORAL_TASK_QUEUE,
+        args: [{ actionId, shopId: shop.shopId, merchantId, openedBy: 'olga', pageSize: 5, pagesPerCall: 1 }],
+        typedSearchAttributes: [{ key: PROCESS_TYPE, value: 'enforcement-action' }],
+      });
+      await service.step(actionId, 'approve', pan);
+      await eventually(() => service.view(actionId), (a) => a.progress.done >= 5, 30_000);
+      await service.step(actionId, 'pause', olga);
+      await service.step(actionId, 'resume', pan);
+    } finally {
+      stack.sandbox.state.settings.latencyMs = 0;
+    }
+    // One live action per shop: the second is opened once the first has completed.
+    await eventually(() => service.view(actionId), (a) => a.state === 'completed', 30_000);
+    const rejected = await service.open({ shopId: shop.shopId, reason: 'counterfeit_goods', evidence: 'recorded scenario, rejected' }, pan);
+    await service.step(rejected.actionId, 'reject', olga);
+    return { 'enforcement-action-paused-resumed-completed': enforcementWorkflowId(actionId), 'enforcement-action-rejected': rejected.workflowId };
+  },
+  /**
+   * An action whose refund page the platform refuses for good (400: an order id longer than it
+   * takes): it waits in needs_attention; ops take the order out and retry; it completes.
+   */
+  async 'enforcement-attention'(stack, merchantId) {
+    const service = createEnforcementService({ db: stack.db, temporal: stack.env.client, taskQueue: stack.config.TEMPORAL_TASK_QUEUE, updateWaitMs: 10_000 });
+    const shop = { shopId: `shop-${merchantId}`, merchantId };
+    await seedEnforcedShop(stack.db, shop, 12);
+    const [template] = (await stack.db('orders').where({ shop_id: shop.shopId }).orderBy('id').limit(1)) as Array<{ id: string }>;
+    const longId = `${template!.id}${'x'.repeat(200)}`;
+    await stack.db('orders').insert({ ...template, id: longId });
+    onPlatformFeed(stack.sandbox.state, await feedOrdersOf(stack.db, shop.shopId));
+    const opened = await service.open({ shopId: shop.shopId, reason: 'fraudulent_sales', evidence: 'recorded scenario, a page refused' }, { sub: 'olga', role: 'ops' });
+    await service.step(opened.actionId, 'approve', { sub: 'pan', role: 'ops' });
+    await eventually(() => service.view(opened.actionId), (a) => a.state === 'needs_attention', 30_000);
+    await stack.db('orders').where({ id: longId }).update({ status: 'refunded', refunded_at: new Date() });
+    await service.resolveAttention(opened.actionId, { action: 'retry' }, { sub: 'olga', role: 'ops' });
+    await eventually(() => service.view(opened.actionId), (a) => a.state === 'completed', 30_000);
+    return { 'enforcement-action-needs-attention-retried': opened.workflowId };
+  },
+};
+Object.assign(scenarios, enforcementScenarios);
+
 async function bundleWorkflows(): Promise<string> {
   const quiet = () => undefined;
   const { code } = await bundleWorkflowCode({
@@ -505,6 +637,11 @@ const FILES_OF: Record<string, string[]> = {
   'qualification-check': ['qualification-check-scheduled-hand-over', 'qualification-check-notified-case-opened'],
   'catalogue-sync': ['catalogue-sync-base-skipped-failed-checks'],
   'catalogue-sync-batch-scans': ['catalogue-sync-base-batch-scans'],
+  'after-sales-escalation': ['after-sales-escalation-escalated-notified'],
+  'fulfilment-scan': ['fulfilment-scan-warned-late-compensated'],
+  campaign: ['campaign-paused-resumed-completed'],
+  'enforcement-actions': ['enforcement-action-paused-resumed-completed', 'enforcement-action-rejected'],
+  'enforcement-attention': ['enforcement-action-needs-attention-retried'],
 };
 
 const force = process.argv.includes('--force');

@@ -5,6 +5,7 @@ import { withPermanentDatabaseFailures } from '../activities/database-failures';
 import { PROCESSES, type RegisteredProcess } from './registry';
 import type { SettlementThresholds } from '../domain/settlement';
 import { DEFAULT_DEPOSIT_POLICY, parseDepositPolicy, type DepositPolicy } from '../domain/deposit-policy';
+import { DEFAULT_FULFILMENT_POLICY, parseFulfilmentPolicy, type FulfilmentPolicy } from '../domain/fulfilment';
 import { calendarCoverage, createWorkingDayCalendar, shanghaiDate, type CalendarCoverage, type CalendarData, type CalendarSource, type WorkingDayCalendar } from '../domain/calendar';
 import { createCalendarSource } from '../db/calendar-source';
 import { loadCalendarFile } from '../domain/calendar-file';
@@ -97,6 +98,8 @@ export interface ActivityDeps {
   policy: ReviewPolicy;
   depositPolicy: DepositPolicy;
   settlementThresholds: SettlementThresholds;
+  /** Warning, tracking silence and compensation defaults (docs/rules.md §5.4). */
+  fulfilmentPolicy: FulfilmentPolicy;
   /** Taobao Union, Youzan, JD Union, Pinduoduo (platform/partners/). */
   partners: PartnerGateway;
   /** Youzan's OAuth settings and the key partner secrets are sealed with. */
@@ -116,6 +119,7 @@ export function activityDepsFrom(config: AppConfig, db: Db, temporal?: Client): 
     policy: reviewPolicyFrom(config),
     depositPolicy: depositPolicyFrom(config),
     settlementThresholds: { unionFen: config.SETTLEMENT_UNION_THRESHOLD_FEN, shopFen: config.SETTLEMENT_SHOP_THRESHOLD_FEN },
+    fulfilmentPolicy: config.FULFILMENT_POLICY_JSON ? parseFulfilmentPolicy(config.FULFILMENT_POLICY_JSON) : DEFAULT_FULFILMENT_POLICY,
     temporal,
   };
 }

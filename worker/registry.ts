@@ -4,6 +4,7 @@ import { createClosureActivities } from '../activities/closure';
 import { createPromotionClosureActivities } from '../activities/promotion-closure';
 import { createFinalSettlement, createSettlementActivities } from '../activities/settlement';
 import { createOrderImportActivities } from '../activities/order-import';
+import { createFulfilmentActivities } from '../activities/fulfilment';
 import { createViolationActivities } from '../activities/violations';
 import { createEntityChangeActivities } from '../activities/entity-change';
 import { createStoreBindingActivities } from '../activities/store-binding';
@@ -11,6 +12,9 @@ import { createLinkWindowActivities } from '../activities/link-windows';
 import { createQualificationActivities } from '../activities/qualifications';
 import { createCatalogueSyncActivities } from '../activities/catalogue-sync';
 import { createCatalogueRiskActivities } from '../activities/catalogue-risks';
+import { createEnforcementActivities } from '../activities/enforcement';
+import { createAfterSalesActivities } from '../activities/after-sales';
+import { createCampaignActivities } from '../activities/campaigns';
 import { createIdentityKeyRepository } from '../db/repositories/identity-keys';
 import { createMerchantRepository } from '../db/repositories/merchants';
 import { createVerificationCaseRepository } from '../db/repositories/verification-cases';
@@ -24,13 +28,21 @@ import { bindingRoutes } from '../api/bindings/router';
 import { linkWindowRoutes } from '../api/link-windows/router';
 import { qualificationRoutes } from '../api/qualifications/router';
 import { catalogueRoutes } from '../api/catalogue/router';
+import { fulfilmentRoutes } from '../api/fulfilment/router';
+import { enforcementRoutes } from '../api/enforcement/router';
+import { afterSalesRoutes } from '../api/after-sales/router';
+import { campaignRoutes } from '../api/campaigns/router';
 import type { ProcessIdentity } from '../workflows/process';
 import { depositAccountProcess } from '../workflows/deposit-account.defs';
 import { depositReassessmentProcess } from '../workflows/deposit-reassessment.defs';
 import { entityChangeProcess } from '../workflows/entity-change.defs';
 import { linkWindowProcess } from '../workflows/link-window.defs';
 import { catalogueSyncProcess } from '../workflows/catalogue-sync.defs';
+import { enforcementActionProcess } from '../workflows/enforcement-action.defs';
+import { afterSalesEscalationProcess } from '../workflows/after-sales-escalation.defs';
+import { campaignProcess } from '../workflows/campaign.defs';
 import { orderImportProcess } from '../workflows/order-import.defs';
+import { fulfilmentScanProcess } from '../workflows/fulfilment-scan.defs';
 import { promotionClosureProcess } from '../workflows/promotion-closure.defs';
 import { qualificationCheckProcess } from '../workflows/qualification-check.defs';
 import { monthlySettlementProcess } from '../workflows/settlement.defs';
@@ -111,6 +123,11 @@ export const PROCESSES: readonly RegisteredProcess[] = [
     activities: (d) => createOrderImportActivities({ db: d.db, platform: d.platform }),
   },
   {
+    ...fulfilmentScanProcess,
+    activities: (d) => createFulfilmentActivities({ db: d.db, platform: d.platform, policy: d.fulfilmentPolicy }),
+    routes: fulfilmentRoutes,
+  },
+  {
     ...violationCaseProcess,
     activities: (d) =>
       createViolationActivities({ db: d.db, platform: d.platform, calendar: d.calendar, policy: DEFAULT_VIOLATION_POLICY, temporal: d.temporal }),
@@ -139,6 +156,21 @@ export const PROCESSES: readonly RegisteredProcess[] = [
       ...createCatalogueRiskActivities({ db: d.db, platform: d.platform, temporal: d.temporal }),
     }),
     routes: catalogueRoutes,
+  },
+  {
+    ...enforcementActionProcess,
+    activities: (d) => createEnforcementActivities({ db: d.db, platform: d.platform }),
+    routes: enforcementRoutes,
+  },
+  {
+    ...afterSalesEscalationProcess,
+    activities: (d) => createAfterSalesActivities({ db: d.db, platform: d.platform }),
+    routes: afterSalesRoutes,
+  },
+  {
+    ...campaignProcess,
+    activities: (d) => createCampaignActivities({ db: d.db, platform: d.platform }),
+    routes: campaignRoutes,
   },
 ];
 

@@ -20,6 +20,10 @@ import * as catalogue from './022_catalogue';
 import * as catalogueRisks from './023_catalogue_risks';
 import * as qualifications from './024_qualifications';
 import * as observedPrices from './025_observed_prices';
+import * as fulfilment from './026_fulfilment';
+import * as afterSales from './027_after_sales';
+import * as enforcement from './028_enforcement';
+import * as campaigns from './029_campaigns';
 
 interface Migration {
   up(db: Knex): Promise<void>;
@@ -50,6 +54,10 @@ const MIGRATIONS: Array<readonly [string, Migration]> = [
   ['023_catalogue_risks', catalogueRisks],
   ['024_qualifications', qualifications],
   ['025_observed_prices', observedPrices],
+  ['026_fulfilment', fulfilment],
+  ['027_after_sales', afterSales],
+  ['028_enforcement', enforcement],
+  ['029_campaigns', campaigns],
 ];
 
 export const migrationSource: Knex.MigrationSource<readonly [string, Migration]> = {

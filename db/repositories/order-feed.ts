@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { shipDeadline } from '../../domain/fulfilment';
 import { orderFeedEventSchema } from '../../domain/order-feed';
 import type { OrderFeedEvent } from '../../platform/types';
 
@@ -61,20 +62,43 @@ interface OrderRow {
   paid_at: string;
   receipt_confirmed_at: string | null;
   refunded_at: string | null;
+  partner_platform: string | null;
+  partner_order_id: string | null;
+  presale_promised_at: string | null;
+  ship_by: string;
+  shipped_at: string | null;
+  tracking_number: string | null;
+  tracking_updated_at: string | null;
+  logistics_exception: string | null;
 }
 
 const UPSERT_SQL = `
 WITH written AS (
-  INSERT INTO orders AS o (id, merchant_id, shop_id, category, amount_fen, status, paid_at, receipt_confirmed_at, refunded_at, feed_seq)
-  SELECT e.id, e.merchant_id, e.shop_id, e.category, e.amount_fen, e.status, e.paid_at, e.receipt_confirmed_at, e.refunded_at, e.seq
+  INSERT INTO orders AS o (id, merchant_id, shop_id, category, amount_fen, status, paid_at, receipt_confirmed_at, refunded_at, feed_seq,
+                           partner_platform, partner_order_id, presale_promised_at, ship_by, shipped_at, tracking_number, tracking_updated_at, logistics_exception)
+  SELECT e.id, e.merchant_id, e.shop_id, e.category, e.amount_fen, e.status, e.paid_at, e.receipt_confirmed_at, e.refunded_at, e.seq,
+         e.partner_platform, e.partner_order_id, e.presale_promised_at, e.ship_by, e.shipped_at, e.tracking_number, e.tracking_updated_at, e.logistics_exception
     FROM jsonb_to_recordset(CAST(:events AS jsonb)) AS e(
            seq bigint, id text, merchant_id text, shop_id text, category text, amount_fen bigint, status text,
-           paid_at timestamptz, receipt_confirmed_at timestamptz, refunded_at timestamptz)
+           paid_at timestamptz, receipt_confirmed_at timestamptz, refunded_at timestamptz,
+           partner_platform text, partner_order_id text, presale_promised_at timestamptz, ship_by timestamptz,
+           shipped_at timestamptz, tracking_number text, tracking_updated_at timestamptz, logistics_exception text)
   ON CONFLICT (id) DO UPDATE
      SET status = excluded.status,
          receipt_confirmed_at = excluded.receipt_confirmed_at,
          refunded_at = excluded.refunded_at,
-         feed_seq = excluded.feed_seq
+         feed_seq = excluded.feed_seq,
+         -- Fulfilment facts as the feed's latest state has them, but for the deadline: fixed at the
+         -- first import (the promise the buyer paid for), since the scan judges each deadline once
+         -- and a moved one would be counted on a second day, or never.
+         partner_platform = excluded.partner_platform,
+         partner_order_id = excluded.partner_order_id,
+         presale_promised_at = excluded.presale_promised_at,
+         ship_by = COALESCE(o.ship_by, excluded.ship_by),
+         shipped_at = excluded.shipped_at,
+         tracking_number = excluded.tracking_number,
+         tracking_updated_at = excluded.tracking_updated_at,
+         logistics_exception = excluded.logistics_exception
    WHERE o.feed_seq IS NULL OR o.feed_seq < excluded.feed_seq
   -- xmax is 0 on a freshly inserted row version, set on an updated one.
   RETURNING (o.xmax = 0) AS inserted
@@ -82,6 +106,19 @@ WITH written AS (
 SELECT (COUNT(*) FILTER (WHERE inserted))::int AS inserted, (COUNT(*) FILTER (WHERE NOT inserted))::int AS updated FROM written`;
 
 const isSeq = (n: number) => Number.isSafeInteger(n) && n >= 0;
+
+/**
+ * A partner order maps to one Kuaishou order (unique index orders_partner_order): a page
+ * mapping it to a second one is the feed's error, refused like any invalid event, since the
+ * same page would clash on every retry.
+ */
+function namePartnerOrderClash(err: unknown): never {
+  const pg = err as { code?: string; constraint?: string };
+  if (pg.code === '23505' && pg.constraint === 'orders_partner_order') {
+    throw new OrderFeedInvalidError('a partner order in the page is already mapped to another Kuaishou order');
+  }
+  throw err;
+}
 
 /** Checks the whole page before any SQL: one bad event fails the page, naming its order. */
 export function validatePage(page: FeedPage): OrderRow[] {
@@ -112,6 +149,14 @@ export function validatePage(page: FeedPage): OrderRow[] {
       paid_at: order.paidAt,
       receipt_confirmed_at: order.receiptConfirmedAt,
       refunded_at: order.refundedAt,
+      partner_platform: order.partnerOrder?.platform ?? null,
+      partner_order_id: order.partnerOrder?.orderId ?? null,
+      presale_promised_at: order.presalePromisedAt ?? null,
+      ship_by: shipDeadline(new Date(order.paidAt), order.presalePromisedAt ? new Date(order.presalePromisedAt) : null).toISOString(),
+      shipped_at: order.shippedAt ?? null,
+      tracking_number: order.trackingNumber ?? null,
+      tracking_updated_at: order.trackingUpdatedAt ?? null,
+      logistics_exception: order.logisticsException ?? null,
     };
   });
 }
@@ -139,7 +184,7 @@ export function createOrderFeedRepository(db: Knex) {
         const fresh = rows.filter((r) => r.seq > cursor).length;
         let written = { inserted: 0, updated: 0 };
         if (latest.size > 0) {
-          const { rows: counts } = (await trx.raw(UPSERT_SQL, { events: JSON.stringify([...latest.values()]) })) as {
+          const { rows: counts } = (await trx.raw(UPSERT_SQL, { events: JSON.stringify([...latest.values()]) }).catch(namePartnerOrderClash)) as {
             rows: Array<{ inserted: number; updated: number }>;
           };
           written = counts[0]!;

@@ -8,7 +8,7 @@ import type { Knex } from 'knex';
  */
 
 /** Who holds a restriction: the deposit ladder, a closure, or one violation case (`violation:<caseId>:<part>`). */
-export type RestrictionSource = 'deposit' | 'closure' | 'promotion-closure' | `violation:${string}`;
+export type RestrictionSource = 'deposit' | 'closure' | 'promotion-closure' | `violation:${string}` | `campaign:${string}`;
 export type CategoryStatus = 'open' | 'closed';
 
 export interface ShopRow {

@@ -1,6 +1,7 @@
 import express, { Router, type ErrorRequestHandler } from 'express';
 import { requireBearerToken } from './auth';
 import { callLogRouter, recordCalls } from './call-log';
+import { compensationsRouter } from './compensations';
 import { notificationsRouter } from './notifications';
 import { orderFeedFixturesRouter, orderFeedRouter } from './order-feed';
 import { partnersRouter, type PartnerApp } from './partners';
@@ -10,6 +11,7 @@ import { listingsFixturesRouter, listingsRouter } from './listings';
 import { productsRouter } from './products';
 import { paymentFixturesRouter, paymentsRouter, type PaymentCallbackTarget } from './payments';
 import { payoutsRouter } from './payouts';
+import { orderRefundsRouter } from './order-refunds';
 import { refundsRouter } from './refunds';
 import { restrictionsRouter } from './restrictions';
 import { salesAndOrdersRouter } from './sales-and-orders';
@@ -63,8 +65,10 @@ export function createSandboxPlatform(options: SandboxPlatformOptions): SandboxP
     proceedsTransfersRouter(state),
     refundsRouter(state),
     payoutsRouter(state),
+    orderRefundsRouter(state),
     salesAndOrdersRouter(state),
     orderFeedRouter(state),
+    compensationsRouter(state),
     // Last: `/payments/:paymentId` must not shadow `/payments/refunds` and `/payments/payouts`.
     paymentsRouter(state),
   );

@@ -9,12 +9,15 @@ import { queryRoute } from './validation';
 // Annotated with the client's type, so the sandbox and the client cannot drift apart.
 export const notificationInputSchema: z.ZodType<NotificationInput> = z
   .object({
-    recipient: z.enum(['supervisor', 'merchant', 'ops']),
+    recipient: z.enum(['supervisor', 'merchant', 'ops', 'streamer']),
     merchantId: z.string().min(1),
+    streamerId: z.string().min(1).optional(),
     template: z.string().min(1),
     data: z.record(z.string(), z.unknown()).optional(),
   })
-  .strict();
+  .strict()
+  // A streamer is told by its own id, and only a streamer has one.
+  .refine((n) => (n.recipient === 'streamer') === (n.streamerId !== undefined), { message: 'streamerId is given for a streamer notice, and only for one' });
 
 const listQuerySchema = z.object({ merchantId: z.string().min(1).optional() }).strict();
 

@@ -59,6 +59,27 @@ export interface SandboxRefund {
   at: string;
 }
 
+/** A consumer order refunded by the platform, once per idempotency key. */
+export interface SandboxOrderRefund {
+  refundId: string;
+  orderId: string;
+  shopId: string;
+  amountFen: number;
+  reason: string;
+  at: string;
+}
+
+/** A logistics compensation the platform paid to an order's buyer, once per order and kind. */
+export interface SandboxCompensation {
+  compensationId: string;
+  orderId: string;
+  shopId: string;
+  kind: string;
+  amountFen: number;
+  reason: string;
+  at: string;
+}
+
 /** One delivery of a payment callback to the configured URL. */
 export interface SandboxCallbackDelivery {
   at: string;
@@ -106,8 +127,12 @@ export interface SandboxState {
   payouts: Array<PayoutInput & PayoutIssued & { at: string }>;
   /** Batch payout items by their own idempotency key. */
   payoutsByKey: Map<string, PayoutIssued>;
+  /** Consumer order refunds (enforcement mass refunds) by their own idempotency key, `order-refund:<orderId>`. */
+  orderRefunds: Map<string, SandboxOrderRefund>;
   /** The order feed, appended through `POST /v1/_orders`; event `seq` is its index + 1. */
   orderFeed: OrderFeedEvent[];
+  /** Logistics compensations paid (fulfilment), in the order they were paid. */
+  compensations: SandboxCompensation[];
   /** Payments into deposits, by id; made through `POST /v1/_payments` (a test or dev "pays"). */
   payments: Map<string, SandboxPayment>;
   /** The partner platforms' world (stores, union authorisations, Youzan grants) under /partners. */
@@ -239,7 +264,7 @@ export function createPartnersState(): SandboxPartners {
 }
 
 export function createSandboxState(settings: SandboxSettings): SandboxState {
-  return { settings: { ...settings }, calls: [], nextCallSeq: 1, idempotency: new Map(), notifications: [], shops: new Map(), payouts: [], payoutsByKey: new Map(), orderFeed: [], payments: new Map(), partners: createPartnersState(), listings: new Map(), dirtyBulk: new Set() };
+  return { settings: { ...settings }, calls: [], nextCallSeq: 1, idempotency: new Map(), notifications: [], shops: new Map(), payouts: [], payoutsByKey: new Map(), orderRefunds: new Map(), orderFeed: [], compensations: [], payments: new Map(), partners: createPartnersState(), listings: new Map(), dirtyBulk: new Set() };
 }
 
 /** The shop's state, created empty on first write: the sandbox knows every shop id. */

@@ -21,7 +21,11 @@ interface SandboxSnapshot {
   shops: Array<[string, StoredShop]>;
   payouts: SandboxState['payouts'];
   payoutsByKey: Array<[string, NonNullable<ReturnType<SandboxState['payoutsByKey']['get']>>]>;
+  /** Absent in files written before the sandbox refunded orders. */
+  orderRefunds?: Array<[string, NonNullable<ReturnType<SandboxState['orderRefunds']['get']>>]>;
   orderFeed: SandboxState['orderFeed'];
+  /** Absent in files written before the sandbox paid compensations. */
+  compensations?: SandboxState['compensations'];
   payments: Array<[string, NonNullable<ReturnType<SandboxState['payments']['get']>>]>;
   /** Absent in files written before the sandbox served the partners. */
   partners?: StoredPartners;
@@ -97,7 +101,9 @@ export function snapshotOf(state: SandboxState): SandboxSnapshot {
     shops: [...state.shops].map(([id, shop]) => [id, { ...shop, restrictions: [...shop.restrictions], delistedProducts: [...shop.delistedProducts], partnerLinks: [...shop.partnerLinks] }]),
     payouts: state.payouts,
     payoutsByKey: [...state.payoutsByKey],
+    orderRefunds: [...state.orderRefunds],
     orderFeed: state.orderFeed,
+    compensations: state.compensations,
     payments: [...state.payments],
     partners: partnersSnapshot(state.partners),
   };
@@ -123,7 +129,9 @@ export function restoreInto(state: SandboxState, snapshot: SandboxSnapshot): voi
   }
   state.payouts.push(...snapshot.payouts);
   for (const [key, issued] of snapshot.payoutsByKey) state.payoutsByKey.set(key, issued);
+  for (const [key, refund] of snapshot.orderRefunds ?? []) state.orderRefunds.set(key, refund);
   state.orderFeed.push(...snapshot.orderFeed);
+  state.compensations.push(...(snapshot.compensations ?? []));
   for (const [id, payment] of snapshot.payments) state.payments.set(id, payment);
   if (snapshot.partners) restorePartners(state.partners, snapshot.partners);
 }

@@ -43,6 +43,8 @@ function feedPlatform(events: OrderFeedEvent[]) {
     refund: unused,
     payout: unused,
     payoutBatch: unused,
+    orderRefundBatch: unused,
+    compensateOrder: unused,
     monthlySales: unused,
     shopOrders: unused,
   };

@@ -91,6 +91,8 @@ function fakePlatform() {
     shopOrders: unused,
     payout: unused,
     payoutBatch: unused,
+    orderRefundBatch: unused,
+    compensateOrder: unused,
     orderFeed: unused,
   };
   return { platform, calls };

@@ -1,4 +1,4 @@
-import { fork, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
@@ -10,6 +10,7 @@ import type { SandboxState } from '../../platform/sandbox/state';
 import { seedOrders } from '../../scripts/seed-orders';
 import { settlementWorkflowId, SETTLEMENT_WORKFLOW_TYPE, type SettlementResult } from '../../workflows/settlement.defs';
 import { createTestDb, type TestDb } from '../support/db';
+import { killableWorkers } from '../support/killable-worker';
 import { startTimeSkippingEnv } from '../support/temporal';
 
 const PERIOD = '2026-10';
@@ -68,7 +69,6 @@ describeWithPostgres('monthly settlement with its worker killed (SIGKILL) mid-ru
   let env: TestWorkflowEnvironment;
   let testDb: TestDb;
   let platform: Awaited<ReturnType<typeof startPlatform>>;
-  const workers: ChildProcess[] = [];
 
   beforeAll(async () => {
     env = await startTimeSkippingEnv();
@@ -77,39 +77,23 @@ describeWithPostgres('monthly settlement with its worker killed (SIGKILL) mid-ru
     await seedOrders(testDb.db, { orders: 2_000, merchants: 40, period: PERIOD, seed: 11 });
   });
   afterAll(async () => {
-    for (const w of workers) w.kill('SIGKILL');
+    workers.killAll();
     await platform?.close();
     await testDb?.destroy();
     await env?.teardown();
   });
 
-  async function startWorker(): Promise<ChildProcess> {
-    const child = fork(path.join(__dirname, '../support/settlement-worker-process.ts'), [], {
-      execArgv: ['--import', 'tsx'],
-      env: {
-        ...process.env,
-        DATABASE_URL: testDb.url,
-        TEMPORAL_ADDRESS: env.address,
-        TEMPORAL_NAMESPACE: env.namespace ?? 'default',
-        TEMPORAL_TASK_QUEUE: TASK_QUEUE,
-        PLATFORM_BASE_URL: platform.url,
-        PLATFORM_API_TOKEN: TOKEN,
-      },
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
-    workers.push(child);
-    await new Promise<void>((resolve, reject) => {
-      child.once('message', () => resolve());
-      child.once('exit', (code) => reject(new Error(`worker process exited with ${code} before polling`)));
-    });
-    return child;
-  }
+  const workers = killableWorkers(path.join(__dirname, '../support/settlement-worker-process.ts'), () => ({
+    databaseUrl: testDb.url!,
+    temporalAddress: env.address,
+    namespace: env.namespace,
+    taskQueue: TASK_QUEUE,
+    platformUrl: platform.url,
+    platformToken: TOKEN,
+  }));
+  const startWorker = () => workers.start();
+  const kill = (child: ChildProcess) => workers.kill(child);
 
-  async function kill(child: ChildProcess): Promise<void> {
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGKILL');
-    await exited;
-  }
 
   /**
    * The server gives up on a dead worker's attempt when its heartbeat timeout (20 s) passes;
