@@ -12,16 +12,13 @@ import { BUSINESS_STATUS, MERCHANT_ID, OVERDUE, PROCESS_TYPE } from '../workflow
  * (domain/errors.ts): the API maps them to HTTP, an activity decides for itself.
  */
 
-/** The rows a process starts from, in their initial state. */
-export interface ProcessRecord {
+/** The rows a process starts from, in their initial state: written in a transaction, or in one statement. */
+export type ProcessRecord = RecordInTransaction | RecordInOneStatement;
+
+interface RecordCommon {
   db: Knex;
   /** Names the rows in ProcessNotRecorded: "the case", "the closure". */
   what: string;
-  /**
-   * Writes the rows; runs in one transaction, so a failed write leaves nothing. It may refuse
-   * with a domain error (ClosureAlreadyActive), which passes as it is.
-   */
-  write(trx: Knex.Transaction): Promise<void>;
   /**
    * Ties the rows to the run once it started (e.g. stores its run id). Its failure does not
    * fail the start: once a run and its rows both exist neither is taken back, so the process's
@@ -30,6 +27,23 @@ export interface ProcessRecord {
   started?(db: Knex, runId: string): Promise<void>;
   /** Takes back what `write` wrote (deletes it, or marks it cancelled where a rule says so). */
   undo(db: Knex): Promise<void>;
+}
+
+interface RecordInTransaction extends RecordCommon {
+  /**
+   * Writes the rows; runs in one transaction, so a failed write leaves nothing. It may refuse
+   * with a domain error (ClosureAlreadyActive), which passes as it is.
+   */
+  write(trx: Knex.Transaction): Promise<void>;
+}
+
+interface RecordInOneStatement extends RecordCommon {
+  /**
+   * Writes the rows in exactly one statement (db/one-statement.ts), atomic on its own: no
+   * transaction around it, for BEGIN and COMMIT would be two more round trips on every start
+   * and protect nothing. Refusals pass as they do from `write`.
+   */
+  writeInOneStatement(db: Knex): Promise<void>;
 }
 
 export interface ProcessStart<A> {
@@ -120,7 +134,7 @@ export async function startProcess<A>(temporal: Client, start: ProcessStart<A>):
   const { record, workflowId } = start;
   if (record) {
     try {
-      await record.db.transaction((trx) => record.write(trx));
+      await ('write' in record ? record.db.transaction((trx) => record.write(trx)) : record.writeInOneStatement(record.db));
     } catch (err) {
       if (isDomainRefusal(err)) throw err;
       throw new ProcessNotRecorded(record.what, { cause: err });

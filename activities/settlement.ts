@@ -67,8 +67,16 @@ function requireSettleablePeriod(period: string): void {
   }
 }
 
+/** Lanes a run may ask for: each holds a database connection and a worker's activity slot. */
+export const MAX_SETTLEMENT_LANES = 16;
+
+/** A lane's share of the merchant ids: (after, upTo], upTo null for the last lane. */
+export interface SettlementLaneBounds {
+  after: string;
+  upTo: string | null;
+}
+
 export function createSettlementActivities({ db, platform, thresholds, sizes }: SettlementActivityDeps) {
-  const statements = createStatementRepository(db);
   const runs = createSettlementRunRepository(db);
   const payoutRecords = createPayoutRepository(db);
   const queries = createSettlementQueries(db);
@@ -82,33 +90,50 @@ export function createSettlementActivities({ db, platform, thresholds, sizes }: 
     },
 
     /**
-     * Settles merchant ranges after `after` until a batch is done. The heartbeat carries
-     * the last merchant settled, so a retried attempt (a crashed worker) resumes there; and
-     * a range settled twice inserts nothing the second time.
+     * The run's lanes: up to `lanes` (at most MAX_SETTLEMENT_LANES) disjoint shares of the
+     * merchant ids with about as many merchants to settle each, none shorter than a range.
      */
-    async settleBatch(input: { period: string; after: string; merchantsDone: number; totals: Partial<SettlementTotals> }) {
+    async settlementLanes(input: { period: string; lanes: number }): Promise<SettlementLaneBounds[]> {
       requireSettleablePeriod(input.period);
+      const wanted = Math.min(MAX_SETTLEMENT_LANES, Math.max(1, Math.floor(input.lanes)));
+      const { bounds } = await queries.laneBounds(input.period, wanted, merchantsPerRange);
+      return [...bounds, null].map((upTo, i) => ({ after: i === 0 ? '' : bounds[i - 1]!, upTo }));
+    },
+
+    /**
+     * Settles merchant ranges after `after` (up to `upTo`, inclusive, in a lane) until a batch
+     * is done. The heartbeat carries the last merchant settled, so a retried attempt (a
+     * crashed worker) resumes there; and a range settled twice inserts nothing the second
+     * time. `merchantsDone` and `totals` come back as the run's row holds them (all lanes).
+     */
+    async settleBatch(input: { period: string; after: string; upTo?: string | null; merchantsDone?: number; totals?: Partial<SettlementTotals> }) {
+      requireSettleablePeriod(input.period);
+      const upTo = input.upTo ?? null;
       const heartbeat = keepHeartbeating<BatchCursor>();
       const cursor: BatchCursor = heartbeat.resumed ?? {
         after: input.after,
-        merchantsDone: input.merchantsDone,
+        merchantsDone: input.merchantsDone ?? 0,
         statements: 0,
         missingRate: [],
-        totals: input.totals,
+        totals: input.totals ?? {},
       };
-      const batchStart = cursor.merchantsDone;
+      let tried = 0;
       try {
-        while (cursor.merchantsDone - batchStart < merchantsPerBatch) {
-          const merchants = await queries.merchantsToSettle(input.period, cursor.after, merchantsPerRange);
+        while (tried < merchantsPerBatch) {
+          const merchants = await queries.merchantsToSettle(input.period, cursor.after, merchantsPerRange, upTo);
           if (merchants.length === 0) return { ...cursor, done: true };
           const last = merchants[merchants.length - 1]!;
-          const result = await statements.settleMerchantRange(input.period, cursor.after, last, thresholds);
+          // The statements and the run's count of them commit together (recordRangeSettled).
+          const { result, run } = await db.transaction(async (trx) => {
+            const settled = await createStatementRepository(trx).settleMerchantRange(input.period, cursor.after, last, thresholds);
+            return { result: settled, run: await createSettlementRunRepository(trx).recordRangeSettled(input.period, settled.statements) };
+          });
+          tried += merchants.length;
           cursor.after = last;
-          cursor.merchantsDone += merchants.length;
+          cursor.merchantsDone = run.merchantsDone;
           cursor.statements += result.statements;
           cursor.missingRate.push(...result.missingRate);
           // The period's totals as stored: a re-run or a retry counting from 0 must not overwrite them.
-          const run = await runs.recordProgress(input.period, { merchantsDone: cursor.merchantsDone });
           cursor.totals = run.totals as Partial<SettlementTotals>;
           heartbeat.progress(cursor);
         }

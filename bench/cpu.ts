@@ -54,16 +54,18 @@ function treeSeconds(root: number, stats: Map<number, ProcStat>): number {
 export interface CpuParts {
   /** Label → the root process whose tree is counted. */
   roots: Record<string, number>;
+  /** How this process is named in the figures (by default it runs the worker). */
+  self?: string;
 }
 
 export type CpuSnapshot = Record<string, number>;
 
 /** The CPU seconds of this process and of each named process tree, now. */
-export function cpuSnapshot({ roots }: CpuParts): CpuSnapshot | undefined {
+export function cpuSnapshot({ roots, self = 'this process (the worker)' }: CpuParts): CpuSnapshot | undefined {
   if (os.platform() !== 'linux' || !fs.existsSync('/proc/self/stat')) return undefined;
   const stats = allStats();
   const usage = process.cpuUsage();
-  const snapshot: CpuSnapshot = { 'this process (the worker)': (usage.user + usage.system) / 1e6 };
+  const snapshot: CpuSnapshot = { [self]: (usage.user + usage.system) / 1e6 };
   for (const [label, pid] of Object.entries(roots)) snapshot[label] = treeSeconds(pid, stats);
   return snapshot;
 }

@@ -54,6 +54,14 @@ export async function grantAppRole(owner: Knex, roleName: string): Promise<void>
       if (await trx.schema.hasTable(table)) await trx.raw('REVOKE INSERT, UPDATE, DELETE ON ?? FROM ??', [table, roleName]);
     }
     await trx.raw('GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO ??', [roleName]);
+    // Order ids are registered once and never change (migration 030); the monthly partitions
+    // are made by the owner's functions, which only the app's role may call.
+    if (await trx.schema.hasTable('order_ids')) {
+      await trx.raw('REVOKE UPDATE, DELETE ON order_ids FROM ??', [roleName]);
+      for (const fn of ['ensure_order_partition(date)', 'ensure_order_partitions(date, date)']) {
+        await trx.raw(`GRANT EXECUTE ON FUNCTION ${fn} TO ??`, [roleName]);
+      }
+    }
   });
 }
 

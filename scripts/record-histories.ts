@@ -59,6 +59,7 @@ import { AFTER_SALES_ESCALATION_PROCESS, AFTER_SALES_ESCALATION_WORKFLOW_TYPE, a
 import { FULFILMENT_SCAN_PROCESS, FULFILMENT_SCAN_WORKFLOW_TYPE, fulfilmentScanWorkflowId } from '../workflows/fulfilment-scan.defs';
 import { fulfilmentOrder, publishAndImport } from '../test/support/fulfilment';
 import { createCampaignService } from '../api/campaigns/service';
+import { ORDER_PARTITIONS_PROCESS, ORDER_PARTITIONS_WORKFLOW_TYPE, orderPartitionsWorkflowId } from '../workflows/order-partitions.defs';
 
 const HISTORIES_DIR = path.resolve(__dirname, '../test/replay/histories');
 const MINUTE = 60_000;
@@ -270,6 +271,23 @@ const settlementScenarios: Record<string, Scenario> = {
     })) as { workflowId: string };
     await client.workflow.getHandle(handOver.workflowId).result();
     return { 'monthly-settlement-scheduled-hand-over': workflowId };
+  },
+
+  /**
+   * Recorded after a run began to settle in lanes (patched): two lanes' batches at once. The
+   * other settlement histories settle one batch after another and prove the patch replay-safe.
+   * Ranges are 2,500 merchants by default and a lane is at least one: 5,000 merchants make two.
+   */
+  async 'settlement-lanes'(stack) {
+    const period = '2026-11';
+    await seedOrders(stack.db, { orders: 15_000, merchants: 5_000, period, seed: 17 });
+    const workflowId = `${settlementWorkflowId(period)}:lanes`;
+    await new Client({ connection: stack.env.connection }).workflow.execute(SETTLEMENT_WORKFLOW_TYPE, {
+      workflowId,
+      taskQueue: stack.config.TEMPORAL_TASK_QUEUE,
+      args: [{ period, lanes: 2 }],
+    });
+    return { 'monthly-settlement-lanes': workflowId };
   },
 };
 Object.assign(scenarios, settlementScenarios);
@@ -530,6 +548,21 @@ const fulfilmentScenarios: Record<string, Scenario> = {
 };
 Object.assign(scenarios, fulfilmentScenarios);
 
+const orderPartitionScenarios: Record<string, Scenario> = {
+  /** One run that creates two months beyond the migration's three ahead, and audits them. */
+  async 'order-partitions'(stack) {
+    const workflowId = `${orderPartitionsWorkflowId()}-replay`;
+    await stack.env.client.workflow.execute(ORDER_PARTITIONS_WORKFLOW_TYPE, {
+      workflowId,
+      taskQueue: stack.config.TEMPORAL_TASK_QUEUE,
+      args: [{ monthsAhead: 5 }],
+      typedSearchAttributes: [{ key: PROCESS_TYPE, value: ORDER_PARTITIONS_PROCESS }],
+    });
+    return { 'order-partitions-created': workflowId };
+  },
+};
+Object.assign(scenarios, orderPartitionScenarios);
+
 const campaignScenarios: Record<string, Scenario> = {
   /** Three shops closed at two calls a minute: paused by ops after the first page, resumed, then the last page and the summary. */
   async campaign(stack, merchantId) {
@@ -628,6 +661,7 @@ const FILES_OF: Record<string, string[]> = {
   'settlement-and-import': ['order-import-drained', 'monthly-settlement-paid', 'monthly-settlement-rerun'],
   'settlement-final-status': ['monthly-settlement-completed-final-status'],
   'settlement-scheduled': ['monthly-settlement-scheduled-hand-over'],
+  'settlement-lanes': ['monthly-settlement-lanes'],
   'violation-cases': ['violation-case-appeal-upheld', 'violation-case-appeal-rejected-expired', 'violation-case-ban'],
   'violation-cases-local-opening': ['violation-case-appeal-upheld-local-opening', 'violation-case-appeal-rejected-expired-local-opening', 'violation-case-ban-local-opening', 'deposit-account-fined-local-closed'],
   'entity-changes': ['entity-change-approved', 'entity-change-rejected'],
@@ -639,6 +673,7 @@ const FILES_OF: Record<string, string[]> = {
   'catalogue-sync-batch-scans': ['catalogue-sync-base-batch-scans'],
   'after-sales-escalation': ['after-sales-escalation-escalated-notified'],
   'fulfilment-scan': ['fulfilment-scan-warned-late-compensated'],
+  'order-partitions': ['order-partitions-created'],
   campaign: ['campaign-paused-resumed-completed'],
   'enforcement-actions': ['enforcement-action-paused-resumed-completed', 'enforcement-action-rejected'],
   'enforcement-attention': ['enforcement-action-needs-attention-retried'],

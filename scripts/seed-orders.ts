@@ -48,7 +48,7 @@ export const merchantIdOf = (n: number, merchants: number): string =>
 const SEED_SQL = `
 INSERT INTO orders (id, merchant_id, shop_id, category, amount_fen, status, paid_at, receipt_confirmed_at, refunded_at)
 SELECT o.id, o.merchant_id, 'shop-' || o.merchant_id, o.category, o.amount_fen, o.status,
-       o.received_at - (1 + 9 * o.r_gap) * interval '1 day',
+       date_trunc('milliseconds', o.received_at - (1 + 9 * o.r_gap) * interval '1 day'),
        CASE WHEN o.status = 'paid' THEN NULL ELSE o.received_at END,
        CASE WHEN o.status = 'refunded' THEN o.received_at + 7 * o.r_gap * interval '1 day' END
   FROM (
@@ -77,7 +77,10 @@ SELECT o.id, o.merchant_id, 'shop-' || o.merchant_id, o.category, o.amount_fen, 
                (CAST(:monthStart AS timestamp) + interval '1 month') AT TIME ZONE 'Asia/Shanghai' AS ends
       ) b
   ) o
-ON CONFLICT (id) DO NOTHING`;
+ -- An id seeded before is kept as it is, whatever payment time this run drew for it
+ -- (order_ids holds every id across the month partitions).
+ WHERE NOT EXISTS (SELECT 1 FROM order_ids r WHERE r.id = o.id)
+ON CONFLICT (id, paid_at) DO NOTHING`;
 
 /** Inserts the orders in chunks of one statement each, then refreshes the planner's statistics. */
 export async function seedOrders(db: Knex, options: SeedOptions): Promise<SeedResult> {

@@ -15,6 +15,7 @@ import { createCatalogueRiskActivities } from '../activities/catalogue-risks';
 import { createEnforcementActivities } from '../activities/enforcement';
 import { createAfterSalesActivities } from '../activities/after-sales';
 import { createCampaignActivities } from '../activities/campaigns';
+import { createOrderPartitionActivities } from '../activities/order-partitions';
 import { createIdentityKeyRepository } from '../db/repositories/identity-keys';
 import { createMerchantRepository } from '../db/repositories/merchants';
 import { createVerificationCaseRepository } from '../db/repositories/verification-cases';
@@ -43,6 +44,7 @@ import { afterSalesEscalationProcess } from '../workflows/after-sales-escalation
 import { campaignProcess } from '../workflows/campaign.defs';
 import { orderImportProcess } from '../workflows/order-import.defs';
 import { fulfilmentScanProcess } from '../workflows/fulfilment-scan.defs';
+import { orderPartitionsProcess } from '../workflows/order-partitions.defs';
 import { promotionClosureProcess } from '../workflows/promotion-closure.defs';
 import { qualificationCheckProcess } from '../workflows/qualification-check.defs';
 import { monthlySettlementProcess } from '../workflows/settlement.defs';
@@ -126,6 +128,10 @@ export const PROCESSES: readonly RegisteredProcess[] = [
     ...fulfilmentScanProcess,
     activities: (d) => createFulfilmentActivities({ db: d.db, platform: d.platform, policy: d.fulfilmentPolicy }),
     routes: fulfilmentRoutes,
+  },
+  {
+    ...orderPartitionsProcess,
+    activities: (d) => createOrderPartitionActivities({ db: d.db }),
   },
   {
     ...violationCaseProcess,

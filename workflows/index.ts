@@ -6,6 +6,7 @@ export { depositReassessment } from './deposit-reassessment';
 export { monthlySettlement } from './settlement';
 export { orderImport } from './order-import';
 export { fulfilmentScan } from './fulfilment-scan';
+export { orderPartitions } from './order-partitions';
 export { violationCase } from './violation-case';
 export { entityChange } from './entity-change';
 export { promotionClosure } from './promotion-closure';

@@ -14,8 +14,12 @@ export interface ReviewStart<I> {
   input: I;
   /** How the 409 names an open case of the same kind: "verification case", "change of entity". */
   openCaseName: string;
-  /** Writes the case's rows in the given transaction, before its process starts (no run id yet). */
-  record(trx: Knex.Transaction): Promise<void>;
+  /**
+   * Writes the case's rows in the given transaction, before its process starts (no run id yet);
+   * or, with `oneStatement`, in exactly one statement on the database (ProcessRecord).
+   */
+  record(trx: Knex): Promise<void>;
+  oneStatement?: boolean;
   /** Takes back what `record` wrote beyond the case itself (a merchant row this request created). */
   undoMore?(db: Knex): Promise<void>;
 }
@@ -45,7 +49,7 @@ export async function startReviewCase<I>(db: Knex, temporal: Client, taskQueue: 
       record: {
         db,
         what: 'the case',
-        write: (trx) => start.record(trx),
+        ...(start.oneStatement ? { writeInOneStatement: (db: Knex) => start.record(db) } : { write: (trx: Knex.Transaction) => start.record(trx) }),
         // The run id ties the case to this run: the workflow id alone reaches a later case's run.
         started: (startedDb, runId) => createVerificationCaseRepository(startedDb).setRunId(caseId, runId),
         async undo(undoDb) {

@@ -6,6 +6,7 @@ import { createMerchantRepository } from '../../db/repositories/merchants';
 import { createVerificationCaseRepository, type CaseRow } from '../../db/repositories/verification-cases';
 import { createVerificationSubmissionRepository } from '../../db/repositories/verification-submissions';
 import { createIdentityKeyRepository } from '../../db/repositories/identity-keys';
+import { insertsAsOneStatement } from '../../db/one-statement';
 import type { EntityType } from '../../domain/verification';
 import { createEntityChangeService } from './entity-change';
 import { createIdentityGuard } from './identity-guard';
@@ -86,14 +87,14 @@ export function createVerificationService({ db, temporal, taskQueue, vault, upda
         caseId,
         input,
         openCaseName: 'verification case',
-        async record(trx) {
-          await merchants.ensureMerchant({ id: body.merchantId, entityType: body.entityType, legalName: body.legalName }, trx);
-          await cases.insertCase(
-            { id: caseId, merchantId: body.merchantId, workflowId, entityType: body.entityType, legalName: body.legalName, submittedAt: now },
-            trx,
-          );
-          await submissions.insert(caseId, 1, body, now, trx);
-        },
+        // The merchant, the case and its first submission: one statement, one round trip.
+        oneStatement: true,
+        record: (one) =>
+          insertsAsOneStatement(one, [
+            merchants.ensureMerchantInsert({ id: body.merchantId, entityType: body.entityType, legalName: body.legalName }, one),
+            cases.caseInsert({ id: caseId, merchantId: body.merchantId, workflowId, entityType: body.entityType, legalName: body.legalName, submittedAt: now }, one),
+            submissions.submissionInsert(caseId, 1, body, now, one),
+          ]),
         // A merchant first known by this request goes with it, unless another case holds it meanwhile.
         undoMore: existing ? undefined : () => merchants.forgetUnverifiedMerchant(body.merchantId),
       });

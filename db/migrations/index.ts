@@ -24,6 +24,7 @@ import * as fulfilment from './026_fulfilment';
 import * as afterSales from './027_after_sales';
 import * as enforcement from './028_enforcement';
 import * as campaigns from './029_campaigns';
+import * as ordersByMonth from './030_orders_by_month';
 
 interface Migration {
   up(db: Knex): Promise<void>;
@@ -58,6 +59,7 @@ const MIGRATIONS: Array<readonly [string, Migration]> = [
   ['027_after_sales', afterSales],
   ['028_enforcement', enforcement],
   ['029_campaigns', campaigns],
+  ['030_orders_by_month', ordersByMonth],
 ];
 
 export const migrationSource: Knex.MigrationSource<readonly [string, Migration]> = {

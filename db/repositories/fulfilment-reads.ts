@@ -70,9 +70,12 @@ export function createFulfilmentReads(db: Knex) {
       return db('orders').where({ id: orderId }).first<OrderMappingRow | undefined>(...MAPPING_COLUMNS);
     },
 
-    /** Served by the unique partial index orders_partner_order. */
+    /** The one order a partner order maps to (order_partner_ids), then that order in its month's partition. */
     async orderByPartner(platform: string, partnerOrderId: string): Promise<OrderMappingRow | undefined> {
-      return db('orders').where({ partner_platform: platform, partner_order_id: partnerOrderId }).first<OrderMappingRow | undefined>(...MAPPING_COLUMNS);
+      return db('order_partner_ids as p')
+        .join('orders as o', 'o.id', 'p.order_id')
+        .where({ 'p.partner_platform': platform, 'p.partner_order_id': partnerOrderId })
+        .first<OrderMappingRow | undefined>(...MAPPING_COLUMNS.map((c) => `o.${c}`));
     },
 
     async exceptionsPage(filters: LogisticsExceptionFilters, after: Position | undefined, limit: number): Promise<KeysetPage<LogisticsExceptionRow>> {

@@ -23,14 +23,17 @@ export function createMerchantRepository(db: Knex) {
     if (identity) await identityKeys.claim({ ...identity, merchantId, caseId }, trx);
   };
 
+  /** ensureMerchant's statement, not yet run: to run with others as one (db/one-statement.ts). */
+  const ensureMerchantInsert = (m: { id: string; entityType: string; legalName: string }, trx: Knex = db): Knex.QueryBuilder =>
+    trx('merchants').insert({ id: m.id, entity_type: m.entityType, legal_name: m.legalName }).onConflict('id').ignore();
+
   return {
     /** A merchant appears with its first submission; later submissions never rename it. */
     async ensureMerchant(m: { id: string; entityType: string; legalName: string }, trx: Knex = db): Promise<void> {
-      await trx('merchants')
-        .insert({ id: m.id, entity_type: m.entityType, legal_name: m.legalName })
-        .onConflict('id')
-        .ignore();
+      await ensureMerchantInsert(m, trx);
     },
+
+    ensureMerchantInsert,
 
     /**
      * Takes back a merchant row a first verification wrote whose process never started: only

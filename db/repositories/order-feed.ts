@@ -73,17 +73,28 @@ interface OrderRow {
 }
 
 const UPSERT_SQL = `
-WITH written AS (
-  INSERT INTO orders AS o (id, merchant_id, shop_id, category, amount_fen, status, paid_at, receipt_confirmed_at, refunded_at, feed_seq,
-                           partner_platform, partner_order_id, presale_promised_at, ship_by, shipped_at, tracking_number, tracking_updated_at, logistics_exception)
-  SELECT e.id, e.merchant_id, e.shop_id, e.category, e.amount_fen, e.status, e.paid_at, e.receipt_confirmed_at, e.refunded_at, e.seq,
-         e.partner_platform, e.partner_order_id, e.presale_promised_at, e.ship_by, e.shipped_at, e.tracking_number, e.tracking_updated_at, e.logistics_exception
-    FROM jsonb_to_recordset(CAST(:events AS jsonb)) AS e(
+WITH e AS (
+  -- An order keeps the payment time it was first written with (order_ids holds it): it is the
+  -- partition key and part of the primary key, so a later event, even a microsecond off, must
+  -- name the same row. order_ids also tells new orders from known ones (its snapshot: the
+  -- trigger registers new ones after this statement; a partitioned table cannot return xmax).
+  SELECT x.*, COALESCE(r.paid_at, x.paid_at) AS kept_paid_at, r.id IS NOT NULL AS known
+    FROM jsonb_to_recordset(CAST(:events AS jsonb)) AS x(
            seq bigint, id text, merchant_id text, shop_id text, category text, amount_fen bigint, status text,
            paid_at timestamptz, receipt_confirmed_at timestamptz, refunded_at timestamptz,
            partner_platform text, partner_order_id text, presale_promised_at timestamptz, ship_by timestamptz,
            shipped_at timestamptz, tracking_number text, tracking_updated_at timestamptz, logistics_exception text)
-  ON CONFLICT (id) DO UPDATE
+    LEFT JOIN order_ids r ON r.id = x.id
+),
+written AS (
+  INSERT INTO orders AS o (id, merchant_id, shop_id, category, amount_fen, status, paid_at, receipt_confirmed_at, refunded_at, feed_seq,
+                           partner_platform, partner_order_id, presale_promised_at, ship_by, shipped_at, tracking_number, tracking_updated_at, logistics_exception)
+  SELECT e.id, e.merchant_id, e.shop_id, e.category, e.amount_fen, e.status, e.kept_paid_at, e.receipt_confirmed_at, e.refunded_at, e.seq,
+         e.partner_platform, e.partner_order_id, e.presale_promised_at, e.ship_by, e.shipped_at, e.tracking_number, e.tracking_updated_at, e.logistics_exception
+    FROM e
+  -- A known order whose month was archived has no row to conflict with here: its INSERT is
+  -- refused by order_ids (namePageClash), never written twice.
+  ON CONFLICT (id, paid_at) DO UPDATE
      SET status = excluded.status,
          receipt_confirmed_at = excluded.receipt_confirmed_at,
          refunded_at = excluded.refunded_at,
@@ -100,22 +111,50 @@ WITH written AS (
          tracking_updated_at = excluded.tracking_updated_at,
          logistics_exception = excluded.logistics_exception
    WHERE o.feed_seq IS NULL OR o.feed_seq < excluded.feed_seq
-  -- xmax is 0 on a freshly inserted row version, set on an updated one.
-  RETURNING (o.xmax = 0) AS inserted
+  RETURNING o.id, o.partner_platform, o.partner_order_id
 )
-SELECT (COUNT(*) FILTER (WHERE inserted))::int AS inserted, (COUNT(*) FILTER (WHERE NOT inserted))::int AS updated FROM written`;
+SELECT (COUNT(*) FILTER (WHERE NOT e.known))::int AS inserted, (COUNT(*) FILTER (WHERE e.known))::int AS updated,
+       COALESCE(jsonb_agg(jsonb_build_object('id', w.id, 'platform', w.partner_platform, 'partnerOrderId', w.partner_order_id)), '[]') AS written
+  FROM written w JOIN e ON e.id = w.id`;
+
+/**
+ * A partner order maps to one order across every month: order_partner_ids keeps the mapping
+ * of each order the page wrote, and its primary key refuses a second order for a partner
+ * order. Two statements after the upsert, in its transaction, so a partner order moving from
+ * one order to another within a page is released before it is taken.
+ */
+const WRITTEN_COLUMNS = `jsonb_to_recordset(CAST(:written AS jsonb)) AS w(id text, platform text, "partnerOrderId" text)`;
+const UNMAP_SQL = `
+DELETE FROM order_partner_ids p USING ${WRITTEN_COLUMNS}
+ WHERE p.order_id = w.id
+   AND (w."partnerOrderId" IS NULL OR p.partner_platform <> w.platform OR p.partner_order_id <> w."partnerOrderId")`;
+const MAP_SQL = `
+INSERT INTO order_partner_ids (partner_platform, partner_order_id, order_id)
+SELECT w.platform, w."partnerOrderId", w.id FROM ${WRITTEN_COLUMNS}
+ WHERE w."partnerOrderId" IS NOT NULL
+   AND NOT EXISTS (SELECT 1 FROM order_partner_ids p
+                    WHERE p.order_id = w.id AND p.partner_platform = w.platform AND p.partner_order_id = w."partnerOrderId")`;
+
+interface WrittenOrder {
+  id: string;
+  platform: string | null;
+  partnerOrderId: string | null;
+}
 
 const isSeq = (n: number) => Number.isSafeInteger(n) && n >= 0;
 
 /**
- * A partner order maps to one Kuaishou order (unique index orders_partner_order): a page
- * mapping it to a second one is the feed's error, refused like any invalid event, since the
- * same page would clash on every retry.
+ * Two clashes the same page would meet on every retry, refused like any invalid event:
+ * a partner order already mapped to another Kuaishou order (order_partner_ids), and an
+ * order whose month was archived (order_ids still holds it; its partition is detached).
  */
-function namePartnerOrderClash(err: unknown): never {
+function namePageClash(err: unknown): never {
   const pg = err as { code?: string; constraint?: string };
   if (pg.code === '23505' && pg.constraint === 'orders_partner_order') {
     throw new OrderFeedInvalidError('a partner order in the page is already mapped to another Kuaishou order');
+  }
+  if (pg.code === '23505' && pg.constraint === 'order_ids_pkey') {
+    throw new OrderFeedInvalidError('an order in the page belongs to a month that is archived (orders_archive): restore the month to import it');
   }
   throw err;
 }
@@ -184,10 +223,16 @@ export function createOrderFeedRepository(db: Knex) {
         const fresh = rows.filter((r) => r.seq > cursor).length;
         let written = { inserted: 0, updated: 0 };
         if (latest.size > 0) {
-          const { rows: counts } = (await trx.raw(UPSERT_SQL, { events: JSON.stringify([...latest.values()]) }).catch(namePartnerOrderClash)) as {
-            rows: Array<{ inserted: number; updated: number }>;
+          const { rows: counts } = (await trx.raw(UPSERT_SQL, { events: JSON.stringify([...latest.values()]) }).catch(namePageClash)) as {
+            rows: Array<{ inserted: number; updated: number; written: WrittenOrder[] }>;
           };
-          written = counts[0]!;
+          const { inserted, updated, written: orders } = counts[0]!;
+          written = { inserted, updated };
+          if (orders.length > 0) {
+            const mappings = { written: JSON.stringify(orders) };
+            await trx.raw(UNMAP_SQL, mappings);
+            if (orders.some((o) => o.partnerOrderId !== null)) await trx.raw(MAP_SQL, mappings).catch(namePageClash);
+          }
         }
         if (page.lastSeq > cursor) {
           await trx('order_feed_cursors').where({ feed }).update({ last_seq: page.lastSeq, updated_at: trx.fn.now() });

@@ -55,20 +55,26 @@ export interface NewCase {
 const OPEN_STATUSES = ['in_review', 'awaiting_resubmission', 'needs_attention'];
 
 export function createVerificationCaseRepository(db: Knex) {
+  /** insertCase's statement, not yet run: to run with others as one (db/one-statement.ts). */
+  const caseInsert = (c: NewCase, trx: Knex = db): Knex.QueryBuilder =>
+    trx('verification_cases').insert({
+      id: c.id,
+      merchant_id: c.merchantId,
+      workflow_id: c.workflowId,
+      run_id: c.runId ?? null,
+      kind: c.kind ?? 'verification',
+      entity_type: c.entityType,
+      legal_name: c.legalName,
+      status: 'in_review',
+      submitted_at: c.submittedAt,
+    });
+
   return {
     async insertCase(c: NewCase, trx: Knex = db): Promise<void> {
-      await trx('verification_cases').insert({
-        id: c.id,
-        merchant_id: c.merchantId,
-        workflow_id: c.workflowId,
-        run_id: c.runId ?? null,
-        kind: c.kind ?? 'verification',
-        entity_type: c.entityType,
-        legal_name: c.legalName,
-        status: 'in_review',
-        submitted_at: c.submittedAt,
-      });
+      await caseInsert(c, trx);
     },
+
+    caseInsert,
 
     /** Ties a case to its process's run, so later updates reach that run and never a later case's. */
     async setRunId(caseId: string, runId: string): Promise<void> {

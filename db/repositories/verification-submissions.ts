@@ -37,6 +37,32 @@ interface SubmissionRow {
 export function createVerificationSubmissionRepository(db: Knex, vault: PiiVault) {
   const seal = (v: string | undefined) => (v === undefined ? null : vault.seal(v));
 
+  /** insert's statement, not yet run: to run with others as one (db/one-statement.ts). */
+  const submissionInsert = (caseId: string, seq: number, s: VerificationSubmission, submittedAt: Date, trx: Knex = db): Knex.QueryBuilder => {
+    const identity = entityIdentity(s);
+    return trx('verification_submissions').insert({
+      case_id: caseId,
+      seq,
+      identity_key: identity ? vault.identityKey(identity) : null,
+      id_number_cipher: seal(s.idNumber),
+      id_number_masked: s.idNumber === undefined ? null : maskIdNumber(s.idNumber),
+      uscc_cipher: seal(s.uscc),
+      uscc_masked: s.uscc === undefined ? null : maskUscc(s.uscc),
+      legal_rep_name: s.legalRepresentative?.name ?? null,
+      legal_rep_id_cipher: seal(s.legalRepresentative?.idNumber),
+      legal_rep_id_masked: s.legalRepresentative ? maskIdNumber(s.legalRepresentative.idNumber) : null,
+      bank_name: s.bankCard?.bankName ?? null,
+      bank_card_cipher: seal(s.bankCard?.accountNumber),
+      bank_card_masked: s.bankCard ? maskBankCard(s.bankCard.accountNumber) : null,
+      documents: JSON.stringify(s.documents),
+      // A bound store's identifiers of the entity duplicate the case's own; keep names only.
+      bound_stores: JSON.stringify(
+        (s.boundStores ?? []).map((b) => ({ platform: b.platform, storeId: b.storeId, realNameEntity: { name: b.realNameEntity.name } })),
+      ),
+      submitted_at: submittedAt,
+    });
+  };
+
   return {
     /** The keyed hash of the entity's own number (resident ID or USCC), if the submission has one. */
     identityKeyOf(s: VerificationSubmission): { key: string; identity: EntityIdentity } | undefined {
@@ -45,29 +71,10 @@ export function createVerificationSubmissionRepository(db: Knex, vault: PiiVault
     },
 
     async insert(caseId: string, seq: number, s: VerificationSubmission, submittedAt: Date, trx: Knex = db) {
-      const identity = entityIdentity(s);
-      await trx('verification_submissions').insert({
-        case_id: caseId,
-        seq,
-        identity_key: identity ? vault.identityKey(identity) : null,
-        id_number_cipher: seal(s.idNumber),
-        id_number_masked: s.idNumber === undefined ? null : maskIdNumber(s.idNumber),
-        uscc_cipher: seal(s.uscc),
-        uscc_masked: s.uscc === undefined ? null : maskUscc(s.uscc),
-        legal_rep_name: s.legalRepresentative?.name ?? null,
-        legal_rep_id_cipher: seal(s.legalRepresentative?.idNumber),
-        legal_rep_id_masked: s.legalRepresentative ? maskIdNumber(s.legalRepresentative.idNumber) : null,
-        bank_name: s.bankCard?.bankName ?? null,
-        bank_card_cipher: seal(s.bankCard?.accountNumber),
-        bank_card_masked: s.bankCard ? maskBankCard(s.bankCard.accountNumber) : null,
-        documents: JSON.stringify(s.documents),
-        // A bound store's identifiers of the entity duplicate the case's own; keep names only.
-        bound_stores: JSON.stringify(
-          (s.boundStores ?? []).map((b) => ({ platform: b.platform, storeId: b.storeId, realNameEntity: { name: b.realNameEntity.name } })),
-        ),
-        submitted_at: submittedAt,
-      });
+      await submissionInsert(caseId, seq, s, submittedAt, trx);
     },
+
+    submissionInsert,
 
     async nextSeq(caseId: string): Promise<number> {
       const row = await db('verification_submissions').where({ case_id: caseId }).max<{ max: number | null }>('seq as max').first();

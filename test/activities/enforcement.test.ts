@@ -195,10 +195,7 @@ describe('enforcement activities', () => {
     const settled = { shopId: 'shop-enf-settle', merchantId: 'm-enf-settle-1' };
     const settle = (period: string) => createStatementRepository(t.db).settleMerchantRange(period, 'm-enf-settle-', 'm-enf-settle-~', { unionFen: 10_000, shopFen: 10_000 });
     // Ten orders paid and received in October (the tenth paid, not received), as the platform's feed has them.
-    await seedEnforcedShop(t.db, settled, 10);
-    await t.db('orders')
-      .where({ shop_id: settled.shopId })
-      .update({ paid_at: new Date('2026-10-02T02:00:00Z'), receipt_confirmed_at: t.db.raw(`CASE WHEN status = 'receipt_confirmed' THEN '2026-10-10T04:00:00Z'::timestamptz END`) });
+    await seedEnforcedShop(t.db, settled, 10, { paidAt: '2026-10-02T02:00:00Z', receivedAt: '2026-10-10T04:00:00Z' });
     onPlatformFeed(sandbox.state, await feedOrdersOf(t.db, settled.shopId));
     await importOrders();
     const october = await settle('2026-10');

@@ -51,4 +51,14 @@ describe('order feed import: fulfilment facts', () => {
     await importAll('f1', order('o-f5', 'm-f', { partnerOrder: { platform: 'jd', orderId: 'E1' } }));
     expect((await t.db('orders').where({ id: 'o-f5' }).first()).partner_platform).toBe('jd');
   });
+
+  test('a partner order that moves from one Kuaishou order to another within one page is imported, and maps to the second', async () => {
+    await importAll('f2', order('o-m1', 'm-f', { partnerOrder: { platform: 'youzan', orderId: 'MV1' } }), order('o-m2', 'm-f'));
+    await importAll('f2', order('o-m1', 'm-f'), order('o-m2', 'm-f', { partnerOrder: { platform: 'youzan', orderId: 'MV1' } }));
+    const rows = await t.db('orders').whereIn('id', ['o-m1', 'o-m2']).orderBy('id');
+    expect(rows.map((r) => [r.id, r.partner_order_id])).toEqual([['o-m1', null], ['o-m2', 'MV1']]);
+    expect(await t.db('order_partner_ids').where({ partner_platform: 'youzan', partner_order_id: 'MV1' })).toEqual([
+      { partner_platform: 'youzan', partner_order_id: 'MV1', order_id: 'o-m2' },
+    ]);
+  });
 });

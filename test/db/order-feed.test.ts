@@ -153,12 +153,28 @@ describe('order feed repository', () => {
   test('an order written by other means (the seed script) is taken over by its first feed event', async () => {
     await t.db('orders').insert({
       id: 'o-seeded', merchant_id: 'm-seeded', shop_id: 'shop-m-seeded', category: 'apparel', amount_fen: 7_000,
-      status: 'paid', paid_at: shanghai('2026-10-01T10:00:00'),
+      status: 'paid', paid_at: shanghai('2026-10-02T10:00:00'),
     });
     const feed = feedOf('seeded');
     feed.emit(confirmed(order('o-seeded', 'm-seeded', { amountFen: 7_000 }), '2026-10-03T10:00:00'));
     expect(await repo.importPage(feed.name, feed.page(0))).toMatchObject({ inserted: 0, updated: 1 });
     expect(await rowsOf('m-seeded')).toEqual([expect.objectContaining({ status: 'receipt_confirmed', feed_seq: 1 })]);
+  });
+
+  test('an order keeps the payment time it was first written with: a later event with another one (even a microsecond off) updates it in place', async () => {
+    // Written by other means with a microsecond the feed's milliseconds cannot carry.
+    await t.db('orders').insert({
+      id: 'o-micro', merchant_id: 'm-micro', shop_id: 'shop-m-micro', category: 'apparel', amount_fen: 7_000,
+      status: 'paid', paid_at: '2026-10-02T10:00:00.123456+08:00',
+    });
+    const feed = feedOf('micro');
+    feed.emit(confirmed(order('o-micro', 'm-micro', { amountFen: 7_000, paidAt: '2026-10-02T02:00:00.123Z' }), '2026-10-03T10:00:00'));
+    expect(await repo.importPage(feed.name, feed.page(0))).toMatchObject({ inserted: 0, updated: 1 });
+    // And an event that moves it to another month changes neither its month nor its count of rows.
+    feed.emit(refunded(order('o-micro', 'm-micro', { amountFen: 7_000, paidAt: shanghai('2026-09-30T10:00:00') }), '2026-10-04T10:00:00'));
+    expect(await repo.importPage(feed.name, feed.page(1))).toMatchObject({ inserted: 0, updated: 1 });
+    const rows = (await t.db('orders').where({ id: 'o-micro' })) as Array<{ status: string; paid_at: Date; feed_seq: string | number }>;
+    expect(rows.map((r) => [r.status, r.paid_at.toISOString(), Number(r.feed_seq)])).toEqual([['refunded', '2026-10-02T02:00:00.123Z', 2]]);
   });
 
   test('a page read after events the cursor has not reached is refused, so none are lost', async () => {

@@ -12,6 +12,7 @@ describe('monthlySettlement status (stub activities, time-skipping)', () => {
     fast = await startFastEnv({
       importOrders: async () => ({ pages: 0, events: 0 }),
       startRun: async () => ({ merchantsDone: 0, alreadySettled: false }),
+      settlementLanes: async () => [{ after: '', upTo: null }],
       settleBatch: async () => ({ statements: 3, missingRate: [], after: 'm-3', merchantsDone: 3, totals: { netFen: 900_00 }, done: true }),
       payOutStatements: async () => ({ payouts: 2 }),
       completeRun: async () => completeHeld,

@@ -99,6 +99,9 @@ describe('recorded histories', () => {
         // the other deposit and settlement histories end without it and prove the patch replay-safe.
         'deposit-account-closed-final-status.json',
         'monthly-settlement-completed-final-status.json',
+        // Recorded after a run began to settle in lanes (behind patched): the other settlement
+        // histories settle one batch after another and prove the lanes replay-safe.
+        'monthly-settlement-lanes.json',
       ]),
     );
   });

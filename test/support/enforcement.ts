@@ -11,19 +11,20 @@ export interface EnforcedShop {
  * A shop with `orders` consumer orders, written set-based (generate_series): amounts
  * 10.00–2,009.99 CNY, every tenth paid but not received, every fiftieth already refunded by
  * its consumer (the action leaves it alone). Ids `eo-<shop>-0000001`… sort in insertion order.
+ * `at` fixes when they were paid and received (an order's payment time never changes once written).
  */
-export async function seedEnforcedShop(db: Knex, shop: EnforcedShop, orders: number): Promise<void> {
+export async function seedEnforcedShop(db: Knex, shop: EnforcedShop, orders: number, at?: { paidAt: string; receivedAt: string }): Promise<void> {
   await db('merchants').insert({ id: shop.merchantId, entity_type: 'enterprise', legal_name: `Merchant ${shop.merchantId}`, verification_status: 'approved' }).onConflict('id').ignore();
   await db('shops').insert({ id: shop.shopId, merchant_id: shop.merchantId, shop_type: 'flagship', status: 'open', opened_by_case_id: `case-${shop.merchantId}` }).onConflict('id').ignore();
   await db.raw(
     `INSERT INTO orders (id, merchant_id, shop_id, category, amount_fen, status, paid_at, receipt_confirmed_at, refunded_at)
      SELECT 'eo-' || :shop || '-' || lpad(g::text, 7, '0'), :merchant, :shop, 'apparel', 1000 + (g * 7919) % 200000,
             CASE WHEN g % 50 = 0 THEN 'refunded' WHEN g % 10 = 0 THEN 'paid' ELSE 'receipt_confirmed' END,
-            now() - interval '20 days',
-            CASE WHEN g % 10 = 0 AND g % 50 <> 0 THEN NULL ELSE now() - interval '12 days' END,
-            CASE WHEN g % 50 = 0 THEN now() - interval '5 days' END
+            COALESCE(CAST(:paidAt AS timestamptz), date_trunc('milliseconds', now()) - interval '20 days'),
+            CASE WHEN g % 10 = 0 AND g % 50 <> 0 THEN NULL ELSE COALESCE(CAST(:receivedAt AS timestamptz), date_trunc('milliseconds', now()) - interval '12 days') END,
+            CASE WHEN g % 50 = 0 THEN date_trunc('milliseconds', now()) - interval '5 days' END
        FROM generate_series(1, :orders) AS g`,
-    { shop: shop.shopId, merchant: shop.merchantId, orders },
+    { shop: shop.shopId, merchant: shop.merchantId, orders, paidAt: at?.paidAt ?? null, receivedAt: at?.receivedAt ?? null },
   );
 }
 

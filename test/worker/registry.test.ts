@@ -22,7 +22,7 @@ describe('the process registry', () => {
 
   test('every schedule belongs to one process and has its own id', () => {
     const runs = scheduledRuns();
-    expect(runs.map((r) => r.workflowType).sort()).toEqual(['afterSalesEscalation', 'catalogueSync', 'catalogueSync', 'catalogueSync', 'depositReassessment', 'fulfilmentScan', 'monthlySettlement', 'orderImport', 'qualificationCheck']);
+    expect(runs.map((r) => r.workflowType).sort()).toEqual(['afterSalesEscalation', 'catalogueSync', 'catalogueSync', 'catalogueSync', 'depositReassessment', 'fulfilmentScan', 'monthlySettlement', 'orderImport', 'orderPartitions', 'qualificationCheck']);
     expect(unique(runs.map((r) => r.schedule.scheduleId))).toBe(true);
   });
 

@@ -6,6 +6,7 @@ import { SETTLEMENT_SCHEDULE_ID } from '../../workflows/settlement.defs';
 import { ORDER_IMPORT_SCHEDULE_ID } from '../../workflows/order-import.defs';
 import { QUALIFICATION_CHECK_SCHEDULE_ID } from '../../workflows/qualification-check.defs';
 import { catalogueSyncScheduleId } from '../../workflows/catalogue-sync.defs';
+import { ORDER_PARTITIONS_SCHEDULE_ID } from '../../workflows/order-partitions.defs';
 import { ensureSearchAttributes } from '../../worker/search-attributes';
 import { PROCESS_TYPE } from '../../workflows/search-attributes';
 import { temporalCliPath } from '../support/temporal';
@@ -90,6 +91,19 @@ describe('the schedules', () => {
     for (const at of next) {
       const shanghai = new Date(at.getTime() + 8 * 60 * 60 * 1000);
       expect([shanghai.getUTCDate(), shanghai.getUTCHours(), shanghai.getUTCMinutes()]).toEqual([1, 4, 0]);
+    }
+  });
+
+  test('the order partitions fire at 03:00 on the 1st, Shanghai time, one run at a time, caught up within a week', async () => {
+    await ensureSchedules(env.client, 'merchant-ops');
+    const described = await env.client.schedule.getHandle(ORDER_PARTITIONS_SCHEDULE_ID).describe();
+    expect(described.spec.timezone).toBe('Asia/Shanghai');
+    expect(described.policies).toMatchObject({ overlap: 'SKIP', catchupWindow: 7 * 24 * 60 * 60 * 1000 });
+    expect(described.action).toMatchObject({ type: 'startWorkflow', workflowType: 'orderPartitions', workflowId: 'order-partitions:orders', args: [{}] });
+    expect((described.action.typedSearchAttributes as TypedSearchAttributes).get(PROCESS_TYPE)).toBe('order-partitions');
+    for (const at of described.info.nextActionTimes) {
+      const shanghai = new Date(at.getTime() + 8 * 60 * 60 * 1000);
+      expect([shanghai.getUTCDate(), shanghai.getUTCHours(), shanghai.getUTCMinutes()]).toEqual([1, 3, 0]);
     }
   });
 

@@ -89,6 +89,23 @@ export function createSettlementRunRepository(db: Knex) {
       return (await findRun(period))!;
     },
 
+    /**
+     * A range's statements, inserted by the caller's transaction (`db` is that transaction):
+     * the run counts the merchants they settled and takes the period's totals as they now
+     * stand. The count is added, not set, and commits with the statements it counts, so lanes
+     * settling at once each add their own and a range retried after a crash (which inserts
+     * nothing) adds nothing. The row is locked before the totals are summed: under READ
+     * COMMITTED the sum then sees every range committed before, and the totals never go back.
+     */
+    async recordRangeSettled(period: string, merchantsSettled: number): Promise<SettlementRun> {
+      const locked = await db('settlement_runs').where({ period }).forUpdate().first('period');
+      if (!locked) throw new SettlementRecordNotFoundError(`settlement run ${period}`);
+      await db('settlement_runs')
+        .where({ period })
+        .update({ merchants_done: db.raw('merchants_done + ?', [merchantsSettled]), totals: JSON.stringify(await storedTotals(db, period)) });
+      return (await findRun(period))!;
+    },
+
     /** Ends the run once (a repeated call keeps the first completion time), with the stored totals. */
     async completeRun(
       period: string,
