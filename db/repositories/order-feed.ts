@@ -112,27 +112,31 @@ written AS (
          logistics_exception = excluded.logistics_exception
    WHERE o.feed_seq IS NULL OR o.feed_seq < excluded.feed_seq
   RETURNING o.id, o.partner_platform, o.partner_order_id
+),
+-- A mapping the written order no longer has is released here; the new ones are taken by
+-- MAP_SQL after this statement, so a partner order moving between two orders of the page
+-- is released before it is taken (within one statement PostgreSQL may run an INSERT first).
+unmapped AS (
+  DELETE FROM order_partner_ids p USING written w
+   WHERE p.order_id = w.id
+     AND (w.partner_order_id IS NULL OR p.partner_platform <> w.partner_platform OR p.partner_order_id <> w.partner_order_id)
 )
 SELECT (COUNT(*) FILTER (WHERE NOT e.known))::int AS inserted, (COUNT(*) FILTER (WHERE e.known))::int AS updated,
-       COALESCE(jsonb_agg(jsonb_build_object('id', w.id, 'platform', w.partner_platform, 'partnerOrderId', w.partner_order_id)), '[]') AS written
+       COALESCE(jsonb_agg(jsonb_build_object('id', w.id, 'platform', w.partner_platform, 'partnerOrderId', w.partner_order_id))
+                  FILTER (WHERE w.partner_order_id IS NOT NULL), '[]') AS mapped
   FROM written w JOIN e ON e.id = w.id`;
 
 /**
  * A partner order maps to one order across every month: order_partner_ids keeps the mapping
  * of each order the page wrote, and its primary key refuses a second order for a partner
- * order. Two statements after the upsert, in its transaction, so a partner order moving from
- * one order to another within a page is released before it is taken.
+ * order. Taken after the upsert (which released the mappings its orders no longer have), in
+ * its transaction.
  */
-const WRITTEN_COLUMNS = `jsonb_to_recordset(CAST(:written AS jsonb)) AS w(id text, platform text, "partnerOrderId" text)`;
-const UNMAP_SQL = `
-DELETE FROM order_partner_ids p USING ${WRITTEN_COLUMNS}
- WHERE p.order_id = w.id
-   AND (w."partnerOrderId" IS NULL OR p.partner_platform <> w.platform OR p.partner_order_id <> w."partnerOrderId")`;
 const MAP_SQL = `
 INSERT INTO order_partner_ids (partner_platform, partner_order_id, order_id)
-SELECT w.platform, w."partnerOrderId", w.id FROM ${WRITTEN_COLUMNS}
- WHERE w."partnerOrderId" IS NOT NULL
-   AND NOT EXISTS (SELECT 1 FROM order_partner_ids p
+SELECT w.platform, w."partnerOrderId", w.id
+  FROM jsonb_to_recordset(CAST(:mapped AS jsonb)) AS w(id text, platform text, "partnerOrderId" text)
+ WHERE NOT EXISTS (SELECT 1 FROM order_partner_ids p
                     WHERE p.order_id = w.id AND p.partner_platform = w.platform AND p.partner_order_id = w."partnerOrderId")`;
 
 interface WrittenOrder {
@@ -224,15 +228,11 @@ export function createOrderFeedRepository(db: Knex) {
         let written = { inserted: 0, updated: 0 };
         if (latest.size > 0) {
           const { rows: counts } = (await trx.raw(UPSERT_SQL, { events: JSON.stringify([...latest.values()]) }).catch(namePageClash)) as {
-            rows: Array<{ inserted: number; updated: number; written: WrittenOrder[] }>;
+            rows: Array<{ inserted: number; updated: number; mapped: WrittenOrder[] }>;
           };
-          const { inserted, updated, written: orders } = counts[0]!;
+          const { inserted, updated, mapped } = counts[0]!;
           written = { inserted, updated };
-          if (orders.length > 0) {
-            const mappings = { written: JSON.stringify(orders) };
-            await trx.raw(UNMAP_SQL, mappings);
-            if (orders.some((o) => o.partnerOrderId !== null)) await trx.raw(MAP_SQL, mappings).catch(namePageClash);
-          }
+          if (mapped.length > 0) await trx.raw(MAP_SQL, { mapped: JSON.stringify(mapped) }).catch(namePageClash);
         }
         if (page.lastSeq > cursor) {
           await trx('order_feed_cursors').where({ feed }).update({ last_seq: page.lastSeq, updated_at: trx.fn.now() });
